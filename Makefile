@@ -1,0 +1,43 @@
+# Custodian: `make run` starts the bot, `make test` runs every test. Both set themselves up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: run chat test test-sqlite test-postgres lint package bench clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-nodeps.txt
+	$(PIP) install -r requirements-dev.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
+	touch $@
+
+run: $(VENV)/.runtime  ## start the bot on 0.0.0.0:$$PORT (3978) with SQLite in ./data
+	$(PY) app.py
+
+chat: $(VENV)/.runtime  ## talk to the bot in this terminal, no Teams needed
+	$(PY) -m bot.chat
+
+test: $(VENV)/.dev  ## the whole suite on SQLite, then on a throwaway PostgreSQL 15
+	$(PY) -m pytest -q
+	tests/with_postgres.sh $(PY) -m pytest -q
+
+test-sqlite: $(VENV)/.dev
+	$(PY) -m pytest -q
+
+test-postgres: $(VENV)/.dev
+	tests/with_postgres.sh $(PY) -m pytest -q
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy .
+
+package: $(VENV)/.dev  ## build/custodian-teams-app.zip (needs MicrosoftAppId and BOT_DOMAIN)
+	$(PY) -m manifest.build
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""The CloudAdapter, its authentication settings and the turn error handler."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+from bot.cards import notice_card
+from bot.connector import PooledAuthentication, PooledDriver, patch_retry_policy_cost
+from bot.replies import card_activity
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def botbuilder_configuration(settings: Settings) -> SimpleNamespace:
+    """The attribute names botbuilder's configuration classes read."""
+    config = SimpleNamespace(
+        APP_ID=settings.app_id,
+        APP_PASSWORD=settings.app_password,
+        APP_TYPE=settings.app_type,
+        APP_TENANTID=settings.app_tenant_id,
+    )
+    if settings.openid_metadata_url:
+        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+    return config
+
+
+def create_adapter(settings: Settings, driver: PooledDriver) -> CloudAdapter:
+    """A CloudAdapter whose connector clients share `driver`'s connection pool."""
+    patch_retry_policy_cost()
+    inner = ConfigurationBotFrameworkAuthentication(botbuilder_configuration(settings))
+    adapter = CloudAdapter(PooledAuthentication(inner, driver))
+    adapter.on_turn_error = _on_turn_error
+    return adapter
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    """Log ids and the error type only; tell the user something went wrong."""
+    activity = context.activity
+    log.error(
+        "turn failed: %s activity=%s conversation=%s",
+        type(error).__name__,
+        activity.id,
+        activity.conversation.id if activity.conversation else None,
+        exc_info=error,
+    )
+    if activity.type == "message":
+        try:
+            await context.send_activity(
+                card_activity(notice_card("Sorry, something went wrong", "Please try again in a moment."))
+            )
+        except Exception as send_error:  # noqa: BLE001 - the channel may be the thing that failed
+            log.warning("could not tell the user about the error: %s", type(send_error).__name__)

@@ -1,0 +1,78 @@
+"""The Teams activity handler: identifies the sender, serialises turns, routes to dialogs."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+
+from bot.cards import welcome_card
+from bot.identity import visit_of
+from bot.locks import KeyedLocks
+from bot.replies import card_activity
+from dialogs.deps import ACTOR_KEY, Deps
+from dialogs.router import Router
+from services.identity import record_visit
+
+log = logging.getLogger(__name__)
+
+
+class CustodianBot(TeamsActivityHandler):
+    """One instance per app; all state lives in the database."""
+
+    def __init__(self, deps: Deps, conversation_state: ConversationState, router: Router) -> None:
+        self._deps = deps
+        self._conversation_state = conversation_state
+        self._welcomed = conversation_state.create_property("Welcomed")
+        self._router = router
+        self._locks = KeyedLocks()
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        visit = visit_of(activity)
+        if visit is None:
+            log.info("ignored %s activity without tenant or sender", activity.type)
+            return
+        async with self._deps.sessions() as session:
+            actor = await record_visit(
+                session, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock()
+            )
+        turn_context.turn_state[ACTOR_KEY] = actor
+        key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
+        async with self._locks.hold(key):
+            await super().on_turn(turn_context)
+            await self._conversation_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._router.on_message(turn_context)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        # Not the Teams dispatch: it fetches every added member from the channel first, which we don't need.
+        if turn_context.activity.members_added:
+            await self._welcome_once(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome_once(turn_context)
+
+    async def _welcome_once(self, turn_context: TurnContext) -> None:
+        """Install sends both conversationUpdate and installationUpdate: greet once per conversation."""
+        if await self._welcomed.get(turn_context, False):
+            return
+        await self._welcomed.set(turn_context, True)
+        await turn_context.send_activity(card_activity(welcome_card(), summary="Welcome to Custodian"))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        # botbuilder 4.17.1 serialises on_adaptive_card_invoke's response twice (HTTP 500), so answer here.
+        if turn_context.activity.name == "adaptiveCard/action":
+            value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+            action = value.get("action") if isinstance(value.get("action"), dict) else {}
+            data = action.get("data") if isinstance(action.get("data"), dict) else {}
+            if isinstance(data.get("cmd"), str):
+                dc = await self._router.dialogs.create_context(turn_context)
+                await self._router.on_action(dc, data)
+            return InvokeResponse(
+                status=200,
+                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},
+            )
+        return await super().on_invoke_activity(turn_context)

@@ -1,0 +1,40 @@
+"""Reading who and where from a Teams activity."""
+
+from __future__ import annotations
+
+import json
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from services.identity import Visit
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The school's tenant id: channelData.tenant.id (botbuilder drops conversation.tenantId)."""
+    data = activity.channel_data
+    if isinstance(data, dict):
+        tenant = data.get("tenant")
+        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
+            return str(tenant["id"]).lower()
+    return None
+
+
+def visit_of(activity: Activity) -> Visit | None:
+    """Who sent this activity, or None when it names no tenant or sender."""
+    tenant = tenant_of(activity)
+    sender = activity.from_property
+    if tenant is None or sender is None or not sender.id:
+        return None
+    aad_id = (sender.aad_object_id or sender.id).lower()
+    reference = None
+    conversation = activity.conversation
+    if conversation is not None and conversation.conversation_type in (None, "personal") and not conversation.is_group:
+        ref = TurnContext.get_conversation_reference(activity).serialize()
+        ref.pop("activityId", None)  # changes every message; not needed to write first
+        ref["tenantId"] = tenant
+        reference = json.dumps(ref, sort_keys=True)
+    return Visit(
+        tenant_id=tenant, aad_id=aad_id, name=(sender.name or "")[:200],
+        teams_user_id=sender.id[:400], reference_json=reference,
+    )

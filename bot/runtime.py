@@ -1,0 +1,62 @@
+"""Builds everything the bot needs and tears it down in reverse."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from botbuilder.core import ConversationState
+from botbuilder.integration.aiohttp import CloudAdapter
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapter import create_adapter
+from bot.connector import PooledDriver
+from bot.handler import CustodianBot
+from config import Settings
+from dialogs.deps import Deps
+from dialogs.features import build_features
+from dialogs.router import Router
+from services.clock import Clock
+from services.dates import warm_up
+from storage.bot_state import SqlStorage
+from storage.db import create_schema, make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The live pieces of one bot process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    deps: Deps
+    adapter: CloudAdapter
+    bot: CustodianBot
+    driver: PooledDriver
+
+    async def close(self) -> None:
+        """Release connections (reverse of `start_runtime`)."""
+        await self.driver.close()
+        await self.engine.dispose()
+
+
+async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
+    """Open the database (creating tables), and wire storage, adapter, dialogs and bot."""
+    engine = make_engine(settings.database_url)
+    await create_schema(engine)
+    sessions = make_session_factory(engine)
+    deps = Deps(sessions=sessions, clock=clock, settings=settings)
+    conversation_state = ConversationState(SqlStorage(sessions, clock))
+    router = Router(conversation_state, build_features(deps))
+    driver = PooledDriver()
+    adapter = create_adapter(settings, driver)
+    bot = CustodianBot(deps, conversation_state, router)
+    warm_up()
+    if not settings.auth_enabled:
+        log.warning(
+            "DEVELOPMENT MODE: MicrosoftAppId is empty, so requests are NOT authenticated. "
+            "Never expose this server to the internet like this."
+        )
+    log.info("database ready (%s)", engine.dialect.name)
+    return Runtime(settings, engine, deps, adapter, bot, driver)

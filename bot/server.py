@@ -1,0 +1,93 @@
+"""The aiohttp application: /api/messages and /healthz."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
+
+from bot.identity import tenant_of
+from bot.runtime import Runtime, start_runtime
+from config import Settings
+from services.clock import Clock, system_clock
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+    """The web app; the runtime starts with it and closes with it."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        runtime = await start_runtime(settings, clock)
+        app[RUNTIME] = runtime
+        yield
+        await runtime.close()
+
+    app.cleanup_ctx.append(runtime_ctx)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def parse_activity(raw: Any) -> Activity | None:
+    """A Bot Framework activity from JSON, or None when it is not one."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) or not raw["type"]:
+        return None
+    try:
+        activity = Activity().deserialize(raw)
+    except (DeserializationError, ValueError, TypeError, AttributeError):
+        return None
+    conversation = raw.get("conversation")
+    if tenant_of(activity) is None and isinstance(conversation, dict) and isinstance(conversation.get("tenantId"), str):
+        # Newer Teams payloads may carry the tenant only on the conversation, which botbuilder drops.
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        activity.channel_data = {**data, "tenant": {"id": conversation["tenantId"]}}
+    return activity
+
+
+async def messages(request: web.Request) -> web.Response:
+    """Bot Framework inbound endpoint."""
+    runtime = request.app[RUNTIME]
+    if request.content_type != "application/json":
+        return _problem(415, "expected application/json")
+    body = await request.read()  # over client_max_size -> 413
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "malformed JSON")
+    activity = parse_activity(raw)
+    if activity is None:
+        return _problem(400, "not a Bot Framework activity")
+    try:
+        auth = await runtime.adapter.bot_framework_authentication.authenticate_request(
+            activity, request.headers.get("Authorization", "")
+        )
+    except Exception as error:  # noqa: BLE001 - any failure to authenticate is a 401, never a 500
+        log.warning("rejected request: %s", type(error).__name__)
+        return _problem(401, "unauthorized")
+    if not runtime.settings.tenant_allowed(tenant_of(activity)):
+        log.warning("rejected activity from a tenant not in ALLOWED_TENANTS")
+        return _problem(403, "tenant not allowed")
+    invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
+    if invoke is not None:
+        return web.json_response(invoke.body, status=invoke.status)
+    return web.Response(status=201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, else 503."""
+    ok = await ping(request.app[RUNTIME].engine)
+    return web.json_response({"status": "ok" if ok else "database unreachable"}, status=200 if ok else 503)

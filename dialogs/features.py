@@ -1,0 +1,43 @@
+"""Every flow the bot offers, in the order their intents are tried."""
+
+from __future__ import annotations
+
+from dialogs.deps import Deps, Feature, Intent
+from dialogs.stubs import stub_feature
+
+BREACH_INTENT = Intent(
+    "breach.report",
+    ("report a breach", "report breach", "data breach", "breach"),
+    (
+        r"\bbreach\b",
+        r"\b(sent|emailed|posted|gave|shared)\b.*\bwrong\b",
+        r"\bwrong (parent|person|family|email|address|recipient|child|pupil)\b",
+        r"\b(lost|stolen|left|missing)\b.*\b(laptop|phone|ipad|tablet|memory stick|usb|papers?|files?|folder|register|bag)\b",
+        r"\b(phishing|ransomware|hacked|malware|virus)\b",
+    ),
+)
+CONSENT_INTENT = Intent(
+    "consent.check",
+    ("check consent", "photo consent", "consent check", "consent"),
+    (r"\b(post|share|upload|publish|use)\b.*\b(photo|picture|image|video|pic)s?\b", r"\bconsent\b"),
+)
+TRAINING_INTENT = Intent(
+    "training.book",
+    ("book training", "training", "book a session"),
+    (r"\btraining\b", r"\bbook\b.*\b(session|course|seat|place)\b"),
+)
+STATUS_INTENT = Intent(
+    "dpo.status",
+    ("status", "what's due", "whats due"),
+    (r"\bwhat('s| is) (due|open|outstanding)\b", r"\bstatus\b"),
+)
+
+
+def build_features(deps: Deps) -> list[Feature]:
+    """The features in intent priority order."""
+    return [
+        stub_feature(BREACH_INTENT.dialog_id, "Breach reporting", BREACH_INTENT),
+        stub_feature(CONSENT_INTENT.dialog_id, "Photo consent checking", CONSENT_INTENT),
+        stub_feature(TRAINING_INTENT.dialog_id, "Training booking", TRAINING_INTENT),
+        stub_feature(STATUS_INTENT.dialog_id, "Status", STATUS_INTENT),
+    ]

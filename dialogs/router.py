@@ -1,0 +1,90 @@
+"""The main router: cancel and help everywhere, card actions, then the active dialog or a new one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+
+from bot.cards import help_card, notice_card
+from bot.replies import card_activity
+from dialogs.deps import Feature, actor_of
+from dialogs.intents import normalise, recognise
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind", "abort"})
+HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
+MAX_TEXT = 4000
+
+
+class Router:
+    """Decides what each message means and hands it to the right dialog or action."""
+
+    def __init__(self, conversation_state: ConversationState, features: Sequence[Feature]) -> None:
+        self.dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        for feature in features:
+            for dialog in feature.dialogs:
+                self.dialogs.add(dialog)
+        self.intents = [intent for feature in features for intent in feature.intents]
+        self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
+
+    async def on_message(self, context: TurnContext) -> None:
+        """Handle one message (typed text or a card submit)."""
+        dc = await self.dialogs.create_context(context)
+        value = context.activity.value
+        try:
+            if isinstance(value, dict) and isinstance(value.get("cmd"), str):
+                await self.on_action(dc, value)
+                return
+            text = context.activity.text or ""
+            if len(text) > MAX_TEXT:
+                await context.send_activity(
+                    f"That message is too long ({len(text):,} characters). Please keep it under {MAX_TEXT:,}."
+                )
+                return
+            await self._on_text(dc, text)
+        except DomainError as error:
+            await context.send_activity(MessageFactory.text(str(error)))
+
+    async def on_action(self, dc: DialogContext, data: dict[str, Any]) -> None:
+        """A card button: run its handler whether or not a dialog is active."""
+        handler = self.actions.get(data["cmd"])
+        if handler is None:
+            await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
+            return
+        await handler(dc, actor_of(dc.context), data)
+
+    async def _on_text(self, dc: DialogContext, text: str) -> None:
+        said = normalise(text)
+        context = dc.context
+        if said in CANCEL_WORDS:
+            had_dialog = dc.active_dialog is not None
+            await dc.cancel_all_dialogs()
+            await context.send_activity("OK, I've stopped that. Nothing more was saved." if had_dialog
+                                        else "There was nothing to cancel. Type **help** to see what I can do.")
+            return
+        if said in HELP_WORDS:
+            await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
+            if dc.active_dialog is not None:
+                await dc.reprompt_dialog()
+            return
+        match = recognise(text, self.intents)
+        if dc.active_dialog is not None and not (match and match.exact):
+            result = await dc.continue_dialog()
+            if result.status != DialogTurnStatus.Empty:
+                return
+        if match is None:
+            await context.send_activity(
+                card_activity(notice_card("I'm not sure what you mean", "Here is what I can do:"))
+            )
+            await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
+            return
+        if dc.active_dialog is not None:
+            await dc.cancel_all_dialogs()
+        log.info("starting dialog %s", match.intent.dialog_id)
+        await dc.begin_dialog(match.intent.dialog_id, {"utterance": text})

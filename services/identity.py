@@ -1,0 +1,117 @@
+"""Who is talking: schools, people, roles. Every query is scoped by tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Organisation, Person, Role, RoleGrant
+
+# Skip rewriting an unchanged person row more often than this (keeps turns cheap).
+_SEEN_REFRESH = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a turn, in one school."""
+
+    tenant_id: str
+    aad_id: str
+    name: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_dpo(self) -> bool:
+        """True for a DPO of this school."""
+        return Role.DPO in self.roles
+
+    @property
+    def is_organiser(self) -> bool:
+        """True for a training organiser."""
+        return Role.ORGANISER in self.roles
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What an inbound activity tells us about its sender."""
+
+    tenant_id: str
+    aad_id: str
+    name: str
+    teams_user_id: str
+    reference_json: str | None  # only for 1:1 chats, where proactive messages go
+
+
+async def record_visit(
+    session: AsyncSession, *, visit: Visit, dpo_seed: Collection[str], now: datetime
+) -> Actor:
+    """Upsert the school and person, seed DPOs from settings, and return the actor. Commits."""
+    if await session.get(Organisation, visit.tenant_id) is None:
+        session.add(Organisation(tenant_id=visit.tenant_id, created_at=now))
+    person = (
+        await session.execute(
+            select(Person).where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
+        )
+    ).scalar_one_or_none()
+    if person is None:
+        person = Person(tenant_id=visit.tenant_id, aad_id=visit.aad_id, created_at=now, last_seen_at=now)
+        session.add(person)
+    _refresh(person, visit, now)
+    roles = await active_roles(session, tenant_id=visit.tenant_id, aad_id=visit.aad_id)
+    if visit.aad_id.lower() in dpo_seed and Role.DPO not in roles:
+        session.add(
+            RoleGrant(
+                tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=Role.DPO,
+                granted_by="settings", granted_at=now,
+            )
+        )
+        roles = roles | {Role.DPO}
+    if session.new or session.dirty:
+        await session.commit()
+    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
+
+
+def _refresh(person: Person, visit: Visit, now: datetime) -> None:
+    if visit.name and person.name != visit.name:
+        person.name = visit.name
+    if visit.teams_user_id and person.teams_user_id != visit.teams_user_id:
+        person.teams_user_id = visit.teams_user_id
+    if visit.reference_json and person.conversation_reference != visit.reference_json:
+        person.conversation_reference = visit.reference_json
+        person.unreachable_at = None
+    if now - person.last_seen_at > _SEEN_REFRESH:
+        person.last_seen_at = now
+
+
+async def active_roles(session: AsyncSession, *, tenant_id: str, aad_id: str) -> frozenset[str]:
+    """Roles not revoked for this person in this school."""
+    rows = await session.execute(
+        select(RoleGrant.role).where(
+            RoleGrant.tenant_id == tenant_id,
+            RoleGrant.aad_id == aad_id,
+            RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    )
+    return frozenset(rows.scalars())
+
+
+async def holders_of(session: AsyncSession, *, tenant_id: str, role: str) -> list[Person]:
+    """People of this school who currently hold a role (e.g. every DPO to alert)."""
+    rows = await session.execute(
+        select(Person)
+        .join(RoleGrant, (RoleGrant.tenant_id == Person.tenant_id) & (RoleGrant.aad_id == Person.aad_id))
+        .where(Person.tenant_id == tenant_id, RoleGrant.role == role, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Person.id)
+    )
+    return list(rows.scalars().unique())
+
+
+async def mark_unreachable(session: AsyncSession, *, person_id: int, now: datetime) -> None:
+    """Teams said 403: the person blocked or removed the bot. Does not commit."""
+    person = await session.get(Person, person_id)
+    if person is not None and person.unreachable_at is None:
+        person.unreachable_at = now

@@ -1,0 +1,105 @@
+"""botbuilder `Storage` on SQL with e-tag concurrency (conversation and user state)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import jsonpickle
+from botbuilder.core import Storage, StoreItem
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import SessionFactory
+from storage.models import BotStateRow
+
+
+class EtagConflict(KeyError):
+    """Raised when a write carries an e-tag that is no longer current."""
+
+
+def _etag_of(item: Any) -> str | None:
+    if isinstance(item, dict):
+        return item.get("e_tag")
+    return getattr(item, "e_tag", None)
+
+
+def _set_etag(item: Any, etag: str) -> None:
+    if isinstance(item, dict):
+        item["e_tag"] = etag
+    else:
+        item.e_tag = etag
+
+
+class SqlStorage(Storage):
+    """Stores jsonpickled items; e-tag `*` or none means upsert, any other must match."""
+
+    def __init__(self, session_factory: SessionFactory, clock: Callable[[], datetime]) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        if keys is None:
+            raise ValueError("Keys are required when reading")
+        if not keys:
+            return {}
+        async with self._sessions() as session:
+            rows = (await session.execute(select(BotStateRow).where(BotStateRow.key.in_(keys)))).scalars()
+            found: dict[str, Any] = {}
+            for row in rows:
+                item = jsonpickle.decode(row.data)
+                _set_etag(item, row.etag)
+                found[row.key] = item
+            return found
+
+    async def write(self, changes: dict[str, StoreItem]) -> None:
+        if changes is None:
+            raise ValueError("Changes are required when writing")
+        if not changes:
+            return
+        async with self._sessions() as session:
+            for key, item in changes.items():
+                await self._write_one(session, key, item)
+            await session.commit()
+
+    async def _write_one(self, session: Any, key: str, item: Any) -> None:
+        expected = _etag_of(item)
+        if expected == "":
+            raise ValueError("storage.write(): etag missing")
+        new_etag = uuid.uuid4().hex
+        # Never persist the e-tag inside the payload; it lives in its own column.
+        payload = dict(item) if isinstance(item, dict) else item
+        if isinstance(payload, dict):
+            payload.pop("e_tag", None)
+        data = jsonpickle.encode(payload)
+        now = self._clock()
+        if expected in (None, "*"):
+            updated = await session.execute(
+                update(BotStateRow)
+                .where(BotStateRow.key == key)
+                .values(data=data, etag=new_etag, updated_at=now)
+            )
+            if updated.rowcount == 0:
+                try:
+                    async with session.begin_nested():
+                        session.add(BotStateRow(key=key, data=data, etag=new_etag, updated_at=now))
+                except IntegrityError as error:  # someone inserted it first
+                    raise EtagConflict(key) from error
+        else:
+            updated = await session.execute(
+                update(BotStateRow)
+                .where(BotStateRow.key == key, BotStateRow.etag == expected)
+                .values(data=data, etag=new_etag, updated_at=now)
+            )
+            if updated.rowcount == 0:
+                raise EtagConflict(key)
+        _set_etag(item, new_etag)
+
+    async def delete(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        async with self._sessions() as session:
+            await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(keys)))
+            await session.commit()

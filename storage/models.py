@@ -1,0 +1,83 @@
+"""Core tables: schools (tenants), people, roles, audit trail, bot state.
+
+Feature tables live in their own modules, imported at the bottom so that
+`create_schema` sees every table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import utc_field
+
+
+class Role(StrEnum):
+    """Roles beyond plain staff."""
+
+    DPO = "dpo"
+    ORGANISER = "organiser"
+
+
+class Organisation(SQLModel, table=True):
+    """A school (one Microsoft 365 tenant)."""
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+    created_at: datetime = utc_field()
+
+
+class Person(SQLModel, table=True):
+    """Someone who has talked to the bot, with how to reach them again."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "aad_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    aad_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    teams_user_id: str = Field(default="", max_length=400)
+    # Serialised ConversationReference of their 1:1 chat with the bot (for proactive messages).
+    conversation_reference: str | None = Field(default=None, sa_column=Column(Text))
+    unreachable_at: datetime | None = utc_field(nullable=True, default=None)
+    created_at: datetime = utc_field()
+    last_seen_at: datetime = utc_field()
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role held by a person in one school; revoked rows are kept as history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    aad_id: str = Field(max_length=64)
+    role: str = Field(max_length=20)
+    granted_by: str = Field(max_length=64)
+    granted_at: datetime = utc_field()
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoked_at: datetime | None = utc_field(nullable=True, default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when; ids and codes only, never personal details."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    actor_aad_id: str = Field(max_length=64)
+    action: str = Field(max_length=60)
+    subject_type: str = Field(default="", max_length=40)
+    subject_id: str = Field(default="", max_length=64)
+    at: datetime = utc_field(index=True)
+
+
+class BotStateRow(SQLModel, table=True):
+    """botbuilder Storage item (conversation and user state), with its e-tag."""
+
+    __tablename__ = "bot_state"
+
+    key: str = Field(primary_key=True, max_length=512)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    etag: str = Field(max_length=40)
+    updated_at: datetime = utc_field(index=True)

@@ -1,0 +1,112 @@
+"""Fixtures: a fresh database (SQLite, or PostgreSQL when TEST_DATABASE_URL is set), a settable
+clock, the fake Teams channel, and the bot served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from bot.server import RUNTIME, create_app
+from config import Settings
+from services.clock import SettableClock
+from storage.db import make_engine
+from tests.teams.client import TeamsClient, TeamsUser
+from tests.teams.fake_channel import FakeTeamsChannel
+
+# botbuilder-testing imports botbuilder.azure only for an isinstance check; we don't install Azure SDKs.
+if "botbuilder.azure" not in sys.modules:
+    _azure = types.ModuleType("botbuilder.azure")
+    _azure.CosmosDbPartitionedStorage = type("CosmosDbPartitionedStorage", (), {})  # type: ignore[attr-defined]
+    sys.modules["botbuilder.azure"] = _azure
+
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 in London
+SCHOOL_A = "aaaaaaaa-0000-4000-8000-00000000000a"
+SCHOOL_B = "bbbbbbbb-0000-4000-8000-00000000000b"
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(START)
+
+
+@pytest.fixture
+async def db_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A database nobody else uses: a temp SQLite file, or a wiped PostgreSQL schema."""
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if not pg:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    engine = make_engine(pg)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    yield pg
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        DATABASE_URL=db_url,
+        SCHEDULER_ENABLED=False,
+        DPO_AAD_IDS="d0d0d0d0-0000-4000-8000-0000000000a1,d0d0d0d0-0000-4000-8000-0000000000b1",
+    )
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[FakeTeamsChannel]:
+    fake = FakeTeamsChannel()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def server(settings: Settings, clock: SettableClock) -> AsyncIterator[TestServer]:
+    srv = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+    await srv.start_server()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+def runtime(server: TestServer) -> Runtime:
+    """The live runtime behind the test server (database sessions, settings)."""
+    return server.app[RUNTIME]
+
+
+@pytest.fixture
+async def teams(server: TestServer, channel: FakeTeamsChannel) -> AsyncIterator[TeamsClient]:
+    async with aiohttp.ClientSession() as http:
+        yield TeamsClient(str(server.make_url("/")), channel, http)
+
+
+@pytest.fixture
+def staff_a() -> TeamsUser:
+    return TeamsUser("Megan Bowen", "7faf8ab2-3d56-4244-b585-20c8a42ed2b8", SCHOOL_A)
+
+
+@pytest.fixture
+def dpo_a() -> TeamsUser:
+    return TeamsUser("Dana Price", "d0d0d0d0-0000-4000-8000-0000000000a1", SCHOOL_A)
+
+
+@pytest.fixture
+def staff_b() -> TeamsUser:
+    return TeamsUser("Ben Carter", "5c5c5c5c-0000-4000-8000-0000000000b2", SCHOOL_B)
+
+
+@pytest.fixture
+def dpo_b() -> TeamsUser:
+    return TeamsUser("Priya Shah", "d0d0d0d0-0000-4000-8000-0000000000b1", SCHOOL_B)

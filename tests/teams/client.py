@@ -1,0 +1,110 @@
+"""Posts real Teams activity JSON to the bot over HTTP and reads what the fake channel received."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.teams.fake_channel import FakeTeamsChannel, Received
+
+ACTIVITIES = Path(__file__).resolve().parents[3] / "shared" / "teams-activities"
+_ids = itertools.count(1)
+
+
+def load_activity(name: str) -> dict[str, Any]:
+    """One of the real payloads in shared/teams-activities/."""
+    return json.loads((ACTIVITIES / name).read_text())
+
+
+def all_activity_files() -> list[Path]:
+    """Every real payload file."""
+    return sorted(ACTIVITIES.glob("*.json"))
+
+
+@dataclass(frozen=True)
+class TeamsUser:
+    """A person in a school, with their 1:1 chat with the bot."""
+
+    name: str
+    aad_id: str
+    tenant_id: str
+
+    @property
+    def teams_id(self) -> str:
+        return f"29:{self.aad_id}"
+
+    @property
+    def conversation_id(self) -> str:
+        return f"a:personal-{self.tenant_id[:8]}-{self.aad_id}"
+
+
+class TeamsClient:
+    """Talks to the bot as Teams would, one user at a time."""
+
+    def __init__(self, bot_url: str, channel: FakeTeamsChannel, http: aiohttp.ClientSession) -> None:
+        self.bot_url = bot_url.rstrip("/") + "/api/messages"
+        self.channel = channel
+        self.http = http
+
+    def message(self, user: TeamsUser, text: str | None = None, value: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A personal-chat message from `user`, shaped like the real Teams payload."""
+        activity = copy.deepcopy(load_activity("personal_message_docs_megan.json"))
+        activity["id"] = f"msg-{next(_ids)}"
+        activity["serviceUrl"] = self.channel.url
+        activity["from"] = {"id": user.teams_id, "name": user.name, "aadObjectId": user.aad_id}
+        activity["conversation"] = {"conversationType": "personal", "id": user.conversation_id}
+        activity["channelData"] = {"tenant": {"id": user.tenant_id}}
+        activity["text"] = text or ""
+        if value is not None:
+            activity["value"] = value
+        return activity
+
+    def from_file(self, name: str, user: TeamsUser | None = None) -> dict[str, Any]:
+        """A real payload file pointed at the fake channel (and optionally re-addressed to `user`)."""
+        activity = load_activity(name)
+        activity["serviceUrl"] = self.channel.url
+        if user is not None:
+            activity["from"] = {**activity.get("from", {}), "id": user.teams_id, "name": user.name,
+                                "aadObjectId": user.aad_id}
+            activity["conversation"] = {"conversationType": "personal", "id": user.conversation_id}
+            activity["channelData"] = {**activity.get("channelData", {}), "tenant": {"id": user.tenant_id}}
+        return activity
+
+    async def post(self, activity: dict[str, Any] | bytes | str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        """POST anything to /api/messages; returns (status, body)."""
+        data = activity if isinstance(activity, (bytes, str)) else json.dumps(activity)
+        hdrs = {"Content-Type": "application/json", **(headers or {})}
+        async with self.http.post(self.bot_url, data=data, headers=hdrs) as response:
+            return response.status, await response.text()
+
+    async def send(self, activity: dict[str, Any]) -> list[Received]:
+        """POST an activity and return what the bot sent to that conversation during the turn."""
+        before = len(self.channel.received)
+        status, body = await self.post(activity)
+        assert status < 300, f"bot answered {status}: {body}"
+        conv = activity.get("conversation", {}).get("id")
+        return [r for r in self.channel.received[before:] if r.conversation_id == conv]
+
+    async def say(self, user: TeamsUser, text: str) -> list[Received]:
+        """The user types `text`; returns the bot's replies."""
+        return await self.send(self.message(user, text))
+
+    async def press(self, user: TeamsUser, data: dict[str, Any]) -> list[Received]:
+        """The user presses a card button that submits `data`."""
+        return await self.send(self.message(user, None, data))
+
+
+def texts(replies: list[Received]) -> str:
+    """Everything visible in replies (text and card text) as one string, for assertions."""
+    parts: list[str] = []
+    for reply in replies:
+        parts.append(reply.text)
+        for card in reply.cards:
+            parts.append(json.dumps(card, ensure_ascii=False))
+    return "\n".join(parts)

@@ -1,0 +1,172 @@
+"""A fake Teams channel: a Bot Connector server on 127.0.0.1 that records what the bot sends.
+
+It can inject failures (429 with Retry-After, 5xx, 403) and enforce Teams' send limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+_ROUTE = re.compile(r"^(?P<prefix>.*?)/?v3/conversations(?:/(?P<conv>[^/]+)(?:/(?P<kind>activities|members)(?:/(?P<item>[^/]+))?)?)?/?$")
+
+
+@dataclass
+class Received:
+    """One call the bot made to the channel."""
+
+    method: str
+    op: str  # send | reply | update | delete | create | members
+    conversation_id: str
+    activity: dict[str, Any]
+    authorization: str | None
+    prefix: str
+
+    @property
+    def text(self) -> str:
+        """The message text, or '' when it has none."""
+        return str(self.activity.get("text") or "")
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """Adaptive/hero card contents attached to the activity."""
+        return [a.get("content") or {} for a in self.activity.get("attachments") or [] if "card" in a.get("contentType", "")]
+
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        """All attachments."""
+        return list(self.activity.get("attachments") or [])
+
+
+@dataclass
+class Fault:
+    """A failure to answer instead of success."""
+
+    status: int
+    retry_after: str | None = None
+    conversation_id: str | None = None
+
+
+@dataclass
+class Limits:
+    """Teams-like send limits: per conversation per second and per tenant (prefix) per second."""
+
+    per_conversation: int = 7
+    per_tenant: int = 50
+    clock: Callable[[], float] = field(default=lambda: asyncio.get_running_loop().time())
+
+
+class FakeTeamsChannel:
+    """Start with `await channel.start()`; `channel.url` is the serviceUrl to put in activities."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.received: list[Received] = []
+        self.faults: deque[Fault] = deque()
+        self.limits = limits
+        self.rejected_429 = 0
+        self.members: dict[str, list[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._windows: dict[str, deque[float]] = defaultdict(deque)
+        self._changed = asyncio.Condition()
+        self._server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        """Base serviceUrl of the fake channel."""
+        assert self._server is not None
+        return str(self._server.make_url("/"))
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    def fail_next(self, status: int, *, times: int = 1, retry_after: str | None = None,
+                  conversation_id: str | None = None) -> None:
+        """Answer the next `times` sends with `status` instead of success."""
+        self.faults.extend(Fault(status, retry_after, conversation_id) for _ in range(times))
+
+    def to(self, conversation_id: str) -> list[Received]:
+        """Messages sent into one conversation."""
+        return [r for r in self.received if r.conversation_id == conversation_id and r.op in ("send", "reply")]
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Wait until at least `count` calls have arrived (a guard, not a sleep)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.received) >= count), timeout)
+        return self.received
+
+    def _fault_for(self, conversation_id: str) -> Fault | None:
+        for fault in list(self.faults):
+            if fault.conversation_id in (None, conversation_id):
+                self.faults.remove(fault)
+                return fault
+        return None
+
+    def _over_limit(self, conversation_id: str, prefix: str) -> bool:
+        if self.limits is None:
+            return False
+        now = self.limits.clock()
+        keys = ((f"c:{conversation_id}", self.limits.per_conversation), (f"t:{prefix}", self.limits.per_tenant))
+        for key, limit in keys:
+            window = self._windows[key]
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= limit:
+                return True
+        for key, _ in keys:
+            self._windows[key].append(now)
+        return False
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        match = _ROUTE.match("/" + request.match_info["tail"])
+        if match is None:
+            return web.json_response({"error": {"code": "NotFound"}}, status=404)
+        conv = unquote(match["conv"] or "")
+        body = await request.json() if request.can_read_body else {}
+        op = _op(request.method, match["kind"], match["item"], bool(match["conv"]))
+        if op == "members":
+            return web.json_response(self.members.get(conv, []))
+        fault = self._fault_for(conv) if op in ("send", "reply", "create") else None
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return web.json_response({"error": {"code": f"Status{fault.status}"}}, status=fault.status, headers=headers)
+        if op in ("send", "reply") and self._over_limit(conv, match["prefix"]):
+            self.rejected_429 += 1
+            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "1"})
+        if op == "create":
+            conv = f"a:created-{next(self._ids)}"
+        record = Received(request.method, op, conv, body if isinstance(body, dict) else {},
+                          request.headers.get("Authorization"), match["prefix"])
+        async with self._changed:
+            self.received.append(record)
+            self._changed.notify_all()
+        if op == "create":
+            return web.json_response({"id": conv}, status=201)
+        return web.json_response({"id": f"msg-{next(self._ids)}"}, status=200)
+
+
+def _op(method: str, kind: str | None, item: str | None, has_conv: bool) -> str:
+    if not has_conv:
+        return "create"
+    if kind == "members":
+        return "members"
+    if method == "PUT":
+        return "update"
+    if method == "DELETE":
+        return "delete"
+    return "reply" if item else "send"
