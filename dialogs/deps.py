@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config import Settings
 from services.clock import Clock
 from services.identity import Actor
 from storage.db import SessionFactory
+from storage.reminder_models import Reminder
 
 ACTOR_KEY = "custodian.actor"
 
@@ -51,6 +54,20 @@ class Intent:
     patterns: tuple[str, ...] = ()
 
 
+# Renders a due reminder to an Adaptive Card, or None when it no longer applies (it is then cancelled).
+# Runs inside the sweep's session; must not commit.
+ReminderRenderer = Callable[[AsyncSession, Reminder, datetime], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """How the reminder engine treats one kind of reminder."""
+
+    render: ReminderRenderer
+    urgent: bool = False  # urgent kinds ignore quiet hours (e.g. breach deadlines)
+    snoozable: bool = True
+
+
 @dataclass(frozen=True)
 class Feature:
     """What one flow adds to the bot."""
@@ -58,3 +75,4 @@ class Feature:
     dialogs: tuple[Dialog, ...] = ()
     intents: tuple[Intent, ...] = ()
     actions: dict[str, ActionHandler] = field(default_factory=dict)
+    reminder_kinds: dict[str, ReminderKind] = field(default_factory=dict)

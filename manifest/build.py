@@ -109,8 +109,7 @@ def check_settings(settings_map: Mapping[str, str]) -> list[str]:
         problems.append("BOT_DOMAIN is not set (the bot's public hostname, e.g. custodian.example-school.org.uk)")
     elif not HOSTNAME.fullmatch(domain.lower()):
         problems.append(
-            f"BOT_DOMAIN {domain!r} must be a hostname only, e.g. custodian.example-school.org.uk"
-            " (no https://, port or path)"
+            f"BOT_DOMAIN {domain!r} must be a hostname only, e.g. custodian.example-school.org.uk (no https://, port or path)"
         )
     for name in URL_SETTINGS:
         url = _setting(settings_map, name)
@@ -200,9 +199,7 @@ def _strings(node: Any, parts: tuple[str | int, ...] = ()) -> Iterable[tuple[str
 
 def _teams_rules(manifest: Mapping[str, Any], semver_pattern: str) -> list[str]:
     """Rules Teams applies that the v1.29 schema doesn't check."""
-    problems = [
-        f"manifest: {path} still holds the placeholder {text!r}" for path, text in _strings(manifest) if "${{" in text
-    ]
+    problems = [f"manifest: {path} still holds the placeholder {text!r}" for path, text in _strings(manifest) if "${{" in text]
     version = manifest.get("version")
     if isinstance(version, str) and not re.search(semver_pattern, version):
         problems.append(f"manifest: version {version!r} is not a version like 1.0.0")
@@ -220,14 +217,17 @@ def validate_manifest(manifest: Mapping[str, Any], *, schema_dir: Path | None = 
     try:
         validator = _validator(schema_file)
     except (OSError, ValueError) as exc:
-        return [f"schema: cannot read {schema_file} ({exc}); set TEAMS_SCHEMA_DIR"]
-    definitions = validator.schema["definitions"]
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return [f"schema: cannot read {schema_file} ({reason}); set TEAMS_SCHEMA_DIR"]
+    definitions = validator.schema.get("definitions", {})
+    guid_pattern = definitions.get("guid", {}).get("pattern", GUID.pattern)
+    semver_pattern = definitions.get("semver", {}).get("pattern", r"^\d+\.\d+\.\d+$")
     try:
         errors = sorted(validator.iter_errors(manifest), key=lambda e: _path(e.absolute_path))
     except Unresolvable as exc:
-        return [f"schema: {exc} (remote schema references are not fetched)"]
-    problems = [_describe(error, definitions["guid"]["pattern"]) for error in errors]
-    problems += _teams_rules(manifest, definitions["semver"]["pattern"])
+        return [f"schema: cannot resolve {exc.ref} (remote schema references are not fetched)"]
+    problems = [_describe(error, guid_pattern) for error in errors]
+    problems += _teams_rules(manifest, semver_pattern)
     return list(dict.fromkeys(problems))
 
 
@@ -249,9 +249,7 @@ def _outline_problems(image: Image.Image) -> list[str]:
         if data[4 * index + 3] and data[4 * index : 4 * index + 3] != WHITE
     ]
     if visible:
-        problems.append(
-            f"outline.png must be white only: {len(visible)} visible pixels are not white (first at {visible[0]})"
-        )
+        problems.append(f"outline.png must be white only: {len(visible)} visible pixels are not white (first at {visible[0]})")
     if alpha.getbbox() is None:
         problems.append("outline.png is fully transparent: draw the outline in white")
     return problems
@@ -285,12 +283,16 @@ def _write_zip(out_path: Path, manifest: Mapping[str, Any], icons_dir: Path) -> 
     entries = {"manifest.json": text.encode("utf-8")}
     entries.update({name: (icons_dir / name).read_bytes() for name in ICON_SIZES})
     with tempfile.NamedTemporaryFile(dir=out_path.parent, suffix=".zip.tmp", delete=False) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as package:
-            for name, data in entries.items():
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                package.writestr(info, data)
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as package:
+                for name, data in entries.items():
+                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.external_attr = 0o644 << 16
+                    package.writestr(info, data)
+        except BaseException:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise
     os.replace(tmp.name, out_path)
 
 
@@ -308,16 +310,18 @@ def build_package(
         manifest = render_manifest(settings_map, template)
         problems += validate_manifest(manifest, schema_dir=find_schema_dir(settings_map))
     problems += check_icons(icons_dir)
-    if not problems:
+    if problems:
+        return problems
+    try:
         _write_zip(out_path, manifest, icons_dir)
-    return problems
+    except OSError as exc:
+        return [f"cannot write {out_path} ({exc.strerror or exc})"]
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build the package or print why not (exit 1)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m manifest.build", description="Build the Custodian Teams app package."
-    )
+    parser = argparse.ArgumentParser(prog="python -m manifest.build", description="Build the Custodian Teams app package.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="zip to write (default: %(default)s)")
     parser.add_argument("--env-file", type=Path, default=DEFAULT_ENV_FILE, help="settings file (default: %(default)s)")
     args = parser.parse_args(argv)

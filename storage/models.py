@@ -81,3 +81,7 @@ class BotStateRow(SQLModel, table=True):
     data: str = Field(sa_column=Column(Text, nullable=False))
     etag: str = Field(max_length=40)
     updated_at: datetime = utc_field(index=True)
+
+
+# Feature tables: imported here so that create_schema() creates them too.
+from storage import reminder_models  # noqa: E402, F401

@@ -17,7 +17,10 @@ from urllib.parse import unquote
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-_ROUTE = re.compile(r"^(?P<prefix>.*?)/?v3/conversations(?:/(?P<conv>[^/]+)(?:/(?P<kind>activities|members)(?:/(?P<item>[^/]+))?)?)?/?$")
+_ROUTE = re.compile(
+    r"^(?P<prefix>.*?)/?v3/conversations"
+    r"(?:/(?P<conv>[^/]+)(?:/(?P<kind>activities|members)(?:/(?P<item>[^/]+))?)?)?/?$"
+)
 
 
 @dataclass
