@@ -69,6 +69,20 @@ class ReminderKind:
 
 
 @dataclass(frozen=True)
+class StatusLine:
+    """One line of someone's `status` card: what needs them, with a button to open it."""
+
+    section: str  # e.g. "Breaches", "Removals", "Training"
+    text: str  # ids and short labels; for a DPO across schools the router adds the school label
+    urgency: int = 0  # higher first (overdue breach = 100)
+    button: dict[str, Any] | None = None  # an Action.Submit from bot/cards.submit(...)
+
+
+# A feature's contribution to `status`: DPOs get their school's items, staff their own.
+StatusProvider = Callable[[AsyncSession, Actor, datetime], Awaitable[list[StatusLine]]]
+
+
+@dataclass(frozen=True)
 class Feature:
     """What one flow adds to the bot."""
 
@@ -76,3 +90,4 @@ class Feature:
     intents: tuple[Intent, ...] = ()
     actions: dict[str, ActionHandler] = field(default_factory=dict)
     reminder_kinds: dict[str, ReminderKind] = field(default_factory=dict)
+    status: StatusProvider | None = None

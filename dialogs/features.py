@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.deps import Deps, Feature, Intent
+from dialogs.status import status_feature
 from dialogs.stubs import stub_feature
 
 BREACH_INTENT = Intent(
@@ -26,18 +27,13 @@ TRAINING_INTENT = Intent(
     ("book training", "training", "book a session"),
     (r"\btraining\b", r"\bbook\b.*\b(session|course|seat|place)\b"),
 )
-STATUS_INTENT = Intent(
-    "dpo.status",
-    ("status", "what's due", "whats due"),
-    (r"\bwhat('s| is) (due|open|outstanding)\b", r"\bstatus\b"),
-)
 
 
 def build_features(deps: Deps) -> list[Feature]:
-    """The features in intent priority order."""
-    return [
+    """The features in intent priority order; `status` gathers from all of them."""
+    features = [
         stub_feature(BREACH_INTENT.dialog_id, "Breach reporting", BREACH_INTENT),
         stub_feature(CONSENT_INTENT.dialog_id, "Photo consent checking", CONSENT_INTENT),
         stub_feature(TRAINING_INTENT.dialog_id, "Training booking", TRAINING_INTENT),
-        stub_feature(STATUS_INTENT.dialog_id, "Status", STATUS_INTENT),
     ]
+    return [status_feature(deps, features), *features]

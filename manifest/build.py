@@ -293,6 +293,7 @@ def _write_zip(out_path: Path, manifest: Mapping[str, Any], icons_dir: Path) -> 
         except BaseException:
             Path(tmp.name).unlink(missing_ok=True)
             raise
+    os.chmod(tmp.name, 0o644)  # mkstemp makes it 0600; the package holds no secrets
     os.replace(tmp.name, out_path)
 
 
