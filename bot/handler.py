@@ -34,13 +34,13 @@ class CustodianBot(TeamsActivityHandler):
         if visit is None:
             log.info("ignored %s activity without tenant or sender", activity.type)
             return
-        async with self._deps.sessions() as session:
-            actor = await record_visit(
-                session, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock()
-            )
-        turn_context.turn_state[ACTOR_KEY] = actor
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         async with self._locks.hold(key):
+            async with self._deps.sessions() as session:
+                actor = await record_visit(
+                    session, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock()
+                )
+            turn_context.turn_state[ACTOR_KEY] = actor
             await super().on_turn(turn_context)
             await self._conversation_state.save_changes(turn_context)
 

@@ -6,8 +6,11 @@ import json
 import logging
 from datetime import UTC, datetime
 
-# Libraries that would log request bodies or message text at lower levels.
-_QUIET = ("msrest", "botbuilder", "botframework", "aiohttp.access", "apscheduler", "asyncio", "tzlocal")
+# Libraries that log SQL parameters, request bodies or message text below WARNING: personal data.
+_QUIET = (
+    "msrest", "botbuilder", "botframework", "aiohttp", "apscheduler", "asyncio", "tzlocal",
+    "aiosqlite", "sqlalchemy", "asyncpg", "urllib3", "requests_oauthlib", "msal", "dateparser",
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,12 +29,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def quiet_libraries() -> None:
+    """Keep libraries at WARNING whatever LOG_LEVEL says (their debug output holds personal data)."""
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """Send JSON lines to stderr; keep chatty libraries at WARNING."""
+    """Send JSON lines to stderr."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in _QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_libraries()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapter import create_adapter
 from bot.connector import PooledDriver
 from bot.handler import CustodianBot
+from bot.logs import quiet_libraries
 from config import Settings
 from dialogs.deps import Deps
 from dialogs.features import build_features
@@ -43,6 +44,7 @@ class Runtime:
 
 async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     """Open the database (creating tables), and wire storage, adapter, dialogs and bot."""
+    quiet_libraries()
     engine = make_engine(settings.database_url)
     await create_schema(engine)
     sessions = make_session_factory(engine)

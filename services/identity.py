@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import insert_ignore
 from storage.models import Organisation, Person, Role, RoleGrant
 
 # Skip rewriting an unchanged person row more often than this (keeps turns cheap).
@@ -50,17 +51,20 @@ async def record_visit(
     session: AsyncSession, *, visit: Visit, dpo_seed: Collection[str], now: datetime
 ) -> Actor:
     """Upsert the school and person, seed DPOs from settings, and return the actor. Commits."""
-    if await session.get(Organisation, visit.tenant_id) is None:
-        session.add(Organisation(tenant_id=visit.tenant_id, created_at=now))
-    person = (
-        await session.execute(
-            select(Person).where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
-        )
-    ).scalar_one_or_none()
+    changed = False
+    query = select(Person).where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
+    person = (await session.execute(query)).scalar_one_or_none()
     if person is None:
-        person = Person(tenant_id=visit.tenant_id, aad_id=visit.aad_id, created_at=now, last_seen_at=now)
-        session.add(person)
-    _refresh(person, visit, now)
+        # Two first messages can race (same school, same person): insert-if-absent, then read.
+        await insert_ignore(session, Organisation, {"tenant_id": visit.tenant_id, "created_at": now}, ["tenant_id"])
+        await insert_ignore(
+            session, Person,
+            {"tenant_id": visit.tenant_id, "aad_id": visit.aad_id, "created_at": now, "last_seen_at": now},
+            ["tenant_id", "aad_id"],
+        )
+        person = (await session.execute(query)).scalar_one()
+        changed = True
+    changed = _refresh(person, visit, now) or changed
     roles = await active_roles(session, tenant_id=visit.tenant_id, aad_id=visit.aad_id)
     if visit.aad_id.lower() in dpo_seed and Role.DPO not in roles:
         session.add(
@@ -70,21 +74,23 @@ async def record_visit(
             )
         )
         roles = roles | {Role.DPO}
-    if session.new or session.dirty:
+        changed = True
+    if changed:
         await session.commit()
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
 
 
-def _refresh(person: Person, visit: Visit, now: datetime) -> None:
-    if visit.name and person.name != visit.name:
-        person.name = visit.name
-    if visit.teams_user_id and person.teams_user_id != visit.teams_user_id:
-        person.teams_user_id = visit.teams_user_id
+def _refresh(person: Person, visit: Visit, now: datetime) -> bool:
+    """Bring the stored person up to date; True when anything changed."""
+    before = (person.name, person.teams_user_id, person.conversation_reference, person.last_seen_at)
+    person.name = visit.name or person.name
+    person.teams_user_id = visit.teams_user_id or person.teams_user_id
     if visit.reference_json and person.conversation_reference != visit.reference_json:
         person.conversation_reference = visit.reference_json
         person.unreachable_at = None
     if now - person.last_seen_at > _SEEN_REFRESH:
         person.last_seen_at = now
+    return before != (person.name, person.teams_user_id, person.conversation_reference, person.last_seen_at)
 
 
 async def active_roles(session: AsyncSession, *, tenant_id: str, aad_id: str) -> frozenset[str]:

@@ -70,3 +70,12 @@ async def ping(engine: AsyncEngine) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "unreachable" for /healthz
         return False
     return True
+
+
+async def insert_ignore(session: AsyncSession, model: type[SQLModel], values: dict[str, Any], keys: list[str]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))

@@ -1,0 +1,92 @@
+"""Adaptive Cards as plain text, for the terminal chat (pure functions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Button:
+    """A card action the user can press by number."""
+
+    title: str
+    data: dict[str, Any] | None  # submit data; None for links
+    url: str | None = None
+
+
+@dataclass
+class Field:
+    """A card input the user is asked to fill before a submit."""
+
+    id: str
+    label: str
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (title, value)
+    multi: bool = False
+    required: bool = False
+
+
+@dataclass
+class Rendered:
+    """A card's visible lines, its inputs and its buttons."""
+
+    lines: list[str] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+
+
+def render_card(content: dict[str, Any]) -> Rendered:
+    """Flatten a card (Adaptive or Hero) into text lines, inputs and buttons."""
+    out = Rendered()
+    if "buttons" in content:  # HeroCard, e.g. a ChoicePrompt on msteams
+        if content.get("title"):
+            out.lines.append(str(content["title"]))
+        if content.get("text"):
+            out.lines.append(str(content["text"]))
+        for button in content["buttons"]:
+            out.buttons.append(Button(str(button.get("title", "")), {"__text__": str(button.get("value", ""))}))
+        return out
+    _walk(content.get("body", []), out)
+    _actions(content.get("actions", []), out)
+    return out
+
+
+def _walk(elements: list[dict[str, Any]], out: Rendered) -> None:
+    for element in elements:
+        kind = element.get("type", "")
+        if kind == "TextBlock":
+            out.lines.append(str(element.get("text", "")))
+        elif kind == "FactSet":
+            out.lines += [f"  {f.get('title', '')}: {f.get('value', '')}" for f in element.get("facts", [])]
+        elif kind in ("Container", "Column"):
+            _walk(element.get("items", []), out)
+            if isinstance(element.get("selectAction"), dict):
+                _actions([element["selectAction"]], out)
+        elif kind == "ColumnSet":
+            _walk(element.get("columns", []), out)
+        elif kind == "ActionSet":
+            _actions(element.get("actions", []), out)
+        elif kind.startswith("Input."):
+            out.fields.append(_field(element))
+
+
+def _field(element: dict[str, Any]) -> Field:
+    label = str(element.get("label") or element.get("title") or element.get("placeholder") or element.get("id"))
+    choices = [(str(c.get("title")), str(c.get("value"))) for c in element.get("choices", [])]
+    if element.get("type") == "Input.Toggle":
+        choices = [("yes", str(element.get("valueOn", "true"))), ("no", str(element.get("valueOff", "false")))]
+    return Field(str(element.get("id")), label, choices, bool(element.get("isMultiSelect")), bool(element.get("isRequired")))
+
+
+def _actions(actions: list[dict[str, Any]], out: Rendered) -> None:
+    for action in actions:
+        title = str(action.get("title", "Open"))
+        if action.get("type") == "Action.OpenUrl":
+            out.buttons.append(Button(title, None, str(action.get("url"))))
+            continue
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        msteams = data.get("msteams") if isinstance(data.get("msteams"), dict) else {}
+        if msteams.get("type") == "imBack":
+            out.buttons.append(Button(title, {"__text__": str(msteams.get("value", ""))}))
+        else:
+            out.buttons.append(Button(title, dict(data)))

@@ -1,0 +1,160 @@
+"""`make chat`: talk to the bot in a terminal — the real server and dialogs, the same database.
+
+The bot runs in this process on 127.0.0.1; a tiny stand-in for Teams' Bot Connector prints
+what it sends. Type text as you would in Teams; type a number to press a button.
+`/dpo` and `/staff` switch between a DPO and a staff member of the same demo school.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.card_text import Button, Field, render_card
+from bot.server import create_app
+from config import Settings
+
+TENANT = "00000000-0000-4000-8000-00000000c4a7"
+PEOPLE = {
+    "staff": ("Sam Staff (terminal)", "00000000-0000-4000-8000-0000000005af"),
+    "dpo": ("Dee Pio (terminal DPO)", "00000000-0000-4000-8000-000000000d90"),
+}
+FILES = Path("data/chat-files")
+_MESSAGE_IDS = itertools.count(1)
+
+
+class Terminal:
+    """Prints what the bot sends and remembers the buttons of the last card."""
+
+    def __init__(self) -> None:
+        self.buttons: list[tuple[Button, list[Field]]] = []
+
+    def show(self, activity: dict[str, Any]) -> None:
+        if activity.get("type") != "message":
+            return
+        if activity.get("text"):
+            print(f"\nbot> {activity['text']}")
+        for attachment in activity.get("attachments") or []:
+            if "card" in str(attachment.get("contentType")):
+                self._card(attachment.get("content") or {})
+            else:
+                self._file(attachment)
+        sys.stdout.flush()
+
+    def _card(self, content: dict[str, Any]) -> None:
+        rendered = render_card(content)
+        print("\nbot> " + "\n     ".join(line for line in rendered.lines if line))
+        for field in rendered.fields:
+            print(f"     [input] {field.label}" + (f" ({', '.join(t for t, _ in field.choices)})" if field.choices else ""))
+        for button in rendered.buttons:
+            self.buttons.append((button, rendered.fields))
+            print(f"     ({len(self.buttons)}) {button.title}" + (f" -> {button.url}" if button.url else ""))
+
+    def _file(self, attachment: dict[str, Any]) -> None:
+        url = str(attachment.get("contentUrl") or "")
+        name = Path(str(attachment.get("name") or "file")).name
+        if url.startswith("data:") and ";base64," in url:
+            FILES.mkdir(parents=True, exist_ok=True)
+            (FILES / name).write_bytes(base64.b64decode(url.split(",", 1)[1]))
+            print(f"     [file saved: {FILES / name}]")
+
+
+def connector_app(terminal: Terminal) -> web.Application:
+    """Accepts the Bot Connector calls the bot makes and prints them."""
+    ids = itertools.count(1)
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        if request.method in ("POST", "PUT") and isinstance(body, dict):
+            terminal.show(body)
+        if request.path.rstrip("/").endswith("/v3/conversations"):
+            return web.json_response({"id": f"a:chat-created-{next(ids)}"}, status=201)
+        return web.json_response([] if request.method == "GET" else {"id": f"chat-{next(ids)}"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+async def ask_fields(fields: list[Field]) -> dict[str, str]:
+    """Ask for each card input in turn (choices by number, several comma-separated)."""
+    values: dict[str, str] = {}
+    for field in fields:
+        if field.choices:
+            for number, (title, _) in enumerate(field.choices, 1):
+                print(f"       {number}. {title}")
+        answer = (await asyncio.to_thread(input, f"  {field.label}: ")).strip()
+        if field.choices:
+            picked = [field.choices[int(n) - 1][1] for n in answer.replace(" ", "").split(",")
+                      if n.isdigit() and 0 < int(n) <= len(field.choices)]
+            answer = ",".join(picked)
+        values[field.id] = answer
+    return values
+
+
+async def chat() -> None:
+    """Run the bot and the terminal side by side until EOF or `/quit`."""
+    settings = Settings()
+    settings.dpo_aad_ids = [*settings.dpo_aad_ids, PEOPLE["dpo"][1]]
+    settings.host = "127.0.0.1"
+    terminal = Terminal()
+    runners = [web.AppRunner(connector_app(terminal)), web.AppRunner(create_app(settings))]
+    sites = []
+    for runner in runners:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        sites.append(site)
+    channel_url = f"http://127.0.0.1:{sites[0]._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    bot_url = f"http://127.0.0.1:{sites[1]._server.sockets[0].getsockname()[1]}/api/messages"  # type: ignore[union-attr]
+    who = "staff"
+    print("Custodian terminal chat. Type 'help' to start, a number to press a button, /dpo or /staff to switch, /quit to leave.")
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                line = (await asyncio.to_thread(input, f"\n{PEOPLE[who][0]}> ")).strip()
+            except EOFError:
+                break
+            if line in ("/quit", "/exit"):
+                break
+            if line in ("/dpo", "/staff"):
+                who = line[1:]
+                continue
+            text, value = line, None
+            if line.isdigit() and 0 < int(line) <= len(terminal.buttons):
+                button, fields = terminal.buttons[int(line) - 1]
+                if button.data is None:
+                    continue
+                text, value = button.data.get("__text__", ""), None
+                if "__text__" not in button.data:
+                    value = {**button.data, **(await ask_fields(fields) if fields else {})}
+            terminal.buttons.clear()
+            await http.post(bot_url, json=_activity(who, text, value, channel_url))
+    for runner in reversed(runners):
+        await runner.cleanup()
+
+
+def _activity(who: str, text: str, value: dict[str, Any] | None, service_url: str) -> dict[str, Any]:
+    name, aad_id = PEOPLE[who]
+    activity: dict[str, Any] = {
+        "type": "message", "channelId": "msteams", "serviceUrl": service_url, "text": text,
+        "id": f"chat-{next(_MESSAGE_IDS)}",
+        "from": {"id": f"29:{aad_id}", "name": name, "aadObjectId": aad_id},
+        "recipient": {"id": "28:custodian", "name": "Custodian"},
+        "conversation": {"conversationType": "personal", "id": f"a:chat-{aad_id}"},
+        "channelData": {"tenant": {"id": TENANT}},
+    }
+    if value is not None:
+        activity["value"] = value
+    return activity
+
+
+if __name__ == "__main__":
+    asyncio.run(chat())

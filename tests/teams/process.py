@@ -1,0 +1,74 @@
+"""Runs the real bot (`app.py`) as a subprocess, so tests can kill -9 it and start it again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody is listening on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BotProcess:
+    """`python app.py` on 127.0.0.1 with the given settings; logs go to `log_path`."""
+
+    def __init__(self, *, workdir: Path, env: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "HOST": "127.0.0.1", "PORT": str(self.port), **env}
+        self.log_path = workdir / "bot.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        """Start and wait until /healthz answers 200 (a guard, not a sleep for time)."""
+        log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+        )
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with aiohttp.ClientSession() as http:
+            while True:
+                if self._proc.poll() is not None:
+                    raise RuntimeError(f"bot exited with {self._proc.returncode}: {self.log_path.read_text()[-2000:]}")
+                try:
+                    async with http.get(f"{self.url}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError("bot did not become healthy")
+                await asyncio.sleep(0.05)
+
+    def kill9(self) -> None:
+        """SIGKILL: no clean-up runs, exactly like a crash."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGKILL)
+            self._proc.wait()
+
+    async def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            await asyncio.to_thread(self._proc.wait, 15)
+
+    def logs(self) -> str:
+        """Everything the process logged."""
+        return self.log_path.read_text() if self.log_path.exists() else ""
