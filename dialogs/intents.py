@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from dialogs.deps import Intent
 
-_FUZZY_CUTOFF = 88
+_FUZZY_CUTOFF = 85
 
 
 def normalise(text: str) -> str:
