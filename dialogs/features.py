@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.deps import Deps, Feature, Intent
+from dialogs.roles import roles_feature
 from dialogs.status import status_feature
 from dialogs.stubs import stub_feature
 
@@ -32,6 +33,7 @@ TRAINING_INTENT = Intent(
 def build_features(deps: Deps) -> list[Feature]:
     """The features in intent priority order; `status` gathers from all of them."""
     features = [
+        roles_feature(deps),
         stub_feature(BREACH_INTENT.dialog_id, "Breach reporting", BREACH_INTENT),
         stub_feature(CONSENT_INTENT.dialog_id, "Photo consent checking", CONSENT_INTENT),
         stub_feature(TRAINING_INTENT.dialog_id, "Training booking", TRAINING_INTENT),

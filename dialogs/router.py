@@ -22,6 +22,21 @@ HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start
 MAX_TEXT = 4000
 
 
+def without_bot_mention(context: TurnContext) -> str:
+    """The message text minus any @mention of the bot (group chats and channels)."""
+    activity = context.activity
+    text = activity.text if isinstance(activity.text, str) else ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = entity.additional_properties if isinstance(entity.additional_properties, dict) else {}
+        mentioned = props.get("mentioned")
+        if entity.type == "mention" and isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+            tag = props.get("text")
+            if isinstance(tag, str) and tag:
+                text = text.replace(tag, " ")
+    return " ".join(text.split())
+
+
 class Router:
     """Decides what each message means and hands it to the right dialog or action."""
 
@@ -41,7 +56,7 @@ class Router:
             if isinstance(value, dict) and isinstance(value.get("cmd"), str):
                 await self.on_action(dc, value)
                 return
-            text = context.activity.text or ""
+            text = without_bot_mention(context)
             if len(text) > MAX_TEXT:
                 await context.send_activity(
                     f"That message is too long ({len(text):,} characters). Please keep it under {MAX_TEXT:,}."
@@ -49,6 +64,8 @@ class Router:
                 return
             await self._on_text(dc, text)
         except DomainError as error:
+            # A rule said no mid-step: the step can't be resumed, so leave a clean state.
+            await dc.cancel_all_dialogs()
             await context.send_activity(MessageFactory.text(str(error)))
 
     async def on_action(self, dc: DialogContext, data: dict[str, Any]) -> None:

@@ -66,18 +66,24 @@ async def record_visit(
         changed = True
     changed = _refresh(person, visit, now) or changed
     roles = await active_roles(session, tenant_id=visit.tenant_id, aad_id=visit.aad_id)
-    if visit.aad_id.lower() in dpo_seed and Role.DPO not in roles:
-        session.add(
-            RoleGrant(
-                tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=Role.DPO,
-                granted_by="settings", granted_at=now,
-            )
-        )
-        roles = roles | {Role.DPO}
-        changed = True
+    if visit.aad_id in dpo_seed and await _seed_role(session, visit, Role.DPO, now):
+        roles, changed = roles | {Role.DPO}, True
     if changed:
         await session.commit()
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
+
+
+async def _seed_role(session: AsyncSession, visit: Visit, role: Role, now: datetime) -> bool:
+    """Grant a role named in settings, once: a later revocation by a DPO is respected."""
+    ever = await session.execute(
+        select(RoleGrant.id).where(
+            RoleGrant.tenant_id == visit.tenant_id, RoleGrant.aad_id == visit.aad_id, RoleGrant.role == role
+        ).limit(1)
+    )
+    if ever.first() is not None:
+        return False
+    session.add(RoleGrant(tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=role, granted_by="settings", granted_at=now))
+    return True
 
 
 def _refresh(person: Person, visit: Visit, now: datetime) -> bool:

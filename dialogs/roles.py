@@ -1,0 +1,114 @@
+"""DPO commands: grant and revoke DPO / organiser roles, list roles, name the school."""
+
+from __future__ import annotations
+
+import re
+
+from botbuilder.core import TurnContext
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dialogs.commands import CommandDialog
+from dialogs.deps import Deps, Feature, Intent, actor_of
+from services import roles
+from services.errors import DomainError
+from services.identity import holders_of
+from storage.models import Person, Role
+
+_ROLE = r"(?P<role>dpo|data protection officer|organi[sz]er)"
+_GRANT = (
+    re.compile(rf"^(?:make|appoint)\s+(?P<name>.+?)\s+(?:an?\s+|the\s+)?{_ROLE}$"),
+    re.compile(rf"^(?:grant|give)\s+(?:the\s+)?{_ROLE}\s+(?:role\s+)?to\s+(?P<name>.+)$"),
+    re.compile(rf"^give\s+(?P<name>.+?)\s+the\s+{_ROLE}\s+role$"),
+)
+_REVOKE = (
+    re.compile(rf"^(?:remove|revoke|take)\s+(?:the\s+)?{_ROLE}\s+(?:role\s+)?(?:from|off)\s+(?P<name>.+)$"),
+    re.compile(rf"^(?:remove|revoke)\s+(?P<name>.+?)\s+as\s+(?:an?\s+|the\s+)?{_ROLE}$"),
+)
+_SCHOOL_NAME = re.compile(r"^school name\s+(?:is\s+)?(?P<name>.+)$", re.IGNORECASE)
+
+ROLES_INTENT = Intent(
+    "roles.change", (), (rf"^(make|appoint|grant|give)\b.*\b{_ROLE}\b", rf"^(remove|revoke|take)\b.*\b{_ROLE}\b"),
+)
+LIST_INTENT = Intent("roles.list", ("roles", "who are the dpos", "list roles"))
+SCHOOL_INTENT = Intent("roles.school_name", (), (r"^school name\b",))
+
+
+def _clean(text: str) -> str:
+    return " ".join(re.sub(r"</?at>", "", text).split()).strip(" .!?").lower()
+
+
+def parse_change(text: str) -> tuple[bool, str, str] | None:
+    """(grant?, role word, name) from e.g. 'make Sam Jones a DPO' or 'revoke organiser from Sam'."""
+    said = _clean(text)
+    for grant, patterns in ((True, _GRANT), (False, _REVOKE)):
+        for pattern in patterns:
+            match = pattern.match(said)
+            if match:
+                return grant, match["role"], match["name"].strip()
+    return None
+
+
+def roles_feature(deps: Deps) -> Feature:
+    """Role and school-name commands for DPOs."""
+
+    async def change(context: TurnContext, utterance: str) -> None:
+        parsed = parse_change(utterance)
+        if parsed is None:
+            await context.send_activity("Try **make Sam Jones a DPO** or **remove organiser from Sam Jones**.")
+            return
+        granting, role_word, name = parsed
+        actor = actor_of(context)
+        async with deps.sessions() as session:
+            person = await _mentioned(session, context) or await roles.find_colleague(
+                session, tenant_id=actor.tenant_id, name=name)
+            role = roles.parse_role(role_word)
+            if granting:
+                done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock())
+                reply = f"**{person.name}** is now {_label(role)}." if done else f"**{person.name}** is already {_label(role)}."
+            else:
+                done = await roles.revoke(session, actor=actor, person=person, role=role, now=deps.clock())
+                reply = f"**{person.name}** is no longer {_label(role)}." if done else f"**{person.name}** wasn't {_label(role)}."
+        await context.send_activity(reply)
+
+    async def list_roles(context: TurnContext, _: str) -> None:
+        actor = actor_of(context)
+        async with deps.sessions() as session:
+            dpos = await holders_of(session, tenant_id=actor.tenant_id, role=Role.DPO)
+            organisers = await holders_of(session, tenant_id=actor.tenant_id, role=Role.ORGANISER)
+        lines = [f"**DPOs:** {', '.join(p.name or 'unnamed' for p in dpos) or 'none yet'}",
+                 f"**Training organisers:** {', '.join(p.name or 'unnamed' for p in organisers) or 'none'}"]
+        await context.send_activity("\n\n".join(lines))
+
+    async def school_name(context: TurnContext, utterance: str) -> None:
+        match = _SCHOOL_NAME.match(" ".join(utterance.split()))
+        async with deps.sessions() as session:
+            await roles.name_school(session, actor=actor_of(context), name=match["name"] if match else "", now=deps.clock())
+        await context.send_activity("Thanks, I'll use that name for your school.")
+
+    return Feature(
+        dialogs=(CommandDialog(ROLES_INTENT.dialog_id, change), CommandDialog(LIST_INTENT.dialog_id, list_roles),
+                 CommandDialog(SCHOOL_INTENT.dialog_id, school_name)),
+        intents=(ROLES_INTENT, LIST_INTENT, SCHOOL_INTENT),
+    )
+
+
+async def _mentioned(session: AsyncSession, context: TurnContext) -> Person | None:
+    """The colleague @mentioned in a group chat (not the bot), if any."""
+    activity = context.activity
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned") if entity.type == "mention" else None
+        if isinstance(mentioned, dict) and mentioned.get("id") and mentioned.get("id") != bot_id:
+            actor = actor_of(context)
+            query = select(Person).where(Person.tenant_id == actor.tenant_id, Person.teams_user_id == mentioned["id"])
+            person = (await session.execute(query)).scalar_one_or_none()
+            if person is None:
+                raise DomainError("I don't know that colleague yet: they need to say hello to me in Teams first.")
+            return person
+    return None
+
+
+def _label(role: Role) -> str:
+    return "a DPO" if role == Role.DPO else "a training organiser"
