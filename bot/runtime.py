@@ -50,7 +50,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     sessions = make_session_factory(engine)
     deps = Deps(sessions=sessions, clock=clock, settings=settings)
     conversation_state = ConversationState(SqlStorage(sessions, clock))
-    router = Router(conversation_state, build_features(deps))
+    router = Router(deps, conversation_state, build_features(deps))
     driver = PooledDriver()
     adapter = create_adapter(settings, driver)
     bot = CustodianBot(deps, conversation_state, router)

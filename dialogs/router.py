@@ -11,9 +11,10 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 
 from bot.cards import help_card, notice_card
 from bot.replies import card_activity
-from dialogs.deps import Feature, actor_of
+from dialogs.deps import Deps, Feature, actor_of
 from dialogs.intents import normalise, recognise
 from services.errors import DomainError
+from services.roles import actor_in
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def without_bot_mention(context: TurnContext) -> str:
 class Router:
     """Decides what each message means and hands it to the right dialog or action."""
 
-    def __init__(self, conversation_state: ConversationState, features: Sequence[Feature]) -> None:
+    def __init__(self, deps: Deps, conversation_state: ConversationState, features: Sequence[Feature]) -> None:
+        self._deps = deps
         self.dialogs = DialogSet(conversation_state.create_property("DialogState"))
         for feature in features:
             for dialog in feature.dialogs:
@@ -74,7 +76,13 @@ class Router:
         if handler is None:
             await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
             return
-        await handler(dc, actor_of(dc.context), data)
+        actor = actor_of(dc.context)
+        school = data.get("school")
+        if isinstance(school, str) and school != actor.tenant_id:
+            # A DPO serving several schools acts on another school's item from this chat.
+            async with self._deps.sessions() as session:
+                actor = await actor_in(session, actor=actor, tenant_id=school)
+        await handler(dc, actor, data)
 
     async def _on_text(self, dc: DialogContext, text: str) -> None:
         said = normalise(text)
