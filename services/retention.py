@@ -1,0 +1,54 @@
+"""Retention: how long each kind of record is kept, and the daily purge that applies it.
+
+Counts of what was removed go to the audit trail (no content). Defaults follow common school
+retention schedules; a school sets its own in settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import audit
+from storage.models import BotStateRow, Organisation
+
+log = logging.getLogger(__name__)
+
+# Deletes records older than the cutoff for one school; returns how many went. Must not commit.
+Purge = Callable[[AsyncSession, str, datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """One kind of record and how many days it is kept."""
+
+    name: str
+    days: int
+    purge: Purge
+
+
+async def purge_idle_bot_state(session: AsyncSession, days: int, now: datetime) -> int:
+    """Conversation state (dialog progress) untouched for `days` (not per school: keys are ids only)."""
+    result = await session.execute(delete(BotStateRow).where(BotStateRow.updated_at < now - timedelta(days=days)))
+    return int(result.rowcount or 0)
+
+
+async def apply(session: AsyncSession, *, rules: Sequence[RetentionRule], state_days: int, now: datetime) -> dict[str, int]:
+    """Run every rule for every school, record counts in each school's audit trail. Commits."""
+    removed = {"bot_state": await purge_idle_bot_state(session, state_days, now)}
+    tenants = list((await session.execute(select(Organisation.tenant_id))).scalars())
+    for rule in rules:
+        for tenant_id in tenants:
+            count = await rule.purge(session, tenant_id, now - timedelta(days=rule.days))
+            removed[rule.name] = removed.get(rule.name, 0) + count
+            if count:
+                audit.record(session, tenant_id=tenant_id, actor_aad_id="retention", action=f"retention.{rule.name}",
+                             now=now, subject_type="count", subject_id=count)
+    await session.commit()
+    log.info("retention applied: %s", ", ".join(f"{name}={count}" for name, count in removed.items()))
+    return removed
