@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run chat test test-sqlite test-postgres lint package bench clean
+.PHONY: run chat test test-sqlite test-postgres lint audit package bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy .
 
+audit: $(VENV)/.dev  ## known vulnerabilities in every installed (pinned) package; asks PyPI, so not part of `make test`
+	$(PY) -m pip_audit --strict --local --progress-spinner off
+
 package: $(VENV)/.dev  ## build/custodian-teams-app.zip (needs MicrosoftAppId and BOT_DOMAIN)
 	$(PY) -m manifest.build
+
+bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints tables, writes bench/RESULTS.md
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -41,12 +41,38 @@ class Settings(BaseSettings):
     timezone: str = Field("Europe/London", alias="TIMEZONE")
     scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
     sweep_seconds: int = Field(60, alias="REMINDER_SWEEP_SECONDS", ge=1)
+    reminder_max_attempts: int = Field(6, alias="REMINDER_MAX_ATTEMPTS", ge=1)
+    sends_per_conversation: int = Field(7, alias="TEAMS_SENDS_PER_SECOND_PER_CONVERSATION", ge=1)
+    sends_per_tenant: int = Field(50, alias="TEAMS_SENDS_PER_SECOND_PER_TENANT", ge=1)
+    # Non-urgent reminders are held from QUIET_HOURS_START to QUIET_HOURS_END (school time) and at weekends.
+    quiet_hours_start: int = Field(18, alias="QUIET_HOURS_START", ge=0, le=23)
+    quiet_hours_end: int = Field(8, alias="QUIET_HOURS_END", ge=0, le=23)
     max_body_bytes: int = Field(256 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     # Where botbuilder fetches the channel's signing keys; tests point it at 127.0.0.1.
     openid_metadata_url: str = Field("", alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
+    # Training organisers from the start (Entra object ids), like DPO_AAD_IDS; more can be granted in chat.
+    organiser_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="ORGANISER_AAD_IDS")
+    # Seed catalogue loaded when there are no training sessions yet; empty = data/training_sessions.json.
+    training_seed_file: str = Field("", alias="TRAINING_SEED_FILE")
+    # Photo consent: months a post may stay up before its housekeeping (remove-by) reminder, per purpose.
+    housekeeping_months_website: int = Field(24, alias="HOUSEKEEPING_MONTHS_WEBSITE", ge=1, le=120)
+    housekeeping_months_social_media: int = Field(12, alias="HOUSEKEEPING_MONTHS_SOCIAL_MEDIA", ge=1, le=120)
+    housekeeping_months_newsletter: int = Field(24, alias="HOUSEKEEPING_MONTHS_NEWSLETTER", ge=1, le=120)
+    housekeeping_months_press: int = Field(12, alias="HOUSEKEEPING_MONTHS_PRESS", ge=1, le=120)
+    housekeeping_months_displays: int = Field(12, alias="HOUSEKEEPING_MONTHS_DISPLAYS", ge=1, le=120)
+    # Largest pupil CSV accepted for import (bytes).
+    pupil_import_max_bytes: int = Field(2 * 1024 * 1024, alias="PUPIL_IMPORT_MAX_BYTES", ge=1024)
+    # Bot Framework endpoints (botbuilder's names); empty = the public cloud. Tests point them at 127.0.0.1.
+    channel_token_issuer: str = Field("", alias="TO_BOT_FROM_CHANNEL_TOKEN_ISSUER")
+    login_url: str = Field("", alias="TO_CHANNEL_FROM_BOT_LOGIN_URL")
+    oauth_scope: str = Field("", alias="TO_CHANNEL_FROM_BOT_OAUTH_SCOPE")
+    # false = MSAL trusts TO_CHANNEL_FROM_BOT_LOGIN_URL without asking Microsoft (private clouds and tests only).
+    validate_authority: bool = Field(True, alias="VALIDATE_AUTHORITY")
+    # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
+    rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
 
-    @field_validator("allowed_tenants", "dpo_aad_ids", mode="before")
+    @field_validator("allowed_tenants", "dpo_aad_ids", "organiser_aad_ids", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> list[str]:
         return [item.lower() for item in _split(value)]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 
+from bot.auth import create_authentication
 from bot.cards import notice_card
 from bot.connector import PooledAuthentication, PooledDriver, patch_retry_policy_cost
 from bot.replies import card_activity
@@ -16,24 +16,10 @@ from config import Settings
 log = logging.getLogger(__name__)
 
 
-def botbuilder_configuration(settings: Settings) -> SimpleNamespace:
-    """The attribute names botbuilder's configuration classes read."""
-    config = SimpleNamespace(
-        APP_ID=settings.app_id,
-        APP_PASSWORD=settings.app_password,
-        APP_TYPE=settings.app_type,
-        APP_TENANTID=settings.app_tenant_id,
-    )
-    if settings.openid_metadata_url:
-        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
-    return config
-
-
 def create_adapter(settings: Settings, driver: PooledDriver) -> CloudAdapter:
     """A CloudAdapter whose connector clients share `driver`'s connection pool."""
     patch_retry_policy_cost()
-    inner = ConfigurationBotFrameworkAuthentication(botbuilder_configuration(settings))
-    adapter = CloudAdapter(PooledAuthentication(inner, driver))
+    adapter = CloudAdapter(PooledAuthentication(create_authentication(settings), driver))
     adapter.on_turn_error = _on_turn_error
     return adapter
 

@@ -6,14 +6,17 @@ import logging
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ActivityTypes
 
 from bot.cards import welcome_card
 from bot.identity import visit_of
 from bot.locks import KeyedLocks
+from bot.ratelimit import RateLimiter, admit
 from bot.replies import card_activity
 from dialogs.deps import ACTOR_KEY, Deps
 from dialogs.router import Router
 from services.identity import record_visit
+from storage.bot_state import StateTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ class CustodianBot(TeamsActivityHandler):
         self._welcomed = conversation_state.create_property("Welcomed")
         self._router = router
         self._locks = KeyedLocks()
+        self._limiter = RateLimiter(deps.settings.rate_limit_per_minute, deps.clock)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -34,15 +38,30 @@ class CustodianBot(TeamsActivityHandler):
         if visit is None:
             log.info("ignored %s activity without tenant or sender", activity.type)
             return
+        if activity.type == ActivityTypes.message and not await admit(self._limiter, turn_context, visit):
+            return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         async with self._locks.hold(key):
             async with self._deps.sessions() as session:
                 actor = await record_visit(
-                    session, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock()
+                    session, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
+                    organiser_seed=self._deps.settings.organiser_aad_ids,
                 )
             turn_context.turn_state[ACTOR_KEY] = actor
             await super().on_turn(turn_context)
-            await self._conversation_state.save_changes(turn_context)
+            try:
+                await self._conversation_state.save_changes(turn_context)
+            except StateTooLarge:
+                await self._end_oversized_conversation(turn_context)
+
+    async def _end_oversized_conversation(self, turn_context: TurnContext) -> None:
+        """The conversation's state outgrew the storage limit: end its dialog instead of keeping it."""
+        log.warning("conversation state too large, dialog ended (activity %s)", turn_context.activity.id)
+        await self._conversation_state.delete(turn_context)
+        await turn_context.send_activity(
+            "That conversation got too long for me to keep track of, so I've stopped it. Anything I already "
+            "confirmed is saved. Type **help** to start again."
+        )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self._router.on_message(turn_context)

@@ -13,9 +13,12 @@ from bot.adapter import create_adapter
 from bot.connector import PooledDriver
 from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
+from bot.proactive import ProactiveSender, SendLimiter
+from bot.scheduler import ReminderEngine, ReminderScheduler, SweepReport
 from config import Settings
 from dialogs.deps import Deps
 from dialogs.features import build_features
+from dialogs.reminders import all_reminder_kinds, quiet_hours
 from dialogs.router import Router
 from services.clock import Clock
 from services.dates import warm_up
@@ -35,6 +38,13 @@ class Runtime:
     adapter: CloudAdapter
     bot: CustodianBot
     driver: PooledDriver
+    sender: ProactiveSender
+    reminders: ReminderEngine
+    scheduler: ReminderScheduler
+
+    async def sweep_reminders(self) -> SweepReport:
+        """Send every reminder due at the clock's now (tests and the terminal chat call this)."""
+        return await self.reminders.sweep(self.deps.clock())
 
     async def close(self) -> None:
         """Release connections (reverse of `start_runtime`)."""
@@ -50,9 +60,16 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     sessions = make_session_factory(engine)
     deps = Deps(sessions=sessions, clock=clock, settings=settings)
     conversation_state = ConversationState(SqlStorage(sessions, clock))
-    router = Router(deps, conversation_state, build_features(deps))
+    features = build_features(deps)
+    router = Router(deps, conversation_state, features)
     driver = PooledDriver()
     adapter = create_adapter(settings, driver)
+    limiter = SendLimiter(settings.sends_per_conversation, settings.sends_per_tenant)
+    sender = ProactiveSender(adapter, settings.app_id, limiter=limiter)
+    reminder_engine = ReminderEngine(sessions, sender, all_reminder_kinds(features), quiet=quiet_hours(deps),
+                                     max_attempts=settings.reminder_max_attempts)
+    scheduler = ReminderScheduler(reminder_engine, clock, settings.sweep_seconds)
+    deps.wake_reminders = scheduler.wake
     bot = CustodianBot(deps, conversation_state, router)
     warm_up()
     if not settings.auth_enabled:
@@ -61,4 +78,4 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
             "Never expose this server to the internet like this."
         )
     log.info("database ready (%s)", engine.dialect.name)
-    return Runtime(settings, engine, deps, adapter, bot, driver)
+    return Runtime(settings, engine, deps, adapter, bot, driver, sender, reminder_engine, scheduler)

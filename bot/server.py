@@ -32,7 +32,16 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         yield
         await runtime.close()
 
+    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+        # Sweeps at once (catch-up after downtime), then every REMINDER_SWEEP_SECONDS.
+        scheduler = app[RUNTIME].scheduler
+        scheduler.start()
+        yield
+        await scheduler.stop()
+
     app.cleanup_ctx.append(runtime_ctx)
+    if settings.scheduler_enabled:
+        app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dialogs.breach_dpo import breach_feature
+from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
+from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
 from dialogs.status import status_feature
-from dialogs.stubs import stub_feature
+from dialogs.training_book import training_feature
 
 BREACH_INTENT = Intent(
     "breach.report",
@@ -34,8 +37,8 @@ def build_features(deps: Deps) -> list[Feature]:
     """The features in intent priority order; `status` gathers from all of them."""
     features = [
         roles_feature(deps),
-        stub_feature(BREACH_INTENT.dialog_id, "Breach reporting", BREACH_INTENT),
-        stub_feature(CONSENT_INTENT.dialog_id, "Photo consent checking", CONSENT_INTENT),
-        stub_feature(TRAINING_INTENT.dialog_id, "Training booking", TRAINING_INTENT),
+        breach_feature(deps, BREACH_INTENT),
+        consent_feature(deps, CONSENT_INTENT),
+        training_feature(deps, TRAINING_INTENT),
     ]
-    return [status_feature(deps, features), *features]
+    return [status_feature(deps, features), reminders_feature(deps, features), *features]

@@ -48,9 +48,9 @@ class Visit:
 
 
 async def record_visit(
-    session: AsyncSession, *, visit: Visit, dpo_seed: Collection[str], now: datetime
+    session: AsyncSession, *, visit: Visit, dpo_seed: Collection[str], now: datetime, organiser_seed: Collection[str] = ()
 ) -> Actor:
-    """Upsert the school and person, seed DPOs from settings, and return the actor. Commits."""
+    """Upsert the school and person, seed DPOs and training organisers from settings, and return the actor. Commits."""
     changed = False
     query = select(Person).where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
     person = (await session.execute(query)).scalar_one_or_none()
@@ -68,6 +68,8 @@ async def record_visit(
     roles = await active_roles(session, tenant_id=visit.tenant_id, aad_id=visit.aad_id)
     if visit.aad_id in dpo_seed and await _seed_role(session, visit, Role.DPO, now):
         roles, changed = roles | {Role.DPO}, True
+    if visit.aad_id in organiser_seed and await _seed_role(session, visit, Role.ORGANISER, now):
+        roles, changed = roles | {Role.ORGANISER}, True
     if changed:
         await session.commit()
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))

@@ -1,16 +1,31 @@
-"""Scheduling and cancelling reminders. Callers commit: a reminder is scheduled or cancelled
-in the same transaction as the change that causes it."""
+"""The reminder ledger's rules: schedule and cancel (callers commit, in the same transaction as the
+change that causes them), and the sweep's claim / settle steps, quiet hours, snooze and done."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Collection
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services import audit
+from services.errors import DomainError, NotAllowed
+from services.identity import Actor, active_roles, holders_of, mark_unreachable
+from storage.models import Person, Role
 from storage.reminder_models import Reminder, ReminderState
+
+log = logging.getLogger(__name__)
+
+FAILED_KIND = "reminder.failed"  # tells a school's DPOs that a reminder did not get through
+# A claim older than this whose outcome was never stamped belongs to a process that died mid-send.
+SENDING_TIMEOUT = timedelta(minutes=5)
 
 
 async def schedule(
@@ -75,3 +90,227 @@ async def pending_for(session: AsyncSession, *, tenant_id: str, subject_type: st
         .order_by(Reminder.due_at)
     )
     return list(rows.scalars())
+
+
+async def recipient_of(session: AsyncSession, reminder: Reminder) -> Person | None:
+    """The person a reminder is for (their stored conversation reference says where to write)."""
+    return await _person(session, reminder.tenant_id, reminder.recipient_aad_id)
+
+
+# --- quiet hours and snooze times -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Non-urgent reminders go on weekdays from `end_hour` to `start_hour`, school time."""
+
+    tz: str = "Europe/London"
+    start_hour: int = 18
+    end_hour: int = 8
+
+    def holds(self, now: datetime) -> bool:
+        """True at night and at weekends, when only urgent kinds may be sent."""
+        local = now.astimezone(ZoneInfo(self.tz))
+        return local.weekday() >= 5 or not self.end_hour <= local.hour < self.start_hour
+
+    def tomorrow_morning(self, now: datetime) -> datetime:
+        """Tomorrow when the quiet hours end (e.g. 08:00 UK time), in UTC."""
+        zone = ZoneInfo(self.tz)
+        day = now.astimezone(zone).date() + timedelta(days=1)
+        return datetime.combine(day, time(self.end_hour), tzinfo=zone).astimezone(UTC)
+
+
+# --- the sweep: claim, settle, reconcile -------------------------------------------------------
+
+class Outcome(StrEnum):
+    """How one claimed reminder ended this time."""
+
+    SENT = "sent"
+    RETRY = "retry"  # Teams was busy or down: back to pending with a later next_attempt_at
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"  # the renderer says it no longer applies
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the sender reported for one reminder (Teams-free)."""
+
+    outcome: Outcome
+    error: str | None = None
+    retry_after: float | None = None
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, worker: str, kinds: Collection[str] | None, limit: int
+) -> list[Reminder]:
+    """Stamp up to `limit` due reminders `sending` for this worker and commit before anything is sent.
+
+    `kinds` limits the claim (quiet hours: urgent kinds only). On PostgreSQL rows another process is
+    claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite has one process and ignores the clause.
+    """
+    due = (
+        select(Reminder.id)
+        .where(
+            Reminder.state == ReminderState.PENDING, Reminder.due_at <= now,
+            or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),  # type: ignore[union-attr, operator]
+        )
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if kinds is not None:
+        due = due.where(Reminder.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        await session.rollback()
+        return []
+    claim = f"{worker[:50]}/{uuid.uuid4().hex[:12]}"
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(ids), Reminder.state == ReminderState.PENDING)  # type: ignore[union-attr]
+        .values(state=ReminderState.SENDING, claimed_by=claim, claimed_at=now)
+    )
+    await session.commit()
+    rows = await session.execute(
+        select(Reminder).where(Reminder.claimed_by == claim, Reminder.state == ReminderState.SENDING).order_by(Reminder.id)
+    )
+    return list(rows.scalars())
+
+
+async def reconcile_stale(session: AsyncSession, *, now: datetime) -> int:
+    """Stale `sending` rows (the process died between send and stamp) become `sent`, never resent. Commits."""
+    result = await session.execute(
+        update(Reminder)
+        .where(Reminder.state == ReminderState.SENDING, Reminder.claimed_at <= now - SENDING_TIMEOUT)  # type: ignore[operator]
+        .values(state=ReminderState.SENT, sent_at=Reminder.claimed_at,
+                last_error="unconfirmed: the bot stopped while sending")
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+def retry_at(now: datetime, *, attempts: int, retry_after: float | None) -> datetime:
+    """Backoff across sweeps: 1, 2, 4 ... minutes (at most an hour), or longer if Teams asked."""
+    wait = min(timedelta(hours=1), timedelta(minutes=1) * 2 ** max(0, attempts - 1))
+    return now + max(wait, timedelta(seconds=retry_after or 0))
+
+
+async def settle(
+    session: AsyncSession, *, reminder: Reminder, delivery: Delivery, now: datetime, max_attempts: int
+) -> Outcome:
+    """Stamp how a claimed reminder ended, schedule the follow-ups (DPO told, handover) and commit."""
+    row = (
+        await session.execute(
+            select(Reminder).where(
+                Reminder.id == reminder.id, Reminder.state == ReminderState.SENDING,
+                Reminder.claimed_by == reminder.claimed_by,
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:  # reconciled meanwhile: leave it as it is
+        log.warning("reminder %s lost its claim before it was stamped", reminder.id)
+        return delivery.outcome
+    outcome = delivery.outcome
+    if outcome is not Outcome.CANCELLED:
+        row.attempts += 1
+    if outcome is Outcome.RETRY and row.attempts >= max_attempts:
+        outcome = Outcome.FAILED
+    row.last_error = (delivery.error or "")[:200] or None
+    if outcome is Outcome.RETRY:
+        row.state = ReminderState.PENDING
+        row.next_attempt_at = retry_at(now, attempts=row.attempts, retry_after=delivery.retry_after)
+    else:
+        row.state = ReminderState(outcome.value)
+    if outcome is Outcome.SENT:
+        row.sent_at = now
+    elif outcome is Outcome.UNREACHABLE:
+        await _reroute(session, row, now)
+    elif outcome is Outcome.FAILED:
+        await _tell_dpos(session, row, now, reason="failed")
+    await session.commit()
+    return outcome
+
+
+async def _reroute(session: AsyncSession, row: Reminder, now: datetime) -> None:
+    """Blocked (403) or never reachable: a DPO's reminder goes to the next DPO; otherwise the DPOs are told."""
+    person = await _person(session, row.tenant_id, row.recipient_aad_id)
+    if person is not None and person.id is not None:
+        await mark_unreachable(session, person_id=person.id, now=now)
+    if Role.DPO not in await active_roles(session, tenant_id=row.tenant_id, aad_id=row.recipient_aad_id):
+        await _tell_dpos(session, row, now, reason="unreachable")
+        return
+    dpos = await _reachable_dpos(session, row)
+    if not dpos:
+        log.warning("reminder %s: no other reachable DPO in tenant %s", row.id, row.tenant_id)
+        return
+    await schedule(
+        session, key=f"handover:{row.id}:{dpos[0].aad_id}", tenant_id=row.tenant_id, kind=row.kind,
+        recipient_aad_id=dpos[0].aad_id, subject_type=row.subject_type, subject_id=row.subject_id,
+        due_at=now, now=now, payload=dict(row.payload),
+    )
+
+
+async def _tell_dpos(session: AsyncSession, row: Reminder, now: datetime, *, reason: str) -> None:
+    """Schedule a `reminder.failed` notice to each reachable DPO (never about a notice: no loops)."""
+    if row.kind == FAILED_KIND:
+        return
+    dpos = await _reachable_dpos(session, row)
+    for dpo in dpos:
+        await schedule(
+            session, key=f"failed:{row.id}:{dpo.aad_id}", tenant_id=row.tenant_id, kind=FAILED_KIND,
+            recipient_aad_id=dpo.aad_id, subject_type=row.subject_type, subject_id=row.subject_id,
+            due_at=now, now=now, payload={"reminder_id": row.id, "reason": reason},
+        )
+    if not dpos:
+        log.warning("reminder %s %s and tenant %s has no reachable DPO to tell", row.id, reason, row.tenant_id)
+
+
+async def _reachable_dpos(session: AsyncSession, row: Reminder) -> list[Person]:
+    """The school's DPOs we can write to, other than this reminder's recipient (oldest first)."""
+    return [
+        p for p in await holders_of(session, tenant_id=row.tenant_id, role=Role.DPO)
+        if p.aad_id != row.recipient_aad_id and p.conversation_reference and p.unreachable_at is None
+    ]
+
+
+async def _person(session: AsyncSession, tenant_id: str, aad_id: str) -> Person | None:
+    rows = await session.execute(select(Person).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id))
+    return rows.scalar_one_or_none()
+
+
+# --- what a recipient can do with a reminder card ----------------------------------------------
+
+async def snooze(
+    session: AsyncSession, *, actor: Actor, reminder_id: int, until: datetime,
+    snoozable_kinds: Collection[str], now: datetime,
+) -> Reminder:
+    """Send this reminder again at `until` (same row, pending again). Commits."""
+    row = await _own(session, actor, reminder_id)
+    if row.kind not in snoozable_kinds:
+        raise DomainError("This reminder can't be snoozed.")
+    if row.state not in (ReminderState.SENT, ReminderState.PENDING):
+        raise DomainError("That reminder no longer applies, so there is nothing to snooze.")
+    row.state, row.due_at, row.next_attempt_at, row.attempts, row.last_error = ReminderState.PENDING, until, None, 0, None
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="reminder.snoozed",
+                 now=now, subject_type="reminder", subject_id=row.id or "")
+    await session.commit()
+    return row
+
+
+async def done(session: AsyncSession, *, actor: Actor, reminder_id: int, now: datetime) -> int:
+    """Stop the remaining reminders of this kind about this subject for this person. Commits."""
+    row = await _own(session, actor, reminder_id)
+    cancelled = await cancel(session, tenant_id=row.tenant_id, subject_type=row.subject_type, subject_id=row.subject_id,
+                             kinds=[row.kind], recipient_aad_id=row.recipient_aad_id)
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="reminder.done",
+                 now=now, subject_type="reminder", subject_id=row.id or "")
+    await session.commit()
+    return cancelled
+
+
+async def _own(session: AsyncSession, actor: Actor, reminder_id: int) -> Reminder:
+    """The reminder if it was written to this person in this school; otherwise a polite refusal."""
+    row = await session.get(Reminder, reminder_id)
+    if row is None or row.tenant_id != actor.tenant_id or row.recipient_aad_id != actor.aad_id:
+        raise NotAllowed("Sorry, that reminder isn't yours, so I can't change it.")
+    return row

@@ -20,6 +20,15 @@ class EtagConflict(KeyError):
     """Raised when a write carries an e-tag that is no longer current."""
 
 
+# One conversation's state. Ordinary turns store under 8 KB; a breach report with every free-text answer at
+# its 4,000-character limit stores ~36 KB, and ~200 KB if the text is accented (non-ASCII is stored escaped).
+MAX_ITEM_BYTES = 256 * 1024
+
+
+class StateTooLarge(ValueError):
+    """Raised instead of storing an item (one conversation's state) bigger than the storage's limit."""
+
+
 def _etag_of(item: Any) -> str | None:
     if isinstance(item, dict):
         return item.get("e_tag")
@@ -36,9 +45,12 @@ def _set_etag(item: Any, etag: str) -> None:
 class SqlStorage(Storage):
     """Stores jsonpickled items; e-tag `*` or none means upsert, any other must match."""
 
-    def __init__(self, session_factory: SessionFactory, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, session_factory: SessionFactory, clock: Callable[[], datetime], max_item_bytes: int = MAX_ITEM_BYTES
+    ) -> None:
         self._sessions = session_factory
         self._clock = clock
+        self._max_item_bytes = max_item_bytes
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if keys is None:
@@ -74,6 +86,8 @@ class SqlStorage(Storage):
         if isinstance(payload, dict):
             payload.pop("e_tag", None)
         data = jsonpickle.encode(payload)
+        if len(data.encode()) > self._max_item_bytes:
+            raise StateTooLarge(key)  # nothing of this write is committed
         now = self._clock()
         if expected in (None, "*"):
             updated = await session.execute(

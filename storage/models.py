@@ -84,4 +84,9 @@ class BotStateRow(SQLModel, table=True):
 
 
 # Feature tables: imported here so that create_schema() creates them too.
-from storage import reminder_models  # noqa: E402, F401
+from storage import (  # noqa: E402
+    breach_models,  # noqa: F401
+    consent_models,  # noqa: F401
+    reminder_models,  # noqa: F401
+    training_models,  # noqa: F401
+)

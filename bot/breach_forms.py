@@ -1,0 +1,136 @@
+"""Breach input cards: the reporter's questions and summary, and the DPO's forms. Pure functions -> dict.
+
+Buttons in the report dialog carry "q" (the question they belong to) and either "answer" or "nav"
+(back / keep / confirm / edit); card inputs are named "answer", so Teams merges them into the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.breach_cards import ASK, CLOSE, DECIDE, REPORTED, act, assessment_blocks, time_left
+from bot.cards import Card, card, facts, heading, submit, text
+from services.breach_decisions import DECISIONS, INDIVIDUALS
+from services.breach_facts import MAX_TEXT
+from services.dates import format_uk
+from storage.breach_models import Breach
+
+
+def text_input(input_id: str, label: str, *, required: bool = False, multiline: bool = True, value: str = "",
+               placeholder: str = "") -> dict[str, Any]:
+    """An Input.Text (at most MAX_TEXT characters)."""
+    element: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "isMultiline": multiline,
+                               "maxLength": MAX_TEXT, "isRequired": required}
+    if required:
+        element["errorMessage"] = "Please fill this in."
+    if value:
+        element["value"] = value
+    if placeholder:
+        element["placeholder"] = placeholder
+    return element
+
+
+def choice_input(input_id: str, label: str, options: Mapping[str, str], *, multi: bool = False, compact: bool = False,
+                 value: str | Sequence[str] | None = None) -> dict[str, Any]:
+    """An Input.ChoiceSet (radio buttons / checkboxes, or a drop-down when compact). Multi-select sends "a,b"."""
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet", "id": input_id, "label": label, "isMultiSelect": multi,
+        "style": "compact" if compact else "expanded",
+        "choices": [{"title": title, "value": code} for code, title in options.items()],
+    }
+    if value:
+        element["value"] = value if isinstance(value, str) else ",".join(value)
+    return element
+
+
+def _nav(q: str, title: str, nav: str) -> dict[str, Any]:
+    return submit(title, {"q": q, "nav": nav})
+
+
+def question_card(
+    prompt: str, *, q: str, style: str, options: Mapping[str, str] | None = None,
+    current: str | Sequence[str] | None = None, quick: Sequence[tuple[str, str]] = (), note: str = "", back: bool = True,
+    keep: bool = False,
+) -> Card:
+    """One question: typed ("text"), one button per answer ("buttons"), or radio/checkbox lists ("choice"/"multi")."""
+    body: list[dict[str, Any]] = [text(prompt)]
+    if note:
+        body.append(text(note, subtle=True))
+    actions: list[dict[str, Any]] = []
+    if style == "buttons":
+        actions += [submit(title, {"q": q, "answer": code}) for code, title in (options or {}).items()]
+    elif style in ("choice", "multi"):
+        body.append(choice_input("answer", "Pick all that apply" if style == "multi" else "Pick one", options or {},
+                                 multi=style == "multi", value=current))
+        actions.append(submit("Next", {"q": q}))
+    actions += [submit(title, {"q": q, "answer": answer}) for title, answer in quick]
+    if keep:
+        actions.append(_nav(q, "Keep my answer", "keep"))
+    if back:
+        actions.append(_nav(q, "Back", "back"))
+    return card(body, actions)
+
+
+def summary_card(pairs: Sequence[tuple[str, str]], *, back: bool) -> Card:
+    """The reporter's answers, to send or change."""
+    actions = [_nav("summary", "Send to the DPO", "confirm"), _nav("summary", "Change an answer", "edit")]
+    return card(
+        [heading("Please check your report"), facts(pairs),
+         text("Nothing is sent until you press **Send to the DPO**.", subtle=True)],
+        [*actions, _nav("summary", "Back", "back")] if back else actions,
+    )
+
+
+def pick_card(prompt: str, *, q: str, options: Mapping[str, str], go: str, back_title: str) -> Card:
+    """A drop-down of things to pick (e.g. which answer to change)."""
+    return card([text(prompt), choice_input("answer", "Choose", options, compact=True)],
+                [submit(go, {"q": q}), _nav(q, back_title, "back")])
+
+
+def decision_form(breach: Breach) -> Card:
+    """The DPO's decision on a breach (reason required when not notifiable) and Art. 34."""
+    return card(
+        [heading(f"Decision on {breach.reference}"), *assessment_blocks(breach),
+         choice_input("decision", "Your decision", DECISIONS, value=breach.decision),
+         text_input("reason", "Reason (required if not notifiable)", value=breach.decision_reason),
+         choice_input("individuals", "Must the people affected be told? (Art. 34)", INDIVIDUALS, compact=True,
+                      value=breach.individuals or "undecided"),
+         text_input("individuals_note", "Notes on telling them (optional)", value=breach.individuals_note)],
+        [act("Save decision", DECIDE, breach)],
+    )
+
+
+def reported_form(breach: Breach, now: datetime) -> Card:
+    """Record the ICO report: case reference, when, and the reason for delay if late."""
+    late = now > breach.deadline_at
+    deadline = f"The deadline was {format_uk(breach.deadline_at)} UK time ({time_left(breach.deadline_at, now)})."
+    return card(
+        [heading(f"Reported {breach.reference} to the ICO"), text(deadline, attention=late),
+         text_input("ico_reference", "ICO case reference", required=True, multiline=False),
+         text_input("reported_at", "When you reported it", multiline=False, placeholder="now, or e.g. 26/11/2026 14:30"),
+         text_input("late_reason", "Reason for the delay (required: the deadline has passed)" if late
+                    else "Reason for the delay (only if reported after the deadline)", required=late)],
+        [act("Save", REPORTED, breach)],
+    )
+
+
+def ask_form(breach: Breach) -> Card:
+    """Ask the reporter a question; they are messaged at once."""
+    return card(
+        [heading(f"Ask the reporter about {breach.reference}"),
+         text_input("question", "Your question", required=True, placeholder="e.g. Has the parent confirmed deletion?")],
+        [act("Send question", ASK, breach)],
+    )
+
+
+def close_form(breach: Breach) -> Card:
+    """Close a decided breach with the lessons learned (the breach stays in the log)."""
+    return card(
+        [heading(f"Close {breach.reference}"),
+         text("Closing keeps the breach in the log (Art. 33(5)); the reporter is told.", subtle=True),
+         text_input("lessons", "Lessons learned", required=True,
+                    placeholder="e.g. Turn on the delay-send rule; refresher on checking recipients")],
+        [act("Close the breach", CLOSE, breach)],
+    )

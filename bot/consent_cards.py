@@ -1,0 +1,176 @@
+"""Photo consent cards: the staff check (who, where, answer, checklist, record) and the DPO's imports and changes.
+
+Pure functions -> dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.cards import Card, card, facts, heading, submit, text
+from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult
+from services.consent_register import Change
+from services.pupil_import import Preview
+from storage.consent_models import Purpose
+
+MAX_LISTED = 8  # a class check lists the pupils who are not OK, then counts the rest
+MAX_ERRORS = 20
+CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("dressed", "Everyone is appropriately dressed"),
+    ("background", "Nothing sensitive is in the background (screens, whiteboards, displays, documents)"),
+    ("names", "No names are visible: certificates, badges, name labels, screens"),
+    ("location", "Nothing gives the location away (uniform badges with addresses, street names, house numbers, live location)"),
+)
+
+
+def plain(value: str) -> str:
+    """Text from a file or a user, safe to show in card markdown (no links, emphasis or HTML)."""
+    return re.sub(r"[\[\]*_`~<>#|\\]", " ", value).strip()
+
+
+def who_card(note: str = "") -> Card:
+    """Who is in the photo: names, or a class or year."""
+    body = [heading("Who is in the photo?")]
+    if note:
+        body.append(text(note, attention=True))
+    body += [
+        text("Type their names separated by commas or \u201cand\u201d, e.g. *Olivia Smith, Jack Jones and Amir Khan*. "
+             "For a whole class or year type e.g. *4B* or *Year 4*. Add a class to tell two pupils apart: *Oliver Brown 5C*."),
+        {"type": "Input.Text", "id": "who", "label": "Pupils, class or year", "isRequired": True, "maxLength": 1000},
+    ]
+    return card(body, [submit("Check", {"step": "who"})])
+
+
+def pick_card(said: str, options: Sequence[tuple[int, str]]) -> Card:
+    """Several pupils match one name: which one is in the photo? Options are (pupil id, label)."""
+    return card(
+        [heading(f"Which \u201c{plain(said)}\u201d?"), text("More than one pupil matches. Choose the one in the photo:")],
+        [*(submit(plain(label), {"pupil": pupil_id}) for pupil_id, label in options), submit("None of these", {"pupil": "none"})],
+    )
+
+
+def purpose_card(who: str) -> Card:
+    """Where the photo will go."""
+    return card(
+        [heading("Where will the photo go?"), text(f"Pupils: {plain(who)}", subtle=True)],
+        [submit(label, {"purpose": purpose.value}) for purpose, label in PURPOSE_LABELS.items()],
+    )
+
+
+def verdict_card(result: CheckResult) -> Card:
+    """The answer per pupil (OK, or not OK with the reason category), and overall."""
+    blocked = [v for v in result.verdicts if not v.ok]
+    ok = [v for v in result.verdicts if v.ok]
+    where = PURPOSE_LABELS[result.purpose]
+    if result.allowed:
+        body = [heading(f"\u2705 You may use this photo on {where}"),
+                text(f"All {len(ok)} pupil{'s' if len(ok) != 1 else ''} have current consent for {where}.")]
+    else:
+        body = [heading(f"\u26d4 Don't use this photo on {where}"),
+                text(f"{len(blocked)} of {len(result.verdicts)} pupil{'s' if len(result.verdicts) != 1 else ''} "
+                     "can't appear. Retake or crop the photo without them, or choose another one.", attention=True)]
+    listed = blocked + (ok if len(result.verdicts) <= MAX_LISTED else [])
+    body.append(facts([(plain(v.label), "\u2705 OK" if v.ok else f"\u26d4 {REASON_LABELS[v.reason]}") for v in listed[:40]]))
+    if len(listed) > 40:
+        body.append(text(f"\u2026 and {len(listed) - 40} more not OK.", attention=True))
+    if len(ok) > len([v for v in listed if v.ok]):
+        body.append(text(f"The other {len(ok)} pupils are OK.", subtle=True))
+    body.append(text(f"Check #{result.check_id} is kept as a record.", subtle=True))
+    return card(body)
+
+
+def checklist_card(note: str = "") -> Card:
+    """The vetting checklist: all four must be ticked before posting."""
+    body = [heading("Before you post: check the image itself")]
+    if note:
+        body.append(text(note, attention=True))
+    body += [{"type": "Input.Toggle", "id": key, "title": label, "valueOn": "true", "valueOff": "false", "value": "false"}
+             for key, label in CHECKLIST]
+    body.append(text("All four must be true. If one isn't, don't post this image (type **cancel**).", subtle=True))
+    return card(body, [submit("All checked", {"step": "checklist"})])
+
+
+def details_card(purpose: Purpose, note: str = "") -> Card:
+    """Record the post: account or page, a short description, and the link if there is one yet."""
+    body = [heading(f"Record the post ({PURPOSE_LABELS[purpose]})")]
+    if note:
+        body.append(text(note, attention=True))
+    body += [
+        {"type": "Input.Text", "id": "account", "label": "Which account or page?", "isRequired": True, "maxLength": 100,
+         "placeholder": "e.g. school Facebook page, website news page, spring newsletter"},
+        {"type": "Input.Text", "id": "description", "label": "Short description (what the photo shows)", "isRequired": True,
+         "maxLength": 200, "placeholder": "e.g. Year 4 sports day relay"},
+        {"type": "Input.Text", "id": "link", "label": "Link (optional \u2014 you can add it later with add link)",
+         "maxLength": 500, "style": "Url"},
+    ]
+    return card(body, [submit("Record the post", {"step": "details"})])
+
+
+def report_card(note: str = "") -> Card:
+    """DPO: when and where an image was published without consent."""
+    body = [heading("When and where was it published?")]
+    if note:
+        body.append(text(note, attention=True))
+    body += [
+        {"type": "Input.Text", "id": "when", "label": "When (e.g. 03/11/2026, yesterday)", "isRequired": True, "maxLength": 60},
+        {"type": "Input.Text", "id": "where", "label": "Where (link or account)", "maxLength": 500},
+    ]
+    return card(body, [submit("Record it", {"step": "published"})])
+
+
+def import_preview_card(preview: Preview) -> Card:
+    """What an import would change, or why it can't be applied; Apply only when there are no errors."""
+    s = preview.summary
+    body = [heading(f"Pupil import preview: {plain(preview.file_name) or 'CSV file'}"),
+            text(f"{preview.rows:,} rows read. **Nothing has changed yet.**")]
+    if preview.errors:
+        body.append(text(f"\u26d4 {len(preview.errors):,} problem(s) \u2014 fix them in the file and send it again. "
+                         "Nothing will be imported until the file has no errors.", attention=True))
+        body.append(facts([(f"Line {e.line}", plain(e.message)) for e in preview.errors[:MAX_ERRORS]]))
+        if len(preview.errors) > MAX_ERRORS:
+            body.append(text(f"\u2026 and {len(preview.errors) - MAX_ERRORS:,} more.", subtle=True))
+        return card(body, [submit("Cancel", {"cmd": "consent.import_cancel", "import": preview.import_id})])
+    body.append(facts([
+        ("New pupils", f"{s['new']:,}"), ("Updated", f"{s['updated']:,}"), ("Unchanged", f"{s['unchanged']:,}"),
+        ("Leavers (marked left, not deleted)", f"{s['leavers']:,}"), ("Consents withdrawn", f"{s['withdrawals']:,}"),
+        ("Never publish: newly set", f"{s['never_set']:,}"), ("Never publish: cleared", f"{s['never_cleared']:,}"),
+    ]))
+    if preview.leaver_labels:
+        more = s["leavers"] - len(preview.leaver_labels)
+        listed = "; ".join(plain(x) for x in preview.leaver_labels) + (f"; and {more:,} more" if more else "")
+        body.append(text(f"Leavers: {listed}", subtle=True))
+    if s["leavers"] * 2 > preview.register_size > 0:
+        body.append(text(f"\u26a0 This marks {s['leavers']:,} of {preview.register_size:,} pupils as left. "
+                         "Is this the whole school's file?", attention=True))
+    if s["never_cleared"] or s["withdrawals"] or s["leavers"]:
+        body.append(text("Photos already posted of pupils who are withdrawn, leaving or never-publish will get removal tasks.",
+                         subtle=True))
+    return card(body, [submit("Apply", {"cmd": "consent.import_apply", "import": preview.import_id}),
+                       submit("Cancel", {"cmd": "consent.import_cancel", "import": preview.import_id})])
+
+
+def import_done_card(summary: dict[str, int], tasks: int) -> Card:
+    """The import was applied."""
+    body = [heading("Pupil register updated"), facts([
+        ("New pupils", f"{summary['new']:,}"), ("Updated", f"{summary['updated']:,}"), ("Marked left", f"{summary['leavers']:,}"),
+    ])]
+    if tasks:
+        body.append(text(f"{tasks} posted image(s) must now come down: the people who posted them have been told.",
+                         attention=True))
+    return card(body)
+
+
+def change_card(title: str, change: Change) -> Card:
+    """A register change was recorded, and what it set off."""
+    body = [heading(title), text(plain(change.pupil_label))]
+    if change.tasks:
+        body.append(text(f"{len(change.tasks)} live post(s) show this pupil and must come down. "
+                         "Whoever posted them has been told, and will be reminded each school day until it's done.",
+                         attention=True))
+        body.append(facts([(f"Removal #{t.id}", f"post #{t.post_id}") for t in change.tasks]))
+    else:
+        body.append(text("No new removal tasks: no live post in the register shows this pupil for that use, "
+                         "or its removal is already under way.", subtle=True))
+    return card(body)
+

@@ -1,0 +1,155 @@
+"""Writing first: send an activity to someone by their stored conversation reference.
+
+Teams limits (7 sends/s per conversation, ~50/s per tenant) are kept by `SendLimiter`; 429 is
+retried after `Retry-After` (else exponential backoff with jitter), as are 412/502/503/504.
+403 means the user blocked or removed the bot: not retried, reported as unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ConversationReference
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
+UNREACHABLE_STATUSES = frozenset({403})
+MAX_WAIT_SECONDS = 30.0  # a longer Retry-After is left to a later sweep
+# A little over Teams' one-second window, so network jitter can't squeeze an extra send into it.
+WINDOW_SECONDS = 1.05
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one send; `status` 0 means the channel never answered."""
+
+    ok: bool
+    status: int
+    unreachable: bool = False
+    retry_after: float | None = None
+    error: str = ""
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later (throttled, channel trouble, or no answer)."""
+        return not self.ok and not self.unreachable and (self.status in RETRY_STATUSES or self.status == 0 or self.status >= 500)
+
+
+class SendLimiter:
+    """Sliding-window limits per conversation and per tenant, on the event loop's monotonic time."""
+
+    def __init__(self, per_conversation: int, per_tenant: int, *, period: float = WINDOW_SECONDS,
+                 time: Callable[[], float] | None = None, sleep: Sleep = asyncio.sleep) -> None:
+        self._limits = {"c": per_conversation, "t": per_tenant}
+        self._period = period
+        self._time = time or (lambda: asyncio.get_running_loop().time())
+        self._sleep = sleep
+        self._sent: dict[str, deque[float]] = defaultdict(deque)
+
+    async def acquire(self, tenant_id: str, conversation_id: str) -> None:
+        """Wait until one more send fits in both windows, then count it."""
+        keys = ((f"t:{tenant_id}", self._limits["t"]), (f"c:{conversation_id}", self._limits["c"]))
+        while True:
+            now = self._time()
+            wait = 0.0
+            for key, limit in keys:
+                window = self._sent[key]
+                while window and now - window[0] >= self._period:
+                    window.popleft()
+                if len(window) >= limit:
+                    wait = max(wait, window[-limit] + self._period - now)
+            if wait <= 0:
+                for key, _ in keys:
+                    self._sent[key].append(now)
+                return
+            await self._sleep(wait)
+
+
+class ProactiveSender:
+    """Sends through the adapter; never raises for the failures Teams is known to answer with."""
+
+    def __init__(self, adapter: CloudAdapter, app_id: str, *, limiter: SendLimiter | None = None,
+                 sleep: Sleep = asyncio.sleep, tries: int = 4, backoff_seconds: float = 1.0) -> None:
+        self.adapter = adapter
+        self.app_id = app_id
+        self.limiter = limiter
+        self.sleep = sleep  # waits between retries; tests record instead of waiting
+        self.tries = tries
+        self.backoff_seconds = backoff_seconds
+
+    async def send(self, reference_json: str, activity: Activity) -> SendResult:
+        """Send `activity` into the conversation `reference_json` points at, retrying what is worth it."""
+        raw = json.loads(reference_json)
+        reference = ConversationReference().deserialize(raw)
+        tenant = str(raw.get("tenantId") or "")
+        conversation = reference.conversation.id if reference.conversation else ""
+        result = SendResult(ok=False, status=0, error="NotTried")
+        for attempt in range(self.tries):
+            if self.limiter is not None:
+                await self.limiter.acquire(tenant, conversation)
+            result = await self._send_once(reference, activity)
+            if not result.retryable or attempt == self.tries - 1:
+                break
+            delay = result.retry_after if result.retry_after is not None else self._backoff(attempt)
+            if delay > MAX_WAIT_SECONDS:
+                break
+            log.info("send to conversation %s answered %s; retrying in %.1fs", conversation, result.status, delay)
+            await self.sleep(delay)
+        return result
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: 1s, 2s, 4s ... each scaled by 0.5-1.0."""
+        return self.backoff_seconds * (2**attempt) * random.uniform(0.5, 1.0)
+
+    async def _send_once(self, reference: ConversationReference, activity: Activity) -> SendResult:
+        outcome: list[SendResult] = []
+
+        async def callback(context: TurnContext) -> None:
+            try:
+                await context.send_activity(activity)
+            except HttpOperationError as error:
+                outcome.append(_from_http_error(error))
+            except (ClientRequestError, aiohttp.ClientError, TimeoutError) as error:
+                outcome.append(SendResult(ok=False, status=0, error=type(error).__name__))
+            else:
+                outcome.append(SendResult(ok=True, status=200))
+
+        try:
+            await self.adapter.continue_conversation(reference, callback, self.app_id)
+        except HttpOperationError as error:
+            return _from_http_error(error)
+        except (ClientRequestError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            return SendResult(ok=False, status=0, error=type(error).__name__)
+        # Anything else raised inside the callback went to the adapter's turn-error handler (logged there).
+        return outcome[0] if outcome else SendResult(ok=False, status=0, error="UnexpectedError")
+
+
+def _from_http_error(error: HttpOperationError) -> SendResult:
+    """Status, Retry-After and error code from a Bot Connector error answer."""
+    response: Any = error.response
+    status = int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
+    headers = getattr(response, "headers", None) or {}
+    code = getattr(getattr(error.error, "error", None), "code", None) or f"Http{status}"
+    return SendResult(ok=False, status=status, unreachable=status in UNREACHABLE_STATUSES,
+                      retry_after=_seconds(headers.get("Retry-After")), error=str(code)[:80])
+
+
+def _seconds(value: str | None) -> float | None:
+    """Retry-After in seconds (Teams sends seconds; an HTTP date is treated as absent)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

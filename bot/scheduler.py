@@ -1,0 +1,172 @@
+"""The reminder engine: a sweep over the ledger, triggered by APScheduler (which keeps no truth of its own).
+
+A sweep takes `now`, reconciles stale claims, then repeatedly claims a small batch of due reminders
+(committed as `sending` before anything is sent), renders each with its kind's renderer, sends it
+through the proactive sender and stamps the outcome. A second sweep finds nothing left to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.proactive import ProactiveSender
+from bot.replies import card_activity
+from dialogs.deps import ReminderKind
+from services import reminders
+from services.clock import Clock
+from services.reminders import Delivery, Outcome, QuietHours
+from storage.db import SessionFactory
+from storage.reminder_models import Reminder
+
+log = logging.getLogger(__name__)
+
+BATCH = 10  # claimed and sent together; a crash can leave at most this many "unconfirmed"
+STOP_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    cancelled: int = 0
+    reconciled: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        """Count one reminder's outcome."""
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+    @property
+    def total(self) -> int:
+        """Everything this sweep touched."""
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+class ReminderEngine:
+    """Claims, renders, sends and stamps due reminders."""
+
+    def __init__(self, sessions: SessionFactory, sender: ProactiveSender, kinds: Mapping[str, ReminderKind], *,
+                 quiet: QuietHours, max_attempts: int) -> None:
+        self.sessions = sessions
+        self.sender = sender
+        self.kinds = kinds
+        self.quiet = quiet
+        self.max_attempts = max_attempts
+        self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}"
+        self._stamping = asyncio.Lock()  # one stamp at a time: concurrent SQLite writers just wait on each other
+
+    async def sweep(self, now: datetime) -> SweepReport:
+        """Send everything due at `now` (urgent kinds only during quiet hours)."""
+        report = SweepReport()
+        async with self.sessions() as session:
+            report.reconciled = await reminders.reconcile_stale(session, now=now)
+        urgent_only = [name for name, kind in self.kinds.items() if kind.urgent] if self.quiet.holds(now) else None
+        while True:
+            async with self.sessions() as session:
+                batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
+            if not batch:
+                break
+            for outcome in await asyncio.gather(*(self._deliver(reminder, now) for reminder in batch)):
+                report.add(outcome)
+        if report.total:
+            log.info("reminder sweep: %s", report)
+        return report
+
+    async def _deliver(self, reminder: Reminder, now: datetime) -> Outcome:
+        delivery = await self._attempt(reminder, now)
+        async with self._stamping, self.sessions() as session:
+            outcome = await reminders.settle(session, reminder=reminder, delivery=delivery, now=now,
+                                             max_attempts=self.max_attempts)
+        log.info("reminder %s (%s): %s", reminder.id, reminder.kind, outcome.value)
+        return outcome
+
+    async def _attempt(self, reminder: Reminder, now: datetime) -> Delivery:
+        kind = self.kinds.get(reminder.kind)
+        if kind is None:
+            return Delivery(Outcome.FAILED, "unknown kind")
+        async with self.sessions() as session:
+            try:
+                content = await kind.render(session, reminder, now)
+            except Exception:
+                log.exception("rendering reminder %s (%s) failed", reminder.id, reminder.kind)
+                return Delivery(Outcome.FAILED, "render error")
+            person = await reminders.recipient_of(session, reminder)
+        if content is None:
+            return Delivery(Outcome.CANCELLED)
+        if person is None or not person.conversation_reference:
+            return Delivery(Outcome.UNREACHABLE, "no conversation reference")
+        activity = card_activity(content, summary=content.get("fallbackText"))
+        result = await self.sender.send(person.conversation_reference, activity)
+        if result.ok:
+            return Delivery(Outcome.SENT)
+        if result.unreachable:
+            return Delivery(Outcome.UNREACHABLE, result.error)
+        return Delivery(Outcome.RETRY if result.retryable else Outcome.FAILED, result.error, result.retry_after)
+
+
+class ReminderScheduler:
+    """Runs a sweep every `every_seconds` and once at start (catch-up), one at a time, in the background."""
+
+    def __init__(self, engine: ReminderEngine, clock: Clock, every_seconds: int) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._every = every_seconds
+        # A memory job store per process: job stores must never be shared (jobs would run twice).
+        self._scheduler = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._queued = False
+        self._running = False
+
+    def start(self) -> None:
+        """Start ticking; the first sweep runs at once."""
+        self._scheduler.add_job(self._tick, "interval", seconds=self._every, next_run_time=datetime.now(UTC),
+                                id="reminder-sweep", max_instances=1, coalesce=True)
+        self._scheduler.start()
+        self._running = True
+        log.info("reminder scheduler started (every %ss)", self._every)
+
+    async def stop(self) -> None:
+        """Stop ticking and let a sweep in progress finish (so nothing is left half-sent)."""
+        if not self._running:
+            return
+        self._running = False
+        self._scheduler.shutdown(wait=False)
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+            for task in late:
+                task.cancel()
+        log.info("reminder scheduler stopped")
+
+    def wake(self) -> None:
+        """Sweep now in the background (used after scheduling an "at once" alert); no-op when stopped."""
+        if not self._running or self._queued:
+            return
+        self._queued = True
+        task = asyncio.get_running_loop().create_task(self._sweep())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _tick(self) -> None:
+        # Returns at once: APScheduler cancels running jobs at shutdown, and a sweep must not be cut mid-send.
+        self.wake()
+
+    async def _sweep(self) -> None:
+        async with self._lock:
+            self._queued = False
+            try:
+                await self._engine.sweep(self._clock())
+            except Exception:
+                log.exception("reminder sweep failed")

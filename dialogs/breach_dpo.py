@@ -1,0 +1,186 @@
+"""The DPO's side of breaches (decision, ICO report, questions, closing) as card forms, the commands
+`breach BR-…`, `open breaches`, `export breaches`, and the breach feature itself.
+
+Every handler loads the breach through services.breach.load_breach, which re-checks tenant and role/ownership.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import DialogContext
+
+from bot import breach_cards as cards
+from bot.breach_forms import ask_form, close_form, decision_form, reported_form
+from bot.replies import card_activity, file_activity
+from dialogs.breach_notices import breach_status, reminder_kinds
+from dialogs.breach_report import BreachReportDialog
+from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateDialog
+from dialogs.commands import CommandDialog
+from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
+from services.breach import NOT_FOUND, load_breach, reference_in, timeline, visible_breaches
+from services.breach_decisions import DECISIONS, close_breach, mark_reported, record_decision, request_info
+from services.breach_log import export_log
+from services.dates import format_uk, parse_uk_datetime, to_local
+from services.errors import DomainError, NotAllowed
+from services.identity import Actor
+from storage.breach_models import Breach
+
+log = logging.getLogger(__name__)
+
+SHOW_INTENT = Intent("breach.show", (), (r"^(breach|show|open|view)\s+br-\d{4}-\d{1,6}$",))
+LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"))
+EXPORT_INTENT = Intent("breach.export", ("export breaches", "export breach log", "export the breach log", "breach log"))
+
+
+def _breach_id(data: dict[str, Any]) -> int:
+    value = data.get("id")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise NotAllowed(NOT_FOUND)
+    return int(value)
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+class BreachActions:
+    """Card buttons and commands; each opens its own database session."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def handlers(self) -> dict[str, ActionHandler]:
+        """The card commands this feature answers."""
+        return {
+            cards.SHOW: self.show, cards.UPDATE: self.update,
+            cards.DECIDE_FORM: self._form(decision_form), cards.DECIDE: self.decide,
+            cards.REPORTED_FORM: self._form(lambda b: reported_form(b, self._deps.clock())), cards.REPORTED: self.reported,
+            cards.ASK_FORM: self._form(ask_form), cards.ASK: self.ask,
+            cards.CLOSE_FORM: self._form(close_form), cards.CLOSE: self.close,
+        }
+
+    async def _send_detail(self, context: TurnContext, actor: Actor, *, breach_id: int | None, reference: str | None) -> None:
+        async with self._deps.sessions() as session:
+            breach = await load_breach(session, actor=actor, breach_id=breach_id, reference=reference)
+            events = await timeline(session, breach=breach)
+        card = cards.detail_card(breach, events, is_dpo=actor.is_dpo, now=self._deps.clock())
+        await context.send_activity(card_activity(card, summary=breach.reference))
+
+    async def show(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """One breach with its timeline (its reporter or a DPO of the school)."""
+        await self._send_detail(dc.context, actor, breach_id=_breach_id(data), reference=None)
+
+    def _form(self, build: Callable[[Breach], dict[str, Any]]) -> ActionHandler:
+        async def send_form(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+            async with self._deps.sessions() as session:
+                breach = await load_breach(session, actor=actor, breach_id=_breach_id(data), dpo_only=True)
+            if breach.closed_at is not None:
+                raise DomainError(f"{breach.reference} is closed.")
+            await dc.context.send_activity(card_activity(build(breach)))
+        return send_form
+
+    async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Save the DPO's decision (a reason is required for "not notifiable")."""
+        async with self._deps.sessions() as session:
+            breach = await record_decision(
+                session, actor=actor, breach_id=_breach_id(data), decision=_text(data, "decision"),
+                reason=_text(data, "reason"), individuals=_text(data, "individuals") or "undecided",
+                individuals_note=_text(data, "individuals_note"), now=self._deps.clock(),
+            )
+        said = f"Recorded for **{breach.reference}**: {DECISIONS[breach.decision or '']}. It stays in the breach log."
+        if breach.decision == "not_notifiable":
+            said += " The deadline reminders have stopped."
+        elif breach.ico_reported_at is None:
+            said += f" Deadline reminders continue until you mark it reported (deadline {format_uk(breach.deadline_at)})."
+        await dc.context.send_activity(said)
+
+    async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Record the ICO report; stops every deadline reminder."""
+        now = self._deps.clock()
+        when = _text(data, "reported_at").strip()
+        reported_at = now if when.lower() in ("", "now", "just now") else parse_uk_datetime(when, now=now, prefer="past")
+        async with self._deps.sessions() as session:
+            breach = await mark_reported(
+                session, actor=actor, breach_id=_breach_id(data), ico_reference=_text(data, "ico_reference"),
+                reported_at=reported_at, late_reason=_text(data, "late_reason"), now=now,
+            )
+        await dc.context.send_activity(
+            f"Recorded: **{breach.reference}** reported to the ICO (case {breach.ico_reference}). "
+            "The remaining deadline reminders are cancelled. Close it with the lessons learned when you're done."
+        )
+
+    async def ask(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Send the reporter a question."""
+        async with self._deps.sessions() as session:
+            breach = await request_info(session, actor=actor, breach_id=_breach_id(data), question=_text(data, "question"),
+                                        now=self._deps.clock())
+        self._deps.wake_reminders()
+        await dc.context.send_activity(f"Sent your question to the reporter of **{breach.reference}**. "
+                                       "Their answer will come to you here.")
+
+    async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Close with lessons learned; the reporter is told."""
+        async with self._deps.sessions() as session:
+            breach = await close_breach(session, actor=actor, breach_id=_breach_id(data), lessons=_text(data, "lessons"),
+                                        now=self._deps.clock())
+        self._deps.wake_reminders()
+        await dc.context.send_activity(f"**{breach.reference}** is closed. It stays in the breach log; "
+                                       "the reporter has been told.")
+
+    async def update(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Start adding information (the reporter answering a question, or a DPO)."""
+        breach_id = _breach_id(data)
+        if dc.active_dialog is not None:
+            raise DomainError("Please finish what you're doing first (or type **cancel**), then press the button again.")
+        await dc.begin_dialog(UPDATE_DIALOG_ID, {"breach_id": breach_id})
+
+    async def show_command(self, context: TurnContext, utterance: str) -> None:
+        """`breach BR-2026-0007`."""
+        await self._send_detail(context, actor_of(context), breach_id=None, reference=reference_in(utterance) or "-")
+
+    async def list_command(self, context: TurnContext, utterance: str) -> None:
+        """`open breaches`: a DPO sees the school's, staff their own."""
+        actor = actor_of(context)
+        async with self._deps.sessions() as session:
+            breaches = await visible_breaches(session, actor=actor)
+        await context.send_activity(card_activity(cards.list_card(breaches, self._deps.clock(), is_dpo=actor.is_dpo)))
+
+    async def export_command(self, context: TurnContext, utterance: str) -> None:
+        """`export breaches` (DPO only): the school's breach log as a CSV file."""
+        actor = actor_of(context)
+        async with self._deps.sessions() as session:
+            content = await export_log(session, actor=actor, now=self._deps.clock())
+        log.info("breach log exported in tenant %s", actor.tenant_id)
+        name = f"breach-log-{to_local(self._deps.clock()).strftime('%Y-%m-%d')}.csv"
+        await context.send_activity(file_activity(name, content, "text/csv",
+                                                  "Your school's breach log. It contains personal data: keep it safe."))
+
+
+def _safe(handler: Callable[[TurnContext, str], Awaitable[None]]) -> Callable[[TurnContext, str], Awaitable[None]]:
+    """Answer a refusal in chat, so the one-step dialog still ends cleanly."""
+    async def run(context: TurnContext, utterance: str) -> None:
+        try:
+            await handler(context, utterance)
+        except DomainError as error:
+            await context.send_activity(MessageFactory.text(str(error)))
+    return run
+
+
+def breach_feature(deps: Deps, report_intent: Intent) -> Feature:
+    """Breach reporting: the report and update dialogs, DPO forms and commands, reminders and status."""
+    actions = BreachActions(deps)
+    commands = ((SHOW_INTENT, actions.show_command), (LIST_INTENT, actions.list_command),
+                (EXPORT_INTENT, actions.export_command))
+    return Feature(
+        dialogs=(BreachReportDialog(deps, report_intent), BreachUpdateDialog(deps),
+                 *(CommandDialog(intent.dialog_id, _safe(fn)) for intent, fn in commands)),
+        intents=(SHOW_INTENT, UPDATE_INTENT, LIST_INTENT, EXPORT_INTENT, report_intent),
+        actions=actions.handlers(),
+        reminder_kinds=reminder_kinds(),
+        status=breach_status,
+    )

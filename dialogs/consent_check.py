@@ -1,0 +1,123 @@
+"""`check consent`: who is in the photo, where it goes, the answer per pupil; if all OK, the checklist and the post record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
+from botbuilder.dialogs.prompts import PromptValidatorContext
+
+from bot.consent_cards import CHECKLIST, checklist_card, details_card, verdict_card
+from bot.consent_post_cards import receipt_card
+from bot.replies import card_activity
+from config import Settings
+from dialogs.consent_admin import admin_feature
+from dialogs.consent_posts import posts_feature
+from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
+from dialogs.deps import Deps, Feature, Intent, actor_of
+from dialogs.prompts import CardPrompt
+from services.consent import check_pupils, purpose_in
+from services.errors import DomainError
+from services.posts import record_post, view_of
+from storage.consent_models import Purpose
+
+CHECK_DIALOG = "consent.check"
+_STEPS, _CHECKLIST, _DETAILS = f"{CHECK_DIALOG}.steps", f"{CHECK_DIALOG}.checklist", f"{CHECK_DIALOG}.details"
+IDS, WHO, PURPOSE, CHECK_ID = "ids", "who", "purpose", "check_id"
+
+
+def housekeeping_months(settings: Settings) -> dict[str, int]:
+    """Months each kind of post may stay up (HOUSEKEEPING_MONTHS_* settings)."""
+    return {
+        Purpose.WEBSITE: settings.housekeeping_months_website, Purpose.SOCIAL_MEDIA: settings.housekeeping_months_social_media,
+        Purpose.NEWSLETTER: settings.housekeeping_months_newsletter, Purpose.PRESS: settings.housekeeping_months_press,
+        Purpose.DISPLAYS: settings.housekeeping_months_displays,
+    }
+
+
+def only_purpose(utterance: str) -> Purpose | None:
+    """The purpose named in a phrasing like "can I put this on Facebook?", if exactly one is named."""
+    found = purpose_in(utterance)
+    return found[0] if found and purpose_in(found[1]) is None else None
+
+
+class CheckDialog(ComponentDialog):
+    """The staff member's pre-post check; the rules live in services.consent, this only asks and shows."""
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(CHECK_DIALOG)
+        self._deps = deps
+        self.add_dialog(WaterfallDialog(_STEPS, [self.who_step, self.purpose_step, self.answer_step, self.checklist_step,
+                                                 self.record_step]))
+        self.add_dialog(PupilsDialog(deps))
+        self.add_dialog(CardPrompt(PURPOSE_PROMPT, valid_purpose))
+        self.add_dialog(CardPrompt(_CHECKLIST, self._all_ticked))
+        self.add_dialog(CardPrompt(_DETAILS, self._details_given))
+        self.initial_dialog_id = _STEPS
+
+    @staticmethod
+    async def _all_ticked(prompt: PromptValidatorContext) -> bool:
+        value: dict[str, Any] = prompt.recognized.value if prompt.recognized.succeeded else {}
+        return all(str(value.get(key)).lower() == "true" for key, _ in CHECKLIST)
+
+    @staticmethod
+    async def _details_given(prompt: PromptValidatorContext) -> bool:
+        value: dict[str, Any] = prompt.recognized.value if prompt.recognized.succeeded else {}
+        return all(0 < len(str(value.get(key) or "").strip()) <= limit for key, limit in (("account", 100), ("description", 200)))
+
+    async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        purpose = only_purpose(str((step.options or {}).get("utterance") or ""))
+        step.values[PURPOSE] = purpose.value if purpose else None
+        return await step.begin_dialog(WHO_DIALOG, {})
+
+    async def purpose_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values[IDS], step.values[WHO] = step.result["ids"], step.result["who"]
+        if step.values[PURPOSE]:
+            return await step.next({"purpose": step.values[PURPOSE]})
+        return await step.prompt(PURPOSE_PROMPT, purpose_prompt(step.values[WHO]))
+
+    async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        purpose = Purpose(step.result["purpose"])  # set by the purpose prompt's validator, or from the phrasing
+        async with self._deps.sessions() as session:
+            result = await check_pupils(session, actor=actor_of(step.context), pupil_ids=step.values[IDS], purpose=purpose,
+                                        now=self._deps.clock())
+        await step.context.send_activity(card_activity(verdict_card(result)))
+        if not result.allowed:
+            return await step.end_dialog()
+        step.values[CHECK_ID], step.values[PURPOSE] = result.check_id, purpose.value
+        retry = checklist_card("Please tick all four. If one isn't true, don't post this image (type **cancel**).")
+        return await step.prompt(_CHECKLIST, ask(checklist_card(), retry))
+
+    async def checklist_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        purpose = Purpose(step.values[PURPOSE])
+        retry = details_card(purpose, "Please fill in the account or page and a short description (up to 200 characters).")
+        return await step.prompt(_DETAILS, ask(details_card(purpose), retry))
+
+    async def record_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        value: dict[str, Any] = step.result
+        try:
+            async with self._deps.sessions() as session:
+                post = await record_post(
+                    session, actor=actor_of(step.context), check_id=step.values[CHECK_ID], account=str(value.get("account")),
+                    description=str(value.get("description")), link=str(value.get("link") or ""),
+                    months=housekeeping_months(self._deps.settings), now=self._deps.clock(),
+                )
+                view = await view_of(session, post)
+        except DomainError as error:
+            await step.context.send_activity(str(error))
+            return await step.end_dialog()
+        await step.context.send_activity(card_activity(receipt_card(view), summary=f"Post #{post.id} recorded"))
+        return await step.end_dialog()
+
+
+def consent_feature(deps: Deps, check_intent: Intent) -> Feature:
+    """Photo consent: the staff check, the post register and removals, and the DPO's register commands."""
+    admin, posts = admin_feature(deps), posts_feature(deps)
+    return Feature(
+        dialogs=(CheckDialog(deps), *admin.dialogs, *posts.dialogs),
+        intents=(*admin.intents, *posts.intents, check_intent),
+        actions={**admin.actions, **posts.actions},
+        reminder_kinds=posts.reminder_kinds,
+        status=posts.status,
+    )

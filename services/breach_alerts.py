@@ -1,0 +1,98 @@
+"""Who hears about a breach, and when: DPO alerts, the 72-hour deadline reminders, notes to the reporter.
+
+Everything is a row in the reminder ledger, scheduled in the caller's transaction (the caller commits).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import reminders
+from services.identity import holders_of
+from storage.breach_models import Breach
+from storage.models import Role
+
+SUBJECT = "breach"
+ALERT = "breach.alert"  # a new breach, to every DPO at once
+DEADLINE = "breach.deadline"  # 24h ... 71h after awareness while the ICO clock runs
+OVERDUE = "breach.overdue"  # 72h passed, not reported and not decided "not notifiable"
+UPDATED = "breach.updated"  # new facts, to the DPOs
+INFO_REQUEST = "breach.info_request"  # the DPO asks the reporter a question
+CLOSED = "breach.closed"  # to the reporter
+DEADLINE_HOURS = (24, 48, 60, 68, 71)
+CLOCK_KINDS = (DEADLINE, OVERDUE)
+
+
+def clock_running(breach: Breach) -> bool:
+    """The ICO clock needs the DPO while nothing has stopped it (reported, not notifiable, closed)."""
+    return breach.closed_at is None and breach.ico_reported_at is None and breach.decision != "not_notifiable"
+
+
+async def _dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
+    return [p.aad_id for p in await holders_of(session, tenant_id=tenant_id, role=Role.DPO)]
+
+
+async def alert_dpos(
+    session: AsyncSession, breach: Breach, *, kind: str, tag: str, now: datetime, skip_aad_id: str | None = None,
+    event_id: int | None = None,
+) -> int:
+    """Tell every DPO of the school at once (due now); returns how many were scheduled."""
+    assert breach.id is not None
+    count = 0
+    for aad_id in await _dpo_ids(session, breach.tenant_id):
+        if aad_id == skip_aad_id:
+            continue
+        await reminders.schedule(
+            session, key=f"breach:{breach.id}:{tag}:{aad_id}", tenant_id=breach.tenant_id, kind=kind,
+            recipient_aad_id=aad_id, subject_type=SUBJECT, subject_id=breach.id, due_at=now, now=now,
+            payload={"event": event_id},
+        )
+        count += 1
+    return count
+
+
+async def tell_reporter(
+    session: AsyncSession, breach: Breach, *, kind: str, tag: str, now: datetime, event_id: int | None = None
+) -> None:
+    """A message to whoever reported the breach, due now."""
+    assert breach.id is not None
+    await reminders.schedule(
+        session, key=f"breach:{breach.id}:{tag}:{breach.reporter_aad_id}", tenant_id=breach.tenant_id, kind=kind,
+        recipient_aad_id=breach.reporter_aad_id, subject_type=SUBJECT, subject_id=breach.id, due_at=now, now=now,
+        payload={"event": event_id},
+    )
+
+
+async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime) -> None:
+    """Schedule the 24/48/60/68/71-hour reminders and the 72-hour overdue alert still ahead, for every DPO."""
+    assert breach.id is not None
+    stages = [(DEADLINE, h) for h in DEADLINE_HOURS] + [(OVERDUE, 72)]
+    for aad_id in await _dpo_ids(session, breach.tenant_id):
+        for kind, hours in stages:
+            due = breach.aware_at + timedelta(hours=hours)
+            if due <= now:
+                continue  # already passed when reported: the alert itself shows the time left
+            await reminders.schedule(
+                session, key=f"breach:{breach.id}:r{breach.reminder_round}:{hours}h:{aad_id}",
+                tenant_id=breach.tenant_id, kind=kind, recipient_aad_id=aad_id, subject_type=SUBJECT,
+                subject_id=breach.id, due_at=due, now=now, payload={"hours": hours},
+            )
+
+
+async def disarm_deadline(session: AsyncSession, breach: Breach) -> int:
+    """Cancel the deadline and overdue reminders (decided not notifiable, reported, or closed)."""
+    return await reminders.cancel(
+        session, tenant_id=breach.tenant_id, subject_type=SUBJECT, subject_id=str(breach.id), kinds=CLOCK_KINDS
+    )
+
+
+async def sync_deadline(session: AsyncSession, breach: Breach, *, was_running: bool, now: datetime) -> None:
+    """After a change: stop the reminders when the clock stopped, re-arm them (new keys) when it restarted."""
+    running = clock_running(breach)
+    if was_running and not running:
+        await disarm_deadline(session, breach)
+    elif running and not was_running:
+        breach.reminder_round += 1
+        await arm_deadline(session, breach, now=now)

@@ -1,0 +1,195 @@
+"""Photo consent rules and the staff check: may these pupils appear in an image for this purpose?"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import audit
+from services.dates import to_local
+from services.errors import DomainError, NotAllowed
+from services.identity import Actor
+from storage.consent_models import ConsentCheck, ConsentState, Pupil, PupilConsent, Purpose
+
+log = logging.getLogger(__name__)
+
+PURPOSE_LABELS: dict[Purpose, str] = {
+    Purpose.WEBSITE: "School website",
+    Purpose.SOCIAL_MEDIA: "School social media",
+    Purpose.NEWSLETTER: "Newsletter / prospectus",
+    Purpose.PRESS: "Local press / media",
+    Purpose.DISPLAYS: "Internal displays",
+}
+# Tried in order: "social media" must win over "media".
+_PURPOSE_WORDS: tuple[tuple[Purpose, str], ...] = (
+    (Purpose.SOCIAL_MEDIA, r"social(?: media)?|facebook|twitter|instagram|tiktok|youtube|linkedin"),
+    (Purpose.WEBSITE, r"(?:school )?web ?site|web"),
+    (Purpose.NEWSLETTER, r"newsletters?|prospectus(?:es)?"),
+    (Purpose.PRESS, r"(?:local )?press|newspapers?|(?:local )?media|tv"),
+    (Purpose.DISPLAYS, r"(?:internal )?displays?|notice ?boards?"),
+)
+
+
+class Reason(StrEnum):
+    """Why a pupil may or may not appear (staff see only this category)."""
+
+    OK = "ok"
+    NEVER_PUBLISH = "never_publish"
+    LEFT = "left"
+    NOT_ASKED = "not_asked"
+    REFUSED = "refused"
+    EXPIRED = "expired"
+
+
+REASON_LABELS: dict[Reason, str] = {
+    Reason.OK: "OK",
+    Reason.NEVER_PUBLISH: "Must never be published",
+    Reason.LEFT: "Has left the school",
+    Reason.NOT_ASKED: "Consent not asked or not returned",
+    Reason.REFUSED: "Consent refused",
+    Reason.EXPIRED: "Consent expired (review date passed)",
+}
+
+
+@dataclass(frozen=True)
+class PupilVerdict:
+    """One pupil's answer for one purpose."""
+
+    pupil_id: int
+    label: str  # name with year and class, for the person who asked
+    reason: Reason
+
+    @property
+    def ok(self) -> bool:
+        """True when the pupil may appear."""
+        return self.reason is Reason.OK
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The answer to a check, kept as evidence under `check_id`."""
+
+    check_id: int
+    purpose: Purpose
+    verdicts: tuple[PupilVerdict, ...]
+
+    @property
+    def allowed(self) -> bool:
+        """"You may post" only when every pupil is OK."""
+        return bool(self.verdicts) and all(v.ok for v in self.verdicts)
+
+
+def purpose_in(text: str) -> tuple[Purpose, str] | None:
+    """The first purpose named in `text`, with `text` minus the words that named it."""
+    for purpose, words in _PURPOSE_WORDS:
+        match = re.search(rf"\b(?:{words})\b", text, flags=re.IGNORECASE)
+        if match is not None:
+            rest = " ".join((text[: match.start()] + " " + text[match.end():]).split())
+            return purpose, rest
+    return None
+
+
+def year_label(year_group: str) -> str:
+    """'4' -> 'Year 4', 'R' -> 'Reception', anything else as given."""
+    if year_group.isdigit():
+        return f"Year {year_group}"
+    return {"R": "Reception", "N": "Nursery"}.get(year_group.upper(), year_group)
+
+
+def label(name: str, year_group: str, class_name: str, left: bool) -> str:
+    """Name with year and class (and 'left' when they have), to tell same-named pupils apart."""
+    where = ", ".join(x for x in (year_label(year_group), class_name) if x) + (", left" if left else "")
+    return f"{name} ({where})" if where else name
+
+
+def display_name(pupil: Pupil) -> str:
+    """Preferred (or legal) forename and surname."""
+    return f"{pupil.preferred_name or pupil.forename} {pupil.legal_surname}".strip()
+
+
+def pupil_label(pupil: Pupil) -> str:
+    """A pupil's label (see `label`)."""
+    return label(display_name(pupil), pupil.year_group, pupil.class_name, pupil.left_at is not None)
+
+
+def verdict(pupil: Pupil, consent: PupilConsent | None, today: date) -> Reason:
+    """The rule: never-publish beats everything, then leavers, then the consent itself and its review date."""
+    if pupil.never_publish:
+        return Reason.NEVER_PUBLISH
+    if pupil.left_at is not None:
+        return Reason.LEFT
+    if consent is None or consent.state == ConsentState.NOT_ASKED:
+        return Reason.NOT_ASKED
+    if consent.state != ConsentState.GRANTED:
+        return Reason.REFUSED
+    if consent.review_on is not None and consent.review_on < today:
+        return Reason.EXPIRED
+    return Reason.OK
+
+
+def uk_today(now: datetime) -> date:
+    """Today's date in the UK (consent review dates are UK calendar dates)."""
+    return to_local(now).date()
+
+
+async def pupils_of(session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int]) -> list[Pupil]:
+    """These pupils of this school, in the order asked; NotAllowed if any id is not this school's."""
+    wanted = list(dict.fromkeys(int(i) for i in pupil_ids))
+    query = select(Pupil).where(Pupil.tenant_id == tenant_id, Pupil.id.in_(wanted))  # type: ignore[union-attr]
+    rows = await session.execute(query)
+    found = {p.id: p for p in rows.scalars()}
+    if len(found) != len(wanted):
+        raise NotAllowed()
+    return [found[i] for i in wanted]
+
+
+async def consents_of(
+    session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int], purpose: str
+) -> dict[int, PupilConsent]:
+    """Consent rows by pupil id for one purpose."""
+    rows = await session.execute(
+        select(PupilConsent).where(
+            PupilConsent.tenant_id == tenant_id, PupilConsent.purpose == purpose,
+            PupilConsent.pupil_id.in_(list(pupil_ids)),  # type: ignore[attr-defined]
+        )
+    )
+    return {c.pupil_id: c for c in rows.scalars()}
+
+
+async def verdicts_for(
+    session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int], purpose: Purpose, now: datetime
+) -> list[PupilVerdict]:
+    """Each pupil's verdict for `purpose` right now."""
+    pupils = await pupils_of(session, tenant_id=tenant_id, pupil_ids=pupil_ids)
+    consents = await consents_of(session, tenant_id=tenant_id, pupil_ids=[p.id for p in pupils if p.id], purpose=purpose)
+    today = uk_today(now)
+    return [PupilVerdict(int(p.id or 0), pupil_label(p), verdict(p, consents.get(int(p.id or 0)), today)) for p in pupils]
+
+
+async def check_pupils(
+    session: AsyncSession, *, actor: Actor, pupil_ids: Sequence[int], purpose: Purpose, now: datetime
+) -> CheckResult:
+    """Answer a staff member's check and keep it as evidence (whether or not a post follows). Commits."""
+    if not pupil_ids:
+        raise DomainError("Tell me who is in the photo first.")
+    verdicts = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=pupil_ids, purpose=purpose, now=now)
+    check = ConsentCheck(
+        tenant_id=actor.tenant_id, checked_by=actor.aad_id, purpose=purpose,
+        pupil_ids=[v.pupil_id for v in verdicts],
+        results=[{"pupil_id": v.pupil_id, "ok": v.ok, "reason": v.reason.value} for v in verdicts],
+        allowed=all(v.ok for v in verdicts), at=now,
+    )
+    session.add(check)
+    await session.flush()
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="consent.checked", now=now,
+                 subject_type="consent_check", subject_id=int(check.id or 0))
+    await session.commit()
+    log.info("consent check %s: %s pupils, allowed=%s", check.id, len(verdicts), check.allowed)
+    return CheckResult(int(check.id or 0), purpose, tuple(verdicts))

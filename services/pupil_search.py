@@ -1,0 +1,144 @@
+"""Finding pupils by what staff type: names with typos (rapidfuzz), a class ("4B"), a year ("Year 4"), with clash hints."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.consent import label
+from services.pupil_csv import year_code
+from storage.consent_models import Pupil
+
+CUTOFF = 80  # "Olivai Smtih" still finds Olivia Smith; "Olivia Jones" does not
+TIE = 2  # candidates this close to the best score are all offered
+EXACT = 200.0  # the whole name exactly (in any order) beats near misses and partial names
+_SPLIT = re.compile(r"\s*(?:,|;|&|\+|\n|\band\b)\s*", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:year|yr|y)\s*(\d{1,2}|r)\b|\b(reception|nursery)\b")
+_FILLER = frozenset({"class", "form", "group", "reg", "whole", "all", "of", "the", "in", "pupils", "children", "kids"})
+
+
+@dataclass(frozen=True)
+class PupilRef:
+    """Enough about a pupil to find and label them."""
+
+    id: int
+    label: str
+    class_name: str
+    year_group: str
+    left: bool
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one part of the answer found: one pupil, several to choose from, a whole group, or nobody."""
+
+    said: str
+    matches: tuple[PupilRef, ...]
+    group: str = ""  # "class 4B" / "Year 4" when the part named a whole group
+
+    @property
+    def resolved(self) -> bool:
+        """One pupil, or a whole group."""
+        return len(self.matches) == 1 or (bool(self.group) and bool(self.matches))
+
+
+class PupilIndex:
+    """An in-memory, typo-tolerant index over one school's pupils (pure; ~3 ms per name over 50,000 pupils)."""
+
+    def __init__(self, refs: Sequence[PupilRef], names: Sequence[Sequence[str]]) -> None:
+        self.refs = list(refs)
+        self._names: list[str] = []  # each name's words, sorted, so "Smith Olivia" finds Olivia Smith
+        self._owner: list[int] = []
+        self._words: dict[str, set[int]] = {}
+        for i, pupil_names in enumerate(names):
+            for name in dict.fromkeys(_sorted_words(n) for n in pupil_names if n.strip()):
+                self._names.append(name)
+                self._owner.append(i)
+                for word in name.split():
+                    self._words.setdefault(word, set()).add(i)
+        self._vocabulary = list(self._words)
+        self._classes = {r.class_name.lower(): r.class_name for r in refs if r.class_name}
+
+    def lookup_all(self, text: str) -> list[Lookup]:
+        """One lookup per comma/and-separated part."""
+        return [self.lookup(part) for part in _SPLIT.split(text) if part.strip()]
+
+    def lookup(self, said: str) -> Lookup:
+        """Find one part: a whole class or year, else a name narrowed by any class or year given with it."""
+        text = utils.default_process(said)
+        year_match = _YEAR.search(text)
+        year = year_code(year_match.group(0)) if year_match else ""
+        rest = (text[: year_match.start()] + " " + text[year_match.end():]) if year_match else text
+        classes = [w for w in rest.split() if w in self._classes]
+        name = " ".join(w for w in rest.split() if w not in classes)
+        if not [w for w in name.split() if w not in _FILLER]:
+            return self._group(said, year, classes)
+        found = self._by_name(name)
+        narrowed = [r for r in found if (not classes or r.class_name.lower() in classes) and (not year or r.year_group == year)]
+        return Lookup(said, tuple(narrowed or found))
+
+    def _group(self, said: str, year: str, classes: list[str]) -> Lookup:
+        if classes:
+            wanted = set(classes)
+            members = [r for r in self.refs
+                       if not r.left and r.class_name.lower() in wanted and (not year or r.year_group == year)]
+            return Lookup(said, tuple(members), "class " + ", ".join(self._classes[c] for c in classes))
+        if year:
+            members = [r for r in self.refs if not r.left and r.year_group == year]
+            return Lookup(said, tuple(members), f"Year {year}" if year.isdigit() else year)
+        return Lookup(said, ())
+
+    def _by_name(self, name: str) -> list[PupilRef]:
+        query = _sorted_words(name)
+        if not query:
+            return []
+        scores: dict[int, float] = {}
+        hits = process.extract(query, self._names, scorer=fuzz.ratio, processor=None, score_cutoff=CUTOFF, limit=None)
+        for _, score, index in hits:
+            owner = self._owner[index]
+            scores[owner] = max(scores.get(owner, 0.0), EXACT if score == 100 else score)
+        for owner, score in self._containing(query.split()).items():
+            scores[owner] = max(scores.get(owner, 0.0), score)
+        if not scores:
+            return []
+        top = max(scores.values())
+        ranked = sorted(scores.items(), key=lambda x: (-x[1], self.refs[x[0]].label))
+        return [self.refs[i] for i, score in ranked if score >= top - TIE]
+
+    def _containing(self, words: list[str]) -> dict[int, float]:
+        """Pupils whose names contain every word typed (each typo-tolerated), e.g. just a first name."""
+        found: dict[int, float] | None = None
+        for word in words:
+            cutoff = 100 if len(word) < 5 else CUTOFF
+            near: dict[int, float] = {}
+            for similar, score, _ in process.extract(word, self._vocabulary, scorer=fuzz.ratio, processor=None,
+                                                     score_cutoff=cutoff, limit=None):
+                for owner in self._words[similar]:
+                    near[owner] = max(near.get(owner, 0.0), score)
+            found = near if found is None else {o: min(s, near[o]) for o, s in found.items() if o in near}
+        return found or {}
+
+
+def _sorted_words(name: str) -> str:
+    return " ".join(sorted(utils.default_process(name).split()))
+
+
+_COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname, Pupil.year_group, Pupil.class_name,
+            Pupil.left_at)
+
+
+async def load_index(session: AsyncSession, *, tenant_id: str) -> PupilIndex:
+    """Every pupil of one school (leavers too, so a check can say they have left); only the columns needed."""
+    rows = (await session.execute(select(*_COLUMNS).where(Pupil.tenant_id == tenant_id).order_by(Pupil.id))).tuples().all()
+    refs, names = [], []
+    for pupil_id, forename, preferred, surname, year_group, class_name, left_at in rows:
+        shown = f"{preferred or forename} {surname}"
+        refs.append(PupilRef(pupil_id, label(shown, year_group, class_name, left_at is not None), class_name, year_group,
+                             left_at is not None))
+        names.append((shown, f"{forename} {surname}"))
+    return PupilIndex(refs, names)

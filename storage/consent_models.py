@@ -1,0 +1,151 @@
+"""Photo consent: pupils and their consents, checks kept as evidence, posts, removal tasks, import previews."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import utc_field
+
+
+class Purpose(StrEnum):
+    """Where an image may be used; consent is given per purpose."""
+
+    WEBSITE = "website"
+    SOCIAL_MEDIA = "social_media"
+    NEWSLETTER = "newsletter"
+    PRESS = "press"
+    DISPLAYS = "displays"
+
+
+class ConsentState(StrEnum):
+    """What the parent/carer (or pupil) said for one purpose."""
+
+    GRANTED = "granted"
+    REFUSED = "refused"
+    NOT_ASKED = "not_asked"
+
+
+class RemovalReason(StrEnum):
+    """Why a published image must come down."""
+
+    WITHDRAWN = "withdrawn"  # consent withdrawn or refused after posting
+    LEFT = "left"
+    NEVER_PUBLISH = "never_publish"
+    PUBLISHED_WITHOUT_CONSENT = "published_without_consent"
+
+
+class Pupil(SQLModel, table=True):
+    """A pupil of one school, as exported by the MIS."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "mis_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    mis_id: str = Field(max_length=40)
+    legal_surname: str = Field(max_length=100)
+    forename: str = Field(max_length=100)
+    preferred_name: str = Field(default="", max_length=100)
+    year_group: str = Field(default="", max_length=20)
+    class_name: str = Field(default="", max_length=40)
+    never_publish: bool = False
+    never_publish_reason: str = Field(default="", max_length=200)
+    left_at: datetime | None = utc_field(nullable=True, default=None)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+
+
+class PupilConsent(SQLModel, table=True):
+    """One pupil's consent for one purpose (a missing row means "not asked")."""
+
+    __table_args__ = (UniqueConstraint("pupil_id", "purpose"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    purpose: str = Field(max_length=20)
+    state: str = Field(default=ConsentState.NOT_ASKED, max_length=12)
+    given_by: str = Field(default="", max_length=100)
+    given_on: date | None = None
+    review_on: date | None = None
+    updated_at: datetime = utc_field()
+    updated_by: str = Field(default="", max_length=64)  # aad id, or "import:<id>"
+
+
+class ConsentCheck(SQLModel, table=True):
+    """Evidence: who checked which pupils for which purpose, the answer, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    checked_by: str = Field(max_length=64)
+    purpose: str = Field(max_length=20)
+    pupil_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # [{"pupil_id": 1, "ok": true, "reason": "ok"}, ...]
+    results: list[dict[str, object]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    allowed: bool = False
+    at: datetime = utc_field(index=True)
+    post_id: int | None = None
+
+
+class Post(SQLModel, table=True):
+    """An image posted after an allowed check, with its housekeeping (remove-by) date."""
+
+    __table_args__ = (Index("ix_post_live", "tenant_id", "removed_at", "remove_by"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    check_id: int = Field(foreign_key="consentcheck.id")
+    purpose: str = Field(max_length=20)
+    account: str = Field(default="", max_length=100)
+    description: str = Field(default="", max_length=200)
+    link: str = Field(default="", max_length=500)
+    posted_by: str = Field(max_length=64)
+    posted_at: datetime = utc_field()
+    remove_by: datetime = utc_field()
+    extension_reason: str = Field(default="", max_length=200)
+    removed_at: datetime | None = utc_field(nullable=True, default=None)
+    removed_by: str | None = Field(default=None, max_length=64)
+
+
+class PostPupil(SQLModel, table=True):
+    """A pupil shown in a post."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id", primary_key=True, index=True)
+    tenant_id: str = Field(max_length=64)
+
+
+class RemovalTask(SQLModel, table=True):
+    """An image that must come down (one open task per post; post_id is empty for images posted outside the register)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    purpose: str = Field(max_length=20)
+    reason: str = Field(max_length=30)
+    pupil_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    assignee: str = Field(max_length=64)  # the poster, or the DPO who recorded it
+    place: str = Field(default="", max_length=500)  # for images posted outside the register: link or account
+    published_at: datetime | None = utc_field(nullable=True, default=None)
+    opened_at: datetime = utc_field()
+    opened_by: str = Field(max_length=64)
+    done_at: datetime | None = utc_field(nullable=True, default=None)
+    done_by: str | None = Field(default=None, max_length=64)
+
+
+class PupilImport(SQLModel, table=True):
+    """A CSV import awaiting Apply or Cancel; the file text is cleared once it is decided."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    uploaded_by: str = Field(max_length=64)
+    file_name: str = Field(default="", max_length=200)
+    content: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error_count: int = 0
+    state: str = Field(default="preview", max_length=12)  # preview | applied | cancelled
+    created_at: datetime = utc_field()
+    decided_at: datetime | None = utc_field(nullable=True, default=None)

@@ -1,0 +1,116 @@
+"""Card builders: valid Adaptive Card 1.5, the right buttons, and no more personal detail than the reader needs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.consent_cards import (
+    checklist_card,
+    details_card,
+    import_done_card,
+    import_preview_card,
+    pick_card,
+    plain,
+    purpose_card,
+    report_card,
+    verdict_card,
+    who_card,
+)
+from bot.consent_post_cards import (
+    housekeeping_reminder,
+    overdue_reminder,
+    pick_post_card,
+    post_card,
+    receipt_card,
+    removal_reminder,
+    task_card,
+    unregistered_card,
+)
+from services.consent import CheckResult, PupilVerdict, Reason
+from services.posts import PostView
+from services.pupil_csv import RowError
+from services.pupil_import import Preview
+from storage.consent_models import Post, Purpose, RemovalTask
+from tests.consent_support import schema_errors
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+POST = Post(id=7, tenant_id="t", check_id=1, purpose="social_media", account="Facebook", description="Sports [day](http://x)",
+            link="", posted_by="a", posted_at=NOW, remove_by=NOW + timedelta(days=365))
+TASK = RemovalTask(id=3, tenant_id="t", post_id=7, purpose="social_media", reason="withdrawn", pupil_ids=[1, 2], assignee="a",
+                   opened_at=NOW, opened_by="d")
+UNREGISTERED = RemovalTask(id=4, tenant_id="t", purpose="press", reason="published_without_consent", pupil_ids=[5],
+                           assignee="d", place="https://news.example/x", published_at=NOW, opened_at=NOW, opened_by="d")
+PREVIEW = Preview(9, "pupils.csv", 40, [], {"new": 40, "updated": 0, "unchanged": 0, "leavers": 0, "withdrawals": 0,
+                                            "never_set": 2, "never_cleared": 0}, [], 0)
+
+
+def result(*reasons: Reason) -> CheckResult:
+    verdicts = tuple(PupilVerdict(i, f"Pupil {i} (Year 4, 4B)", r) for i, r in enumerate(reasons))
+    return CheckResult(5, Purpose.SOCIAL_MEDIA, verdicts)
+
+
+def titles(content: dict[str, Any]) -> list[str]:
+    return [a["title"] for a in content.get("actions", [])]
+
+
+CARDS = {
+    "who": who_card("I couldn't find \u201cX\u201d."),
+    "pick": pick_card("Oliver Brown", [(1, "Oliver Brown (Year 3, 3A)"), (2, "Ollie Brown (Year 5, 5C)")]),
+    "purpose": purpose_card("Olivia Smith (Year 4, 4B)"),
+    "verdict_ok": verdict_card(result(Reason.OK, Reason.OK)),
+    "verdict_blocked": verdict_card(result(*[Reason.OK] * 20, Reason.REFUSED, Reason.NEVER_PUBLISH)),
+    "checklist": checklist_card("Please tick all four."),
+    "details": details_card(Purpose.WEBSITE),
+    "report": report_card(),
+    "preview": import_preview_card(PREVIEW),
+    "preview_errors": import_preview_card(Preview(9, "x.csv", 5001, [RowError(n, "bad") for n in range(2, 40)], PREVIEW.summary,
+                                                  [], 0)),
+    "done": import_done_card(PREVIEW.summary, 2),
+    "receipt": receipt_card(PostView(POST, "Megan", 2, None)),
+    "post": post_card(PostView(POST, "Megan", 2, None)),
+    "post_with_task": post_card(PostView(POST, "Megan", 2, TASK)),
+    "pick_post": pick_post_card([POST]),
+    "housekeeping": housekeeping_reminder(PostView(POST, "Megan", 2, None), reminder_id=1, for_owner=True, now=NOW),
+    "removal": removal_reminder(TASK, PostView(POST, "Megan", 2, TASK), reminder_id=1, for_owner=True),
+    "overdue": overdue_reminder(TASK, PostView(POST, "Megan", 2, TASK), reminder_id=1),
+    "task": task_card(UNREGISTERED, None, is_dpo=True),
+    "unregistered": unregistered_card(UNREGISTERED),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_every_card_is_valid_adaptive_card_1_5(name: str) -> None:
+    assert schema_errors(CARDS[name]) == []
+
+
+def test_verdict_cards() -> None:
+    ok, blocked = json.dumps(CARDS["verdict_ok"]), json.dumps(CARDS["verdict_blocked"])
+    assert "You may use this photo on School social media" in ok and "Pupil 0 (Year 4, 4B)" in ok
+    assert "2 of 22 pupils" in blocked and "Consent refused" in blocked and "Must never be published" in blocked
+    assert "Pupil 0 (Year" not in blocked and "The other 20 pupils are OK" in blocked
+
+
+def test_import_preview_offers_apply_only_without_errors() -> None:
+    assert titles(CARDS["preview"]) == ["Apply", "Cancel"]
+    assert titles(CARDS["preview_errors"]) == ["Cancel"]
+    shown = json.dumps(CARDS["preview_errors"])
+    assert "5,001 rows read" in shown and "Line 21" in shown and "Line 22" not in shown and "and 18 more" in shown
+
+
+def test_post_cards_offer_the_right_actions() -> None:
+    assert titles(CARDS["receipt"]) == ["Add link"]
+    assert titles(CARDS["post"]) == ["Mark removed", "Add link", "Keep 6 more months", "Keep 12 more months"]
+    assert titles(CARDS["post_with_task"]) == ["Mark removed", "Add link"]  # must come down: no extension
+    assert titles(CARDS["housekeeping"])[:4] == ["Mark removed", "Add link", "Keep 6 more months", "Keep 12 more months"]
+    assert "Report a breach" not in titles(CARDS["removal"]) and "Report a breach" in titles(CARDS["overdue"])
+    assert {"cmd": "consent.report_breach", "task": 3} in [a["data"] for a in CARDS["overdue"]["actions"]]
+    assert titles(CARDS["unregistered"]) == ["Mark removed", "Report a breach"]
+    assert "[day](http" not in json.dumps(CARDS["post"])  # user text can't become a link
+
+
+def test_plain_text_defuses_markdown() -> None:
+    assert plain("[evil](https://x) **bold** <b>") == "evil (https://x)   bold    b"
