@@ -82,7 +82,7 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(400, "not a Bot Framework activity")
     try:
         auth = await runtime.adapter.bot_framework_authentication.authenticate_request(
-            activity, request.headers.get("Authorization", "")
+            activity, request.headers.get("Authorization")  # None = no header (botbuilder treats "" differently)
         )
     except Exception as error:  # noqa: BLE001 - any failure to authenticate is a 401, never a 500
         log.warning("rejected request: %s", type(error).__name__)

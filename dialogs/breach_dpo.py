@@ -31,9 +31,11 @@ from storage.breach_models import Breach
 
 log = logging.getLogger(__name__)
 
-SHOW_INTENT = Intent("breach.show", (), (r"^(breach|show|open|view)\s+br-\d{4}-\d{1,6}$",))
-LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"))
-EXPORT_INTENT = Intent("breach.export", ("export breaches", "export breach log", "export the breach log", "breach log"))
+SHOW_INTENT = Intent("breach.show", (), (r"^(breach|show|open|view)\s+br-\d{4}-\d{1,6}$",), private=True)
+LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"), private=True)
+EXPORT_INTENT = Intent(
+    "breach.export", ("export breaches", "export breach log", "export the breach log", "breach log"), private=True
+)
 
 
 def _breach_id(data: dict[str, Any]) -> int:

@@ -37,10 +37,9 @@ ADMIN_INTENT = Intent(
     ADMIN_DIALOG,
     ("consent withdrawn", "consent granted", "never publish", "pupil left", "record published without consent"),
     (r"^consent (withdrawn|refused|granted|given)\b", r"^(never|do not|don't) publish\b", r"^pupil (has )?left\b",
-     r"\bpublished without consent\b"),
-)
+     r"\bpublished without consent\b"), private=True)
 IMPORT_INTENT = Intent(IMPORT_DIALOG, ("import pupils", "import pupil list", "import consents"),
-                       (r"^import\b.*\b(pupils?|consents?|csv|register)\b",))
+                       (r"^import\b.*\b(pupils?|consents?|csv|register)\b",), private=True)
 _STEPS, _IMPORT_STEPS = f"{ADMIN_DIALOG}.steps", f"{IMPORT_DIALOG}.steps"
 _TEXT, _CONFIRM, _WHEN, _FILE = f"{ADMIN_DIALOG}.text", f"{ADMIN_DIALOG}.confirm", f"{ADMIN_DIALOG}.when", f"{IMPORT_DIALOG}.file"
 TEAMS_FILE = "application/vnd.microsoft.teams.file.download.info"

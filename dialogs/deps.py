@@ -52,6 +52,7 @@ class Intent:
     dialog_id: str
     commands: tuple[str, ...]
     patterns: tuple[str, ...] = ()
+    private: bool = False  # personal data: only in a 1:1 chat, never in a group chat or channel
 
 
 # Renders a due reminder to an Adaptive Card, or None when it no longer applies (it is then cancelled).

@@ -20,11 +20,13 @@ BREACH_INTENT = Intent(
         r"\b(lost|stolen|left|missing)\b.*\b(laptop|phone|ipad|tablet|memory stick|usb|papers?|files?|folder|register|bag)\b",
         r"\b(phishing|ransomware|hacked|malware|virus)\b",
     ),
+    private=True,
 )
 CONSENT_INTENT = Intent(
     "consent.check",
     ("check consent", "photo consent", "consent check", "consent"),
-    (r"\b(post|share|upload|publish|use)\b.*\b(photo|picture|image|video|pic)s?\b", r"\bconsent\b"),
+    (r"\b(post|put|share|upload|publish|use)\b.*\b(photo|picture|image|video|pic)s?\b", r"\bconsent\b"),
+    private=True,
 )
 TRAINING_INTENT = Intent(
     "training.book",

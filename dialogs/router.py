@@ -23,6 +23,13 @@ HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start
 MAX_TEXT = 4000
 
 
+def _in_group(context: TurnContext) -> bool:
+    conversation = context.activity.conversation
+    return conversation is not None and (
+        bool(conversation.is_group) or conversation.conversation_type in ("groupChat", "channel")
+    )
+
+
 def without_bot_mention(context: TurnContext) -> str:
     """The message text minus any @mention of the bot (group chats and channels)."""
     activity = context.activity
@@ -111,5 +118,11 @@ class Router:
             return
         if dc.active_dialog is not None:
             await dc.cancel_all_dialogs()
+        if match.intent.private and _in_group(context):
+            await context.send_activity(
+                "That involves personal data, so let's not do it here. Open a 1:1 chat with me "
+                "(click my name, then **Chat**) and type it there."
+            )
+            return
         log.info("starting dialog %s", match.intent.dialog_id)
         await dc.begin_dialog(match.intent.dialog_id, {"utterance": text})

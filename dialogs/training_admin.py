@@ -24,7 +24,7 @@ ADD = Intent("training.add_session", ("add session", "add a session", "add train
              (r"^(add|new) (a )?(training )?session\b",))
 EDIT = Intent("training.edit_session", ("edit session", "change session"), (r"^(edit|change) (a )?(training )?session\b",))
 CANCEL = Intent("training.cancel_session", ("cancel session", "cancel a session"), (r"^cancel (a )?(training )?session\b",))
-ATTENDEES = Intent("training.attendees", ("attendees", "attendee list"), (r"^attendees?\b", r"\battendee list\b"))
+ATTENDEES = Intent("training.attendees", ("attendees", "attendee list"), (r"^attendees?\b", r"\battendee list\b"), private=True)
 FORM_PROMPT, CONFIRM_PROMPT = "training.admin.form", "training.admin.confirm"
 SESSION = "session_id"
 _TRAILING_ID = re.compile(r"#?(\d{1,9})\s*$")
