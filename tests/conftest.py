@@ -3,6 +3,7 @@ clock, the fake Teams channel, and the bot served over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import types
@@ -20,6 +21,7 @@ from bot.server import RUNTIME, create_app
 from config import Settings
 from services.clock import SettableClock
 from storage.db import make_engine
+from tests.card_schema import schema_errors
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import FakeTeamsChannel
 
@@ -66,10 +68,14 @@ def settings(db_url: str) -> Settings:
 
 @pytest.fixture
 async def channel() -> AsyncIterator[FakeTeamsChannel]:
+    """The fake Teams channel; every Adaptive Card the bot sent in the test must match the 1.5 schema."""
     fake = FakeTeamsChannel()
     await fake.start()
     yield fake
     await fake.close()
+    cards = {json.dumps(c, sort_keys=True): c for r in fake.received for c in r.cards if c.get("type") == "AdaptiveCard"}
+    invalid = {key[:200]: errors for key, c in cards.items() if (errors := schema_errors(c))}
+    assert not invalid, f"cards that break the Adaptive Card 1.5 schema: {invalid}"
 
 
 @pytest.fixture

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft6Validator
 from sqlalchemy import select
 
 from bot.runtime import Runtime
 from storage.consent_models import ConsentCheck, Post, Pupil, RemovalTask
 from storage.reminder_models import Reminder
+from tests.card_schema import schema_errors  # noqa: F401  (re-exported for consent tests)
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import Received
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_pupils.csv"
-SCHEMA = ROOT.parent / "shared" / "teams-schema" / "adaptive-card.schema.v1.5.json"
-
-
-def schema_errors(content: dict[str, Any]) -> list[str]:
-    """Adaptive Card 1.5 schema violations of one card."""
-    validator = Draft6Validator(json.loads(SCHEMA.read_text()))
-    return [error.message for error in validator.iter_errors(content)]
 
 
 def data_uri(text: str, mime: str = "text/csv") -> str:

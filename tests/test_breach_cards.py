@@ -6,10 +6,8 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from bot.breach_cards import (
@@ -33,10 +31,9 @@ from services.breach_facts import KINDS
 from services.breach_log import LOG_HEADER, log_row
 from services.exports import csv_bytes, safe_cell
 from storage.breach_models import Breach, BreachEvent
+from tests.card_schema import assert_valid_card
 from tests.test_breach_assessment import MINOR
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "shared" / "teams-schema"
-                     / "adaptive-card.schema.v1.5.json").read_text())
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
@@ -51,7 +48,7 @@ def make_breach(**changes: Any) -> Breach:
 
 
 def valid(card: dict[str, Any]) -> dict[str, Any]:
-    jsonschema.validate(card, SCHEMA)
+    assert_valid_card(card)
     return card
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import jsonschema
 import pytest
 from sqlalchemy import select
 
@@ -15,11 +12,10 @@ from bot.runtime import Runtime
 from services import reminders
 from services.clock import SettableClock
 from storage.reminder_models import Reminder, ReminderState
+from tests.card_schema import assert_valid_card
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import FakeTeamsChannel
 from tests.test_reminders import add, reminder_cards, row
-
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "teams-schema" / "adaptive-card.schema.v1.5.json"
 
 
 def buttons(card: dict) -> list[str]:
@@ -33,7 +29,7 @@ def test_reminder_card_says_why_what_and_when_with_next_steps() -> None:
         actions=[{"type": "Action.Submit", "title": "Open BR-12", "data": {"cmd": "breach.open", "id": 12}}],
         reminder_id=41, snoozable=True,
     )
-    jsonschema.validate(content, json.loads(SCHEMA.read_text()))
+    assert_valid_card(content)
     assert [block["text"] for block in content["body"]] == [
         "Breach BR-12: report to the ICO", "You're the DPO for St Mary's.", "\u23f0 5 hours left", "Lost laptop",
     ]
@@ -46,7 +42,7 @@ def test_reminder_card_says_why_what_and_when_with_next_steps() -> None:
 def test_unsnoozable_card_has_no_snooze_and_overdue_is_highlighted() -> None:
     content = reminder_card(why="w", about="a", time_left="overdue by 2 hours", body=[], actions=[],
                             reminder_id=1, snoozable=False)
-    jsonschema.validate(content, json.loads(SCHEMA.read_text()))
+    assert_valid_card(content)
     assert buttons(content) == ["Mark done"]
     assert content["body"][2]["color"] == "Attention"
 

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar
-from jsonschema import Draft6Validator
 from sqlalchemy import select
 
 from bot.runtime import Runtime
 from config import Settings
 from storage.training_models import TrainingBooking, TrainingSession
+from tests.card_schema import assert_valid_card  # noqa: F401  (re-exported for training tests)
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import Received
 
 HUB = "cccccccc-0000-4000-8000-00000000000c"  # the data hub that runs the server and the catalogue
 ORGANISER = TeamsUser("Clare Wilson", "0c0c0c0c-0000-4000-8000-0000000000c1", HUB)
 JOIN_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_test%40thread.v2/0"
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "teams-schema" / "adaptive-card.schema.v1.5.json"
 
 # Loaded on the conftest clock's day, Wed 25 Nov 2026: relative dates are Wednesdays too.
 SEED: dict[str, Any] = {
@@ -87,13 +85,3 @@ def calendars(replies: list[Received]) -> list[Calendar]:
                 found.append(Calendar.from_ical(base64.b64decode(data)))
     return found
 
-
-@cache
-def _validator() -> Draft6Validator:
-    return Draft6Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
-
-
-def assert_valid_card(content: dict[str, Any]) -> None:
-    """Raise when the card breaks the Adaptive Card 1.5 schema."""
-    errors = sorted(_validator().iter_errors(content), key=str)
-    assert not errors, errors[0].message
