@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import aiohttp
-
-from tests.teams.process import ROOT, BotProcess, free_port
+from tests.teams.process import ROOT, BotProcess, free_port, wait_healthy
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -71,24 +68,6 @@ class Server:
                 await asyncio.to_thread(self._proc.wait)
         if self._log is not None:
             self._log.close()
-
-
-async def wait_healthy(url: str, exited: Callable[[], bool], timeout: float, log_path: Path) -> None:
-    """Poll GET /healthz until 200; fail fast if the process exited."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            if exited():
-                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{url} did not become healthy")
-            await asyncio.sleep(0.05)
 
 
 def bot_pid(bot: BotProcess) -> int:

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +21,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def wait_healthy(url: str, exited: Callable[[], bool], timeout: float, log_path: Path) -> None:
+    """Poll GET /healthz until 200 (a guard, not a sleep for time); fail fast if the process exited."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if exited():
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+            try:
+                async with http.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{url} did not become healthy")
+            await asyncio.sleep(0.05)
 
 
 class BotProcess:
@@ -42,20 +61,8 @@ class BotProcess:
         self._proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py")], cwd=self.workdir, env=self.env, stdout=log, stderr=log
         )
-        deadline = asyncio.get_running_loop().time() + timeout
-        async with aiohttp.ClientSession() as http:
-            while True:
-                if self._proc.poll() is not None:
-                    raise RuntimeError(f"bot exited with {self._proc.returncode}: {self.log_path.read_text()[-2000:]}")
-                try:
-                    async with http.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    raise TimeoutError("bot did not become healthy")
-                await asyncio.sleep(0.05)
+        proc = self._proc
+        await wait_healthy(self.url, lambda: proc.poll() is not None, timeout, self.log_path)
 
     def kill9(self) -> None:
         """SIGKILL: no clean-up runs, exactly like a crash."""
