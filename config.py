@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     validate_authority: bool = Field(True, alias="VALIDATE_AUTHORITY")
     # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
+    # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
+    retention_bot_state_days: int = Field(30, alias="RETENTION_BOT_STATE_DAYS", ge=1)
+    # Closed breaches are kept this long after closing (never less than 6 years by default).
+    retention_closed_breach_years: int = Field(6, alias="RETENTION_CLOSED_BREACH_YEARS", ge=1)
+    retention_removed_posts_days: int = Field(365, alias="RETENTION_REMOVED_POSTS_DAYS", ge=1)
+    retention_consent_checks_days: int = Field(730, alias="RETENTION_CONSENT_CHECKS_DAYS", ge=1)
+    retention_import_preview_days: int = Field(7, alias="RETENTION_IMPORT_PREVIEW_DAYS", ge=1)
+    # The DPO's weekly digest: ISO weekday (1 = Monday) and hour, school time (held to school hours like other reminders).
+    digest_weekday: int = Field(1, alias="DIGEST_WEEKDAY", ge=1, le=7)
+    digest_hour: int = Field(8, alias="DIGEST_HOUR", ge=0, le=23)
 
     @field_validator("allowed_tenants", "dpo_aad_ids", "organiser_aad_ids", mode="before")
     @classmethod

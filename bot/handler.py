@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.cards import welcome_card
 from bot.identity import visit_of
@@ -15,6 +16,7 @@ from bot.ratelimit import RateLimiter, admit
 from bot.replies import card_activity
 from dialogs.deps import ACTOR_KEY, Deps
 from dialogs.router import Router
+from services.errors import DomainError
 from services.identity import record_visit
 from storage.bot_state import StateTooLarge
 
@@ -37,6 +39,8 @@ class CustodianBot(TeamsActivityHandler):
         visit = visit_of(activity)
         if visit is None:
             log.info("ignored %s activity without tenant or sender", activity.type)
+            if activity.type == ActivityTypes.invoke:  # an invoke must be answered, or botbuilder says 501
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=400)))
             return
         if activity.type == ActivityTypes.message and not await admit(self._limiter, turn_context, visit):
             return
@@ -89,9 +93,14 @@ class CustodianBot(TeamsActivityHandler):
             data = action.get("data") if isinstance(action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 dc = await self._router.dialogs.create_context(turn_context)
-                await self._router.on_action(dc, data)
+                try:
+                    await self._router.on_action(dc, data)
+                except DomainError as error:
+                    await turn_context.send_activity(str(error))
             return InvokeResponse(
                 status=200,
                 body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},
             )
-        return await super().on_invoke_activity(turn_context)
+        response = await super().on_invoke_activity(turn_context)
+        # Invokes we don't offer (message extensions, task modules...) are the caller's mistake: 400, not 501.
+        return InvokeResponse(status=400) if response.status == HTTPStatus.NOT_IMPLEMENTED else response

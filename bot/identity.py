@@ -9,6 +9,9 @@ from botbuilder.schema import Activity
 
 from services.identity import Visit
 
+MAX_ID = 64  # tenant and Entra object ids are 36-character GUIDs
+MAX_CONVERSATION_ID = 400  # keeps the conversation's state key within its 512 characters
+
 
 def tenant_of(activity: Activity) -> str | None:
     """The school's tenant id: channelData.tenant.id (botbuilder drops conversation.tenantId)."""
@@ -21,15 +24,18 @@ def tenant_of(activity: Activity) -> str | None:
 
 
 def visit_of(activity: Activity) -> Visit | None:
-    """Who sent this activity, or None when it names no tenant or sender."""
+    """Who sent this activity, or None when it names no tenant, sender, conversation or channel."""
     tenant = tenant_of(activity)
     sender = activity.from_property
-    if tenant is None or sender is None or not sender.id:
+    conversation = activity.conversation
+    if tenant is None or sender is None or not sender.id or conversation is None or not conversation.id \
+            or not activity.channel_id:
         return None
     aad_id = (sender.aad_object_id or sender.id).lower()
+    if max(len(tenant), len(aad_id), len(activity.channel_id)) > MAX_ID or len(conversation.id) > MAX_CONVERSATION_ID:
+        return None  # not Teams (its ids are GUIDs and short strings); they would not fit the database either
     reference = None
-    conversation = activity.conversation
-    if conversation is not None and conversation.conversation_type in (None, "personal") and not conversation.is_group:
+    if conversation.conversation_type in (None, "personal") and not conversation.is_group:
         ref = TurnContext.get_conversation_reference(activity).serialize()
         ref.pop("activityId", None)  # changes every message; not needed to write first
         ref["tenantId"] = tenant

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,11 +15,14 @@ from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
 from bot.proactive import ProactiveSender, SendLimiter
 from bot.scheduler import ReminderEngine, ReminderScheduler, SweepReport
+from bot.state import CustodianConversationState
 from config import Settings
 from dialogs.deps import Deps
+from dialogs.dpo_queries import digest_time
 from dialogs.features import build_features
 from dialogs.reminders import all_reminder_kinds, quiet_hours
 from dialogs.router import Router
+from services import retention
 from services.clock import Clock
 from services.dates import warm_up
 from storage.bot_state import SqlStorage
@@ -46,6 +49,12 @@ class Runtime:
         """Send every reminder due at the clock's now (tests and the terminal chat call this)."""
         return await self.reminders.sweep(self.deps.clock())
 
+    async def apply_retention(self, now: datetime | None = None) -> dict[str, int]:
+        """Delete what is past its retention period at `now` (default the clock's; the daily job, and tests)."""
+        async with self.deps.sessions() as session:
+            return await retention.apply(session, rules=retention.rules(self.settings),
+                                         state_days=self.settings.retention_bot_state_days, now=now or self.deps.clock())
+
     async def close(self) -> None:
         """Release connections (reverse of `start_runtime`)."""
         await self.driver.close()
@@ -59,7 +68,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     await create_schema(engine)
     sessions = make_session_factory(engine)
     deps = Deps(sessions=sessions, clock=clock, settings=settings)
-    conversation_state = ConversationState(SqlStorage(sessions, clock))
+    conversation_state = CustodianConversationState(SqlStorage(sessions, clock))
     features = build_features(deps)
     router = Router(deps, conversation_state, features)
     driver = PooledDriver()
@@ -67,15 +76,17 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     limiter = SendLimiter(settings.sends_per_conversation, settings.sends_per_tenant)
     sender = ProactiveSender(adapter, settings.app_id, limiter=limiter)
     reminder_engine = ReminderEngine(sessions, sender, all_reminder_kinds(features), quiet=quiet_hours(deps),
-                                     max_attempts=settings.reminder_max_attempts)
+                                     max_attempts=settings.reminder_max_attempts, digest_time=digest_time(deps))
     scheduler = ReminderScheduler(reminder_engine, clock, settings.sweep_seconds)
     deps.wake_reminders = scheduler.wake
     bot = CustodianBot(deps, conversation_state, router)
     warm_up()
+    runtime = Runtime(settings, engine, deps, adapter, bot, driver, sender, reminder_engine, scheduler)
+    scheduler.daily("retention", runtime.apply_retention, at="02:30", timezone=settings.timezone)
     if not settings.auth_enabled:
         log.warning(
             "DEVELOPMENT MODE: MicrosoftAppId is empty, so requests are NOT authenticated. "
             "Never expose this server to the internet like this."
         )
     log.info("database ready (%s)", engine.dialect.name)
-    return Runtime(settings, engine, deps, adapter, bot, driver, sender, reminder_engine, scheduler)
+    return runtime

@@ -11,17 +11,18 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.proactive import ProactiveSender
 from bot.replies import card_activity
 from dialogs.deps import ReminderKind
-from services import reminders
+from services import digest, reminders
 from services.clock import Clock
 from services.reminders import Delivery, Outcome, QuietHours
 from storage.db import SessionFactory
@@ -58,8 +59,9 @@ class ReminderEngine:
     """Claims, renders, sends and stamps due reminders."""
 
     def __init__(self, sessions: SessionFactory, sender: ProactiveSender, kinds: Mapping[str, ReminderKind], *,
-                 quiet: QuietHours, max_attempts: int) -> None:
+                 quiet: QuietHours, max_attempts: int, digest_time: digest.DigestTime | None = None) -> None:
         self.sessions = sessions
+        self.digest_time = digest_time or digest.DigestTime()
         self.sender = sender
         self.kinds = kinds
         self.quiet = quiet
@@ -72,6 +74,7 @@ class ReminderEngine:
         report = SweepReport()
         async with self.sessions() as session:
             report.reconciled = await reminders.reconcile_stale(session, now=now)
+            await digest.plan_digests(session, now=now, when=self.digest_time)
         urgent_only = [name for name, kind in self.kinds.items() if kind.urgent] if self.quiet.holds(now) else None
         while True:
             async with self.sessions() as session:
@@ -129,6 +132,19 @@ class ReminderScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = False
         self._running = False
+
+    def daily(self, name: str, job: Callable[[datetime], Awaitable[object]], *, at: str, timezone: str) -> None:
+        """Also run `job(now)` once a day at `at` ("HH:MM", school time), e.g. retention."""
+        hour, minute = at.split(":")
+
+        async def run() -> None:
+            try:
+                await job(self._clock())
+            except Exception:
+                log.exception("daily job %s failed", name)
+
+        self._scheduler.add_job(run, CronTrigger(hour=int(hour), minute=int(minute), timezone=timezone), id=name,
+                                max_instances=1, coalesce=True)
 
     def start(self) -> None:
         """Start ticking; the first sweep runs at once."""

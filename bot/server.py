@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
 
 from bot.identity import tenant_of
 from bot.runtime import Runtime, start_runtime
@@ -51,9 +52,37 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _text_fields(model: type[Model]) -> tuple[str, ...]:
+    return tuple(spec["key"] for spec in model._attribute_map.values() if spec["type"] == "str")
+
+
+# msrest keeps any JSON value in a "str" field (an id that is a dict would reach the reply URL): check them first.
+_TEXT_FIELDS = {None: _text_fields(Activity), "from": _text_fields(ChannelAccount),
+                "recipient": _text_fields(ChannelAccount), "conversation": _text_fields(ConversationAccount)}
+
+
+# Lists of objects (entities, attachments, membersAdded...): a null or a number in one reaches handlers as None.
+_OBJECT_LISTS = tuple(spec["key"] for spec in Activity._attribute_map.values() if spec["type"].startswith("[")
+                      and spec["type"] != "[str]")
+
+
+def _well_typed(raw: dict[str, Any]) -> bool:
+    for key in _OBJECT_LISTS:
+        items = raw.get(key)
+        if items is not None and not (isinstance(items, list) and all(isinstance(item, dict) for item in items)):
+            return False
+    for part, keys in _TEXT_FIELDS.items():
+        node = raw if part is None else raw.get(part)
+        if node is None:
+            continue
+        if not isinstance(node, dict) or any(node.get(key) is not None and not isinstance(node[key], str) for key in keys):
+            return False
+    return True
+
+
 def parse_activity(raw: Any) -> Activity | None:
     """A Bot Framework activity from JSON, or None when it is not one."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) or not raw["type"]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) or not raw["type"] or not _well_typed(raw):
         return None
     try:
         activity = Activity().deserialize(raw)
@@ -75,7 +104,9 @@ async def messages(request: web.Request) -> web.Response:
     body = await request.read()  # over client_max_size -> 413
     try:
         raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        # "\ud800" is valid JSON but not text: it would fail later, in the database or on the way out.
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError):
         return _problem(400, "malformed JSON")
     activity = parse_activity(raw)
     if activity is None:

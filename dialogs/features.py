@@ -5,6 +5,7 @@ from __future__ import annotations
 from dialogs.breach_dpo import breach_feature
 from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
+from dialogs.dpo_queries import dpo_queries_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
 from dialogs.status import status_feature
@@ -39,6 +40,7 @@ def build_features(deps: Deps) -> list[Feature]:
     """The features in intent priority order; `status` gathers from all of them."""
     features = [
         roles_feature(deps),
+        dpo_queries_feature(deps),
         breach_feature(deps, BREACH_INTENT),
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent import label
 from services.pupil_csv import year_code
+from storage import pupil_version
 from storage.consent_models import Pupil
 
 CUTOFF = 80  # "Olivai Smtih" still finds Olivia Smith; "Olivia Jones" does not
@@ -20,6 +24,8 @@ EXACT = 200.0  # the whole name exactly (in any order) beats near misses and par
 _SPLIT = re.compile(r"\s*(?:,|;|&|\+|\n|\band\b)\s*", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:year|yr|y)\s*(\d{1,2}|r)\b|\b(reception|nursery)\b")
 _FILLER = frozenset({"class", "form", "group", "reg", "whole", "all", "of", "the", "in", "pupils", "children", "kids"})
+CACHED_PUPILS = 60_000  # indexes kept in memory (most recently used schools), ~a large trust's register
+CACHE_SECONDS = 600.0  # a safety net for changes this process can't see (another process, hand-run SQL)
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,37 @@ _COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname,
             Pupil.left_at)
 
 
+@dataclass(frozen=True)
+class _Cached:
+    database: weakref.ref[object]  # keyed by id(engine) too: tests open many databases in one process
+    version: int
+    built: float
+    index: PupilIndex
+
+
+_cache: OrderedDict[tuple[int, str], _Cached] = OrderedDict()
+
+
 async def load_index(session: AsyncSession, *, tenant_id: str) -> PupilIndex:
+    """One school's index, rebuilt only when a committed change to pupils (import, leaver ...) made it stale."""
+    version = pupil_version.current()  # read first: a change committed while we load leaves the entry stale
+    database = session.bind.sync_engine if session.bind is not None else session
+    key = (id(database), tenant_id)
+    cached = _cache.get(key)
+    if (cached is not None and cached.database() is database and cached.version == version
+            and time.monotonic() - cached.built < CACHE_SECONDS):
+        _cache.move_to_end(key)
+        return cached.index
+    built = time.monotonic()
+    index = await _build_index(session, tenant_id=tenant_id)
+    _cache[key] = _Cached(weakref.ref(database), version, built, index)
+    _cache.move_to_end(key)
+    while len(_cache) > 1 and sum(len(c.index.refs) for c in _cache.values()) > CACHED_PUPILS:
+        _cache.popitem(last=False)
+    return index
+
+
+async def _build_index(session: AsyncSession, *, tenant_id: str) -> PupilIndex:
     """Every pupil of one school (leavers too, so a check can say they have left); only the columns needed."""
     rows = (await session.execute(select(*_COLUMNS).where(Pupil.tenant_id == tenant_id).order_by(Pupil.id))).tuples().all()
     refs, names = [], []

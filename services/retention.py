@@ -14,7 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config import Settings
 from services import audit
+from storage.breach_models import purge_closed_breaches
+from storage.consent_models import forget_stale_import_files, purge_consent_checks, purge_removed_posts
 from storage.models import BotStateRow, Organisation
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,16 @@ class RetentionRule:
     name: str
     days: int
     purge: Purge
+
+
+def rules(settings: Settings) -> list[RetentionRule]:
+    """The school's retention schedule; a year counts as 366 days so nothing goes early."""
+    return [
+        RetentionRule("closed_breaches", settings.retention_closed_breach_years * 366, purge_closed_breaches),
+        RetentionRule("removed_posts", settings.retention_removed_posts_days, purge_removed_posts),
+        RetentionRule("consent_checks", settings.retention_consent_checks_days, purge_consent_checks),
+        RetentionRule("import_previews", settings.retention_import_preview_days, forget_stale_import_files),
+    ]
 
 
 async def purge_idle_bot_state(session: AsyncSession, days: int, now: datetime) -> int:

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import jsonpickle
 from botbuilder.core import Storage, StoreItem
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage import state_codec
 from storage.db import SessionFactory
 from storage.models import BotStateRow
 
@@ -43,7 +43,7 @@ def _set_etag(item: Any, etag: str) -> None:
 
 
 class SqlStorage(Storage):
-    """Stores jsonpickled items; e-tag `*` or none means upsert, any other must match."""
+    """Stores items as JSON (storage.state_codec); e-tag `*` or none means upsert, any other must match."""
 
     def __init__(
         self, session_factory: SessionFactory, clock: Callable[[], datetime], max_item_bytes: int = MAX_ITEM_BYTES
@@ -61,7 +61,7 @@ class SqlStorage(Storage):
             rows = (await session.execute(select(BotStateRow).where(BotStateRow.key.in_(keys)))).scalars()
             found: dict[str, Any] = {}
             for row in rows:
-                item = jsonpickle.decode(row.data)
+                item = state_codec.decode(row.data)
                 _set_etag(item, row.etag)
                 found[row.key] = item
             return found
@@ -85,7 +85,7 @@ class SqlStorage(Storage):
         payload = dict(item) if isinstance(item, dict) else item
         if isinstance(payload, dict):
             payload.pop("e_tag", None)
-        data = jsonpickle.encode(payload)
+        data = state_codec.encode(payload)
         if len(data.encode()) > self._max_item_bytes:
             raise StateTooLarge(key)  # nothing of this write is committed
         now = self._clock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, update
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -105,3 +105,11 @@ async def next_breach_number(session: AsyncSession, *, tenant_id: str, year: int
         .returning(col(BreachCounter.last))
     )
     return int(bumped.scalar_one())
+
+
+async def purge_closed_breaches(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
+    """Delete one school's breaches closed before `cutoff`, with their timelines; returns how many."""
+    closed = select(col(Breach.id)).where(col(Breach.tenant_id) == tenant_id, col(Breach.closed_at) < cutoff)
+    await session.execute(delete(BreachEvent).where(col(BreachEvent.breach_id).in_(closed)))
+    result = await session.execute(delete(Breach).where(col(Breach.id).in_(closed)))
+    return int(result.rowcount or 0)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, select, update
+from sqlmodel import Field, SQLModel, col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import utc_field
 
@@ -149,3 +150,28 @@ class PupilImport(SQLModel, table=True):
     state: str = Field(default="preview", max_length=12)  # preview | applied | cancelled
     created_at: datetime = utc_field()
     decided_at: datetime | None = utc_field(nullable=True, default=None)
+
+
+async def purge_removed_posts(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
+    """Delete one school's posts taken down before `cutoff` and their pupil links (removal tasks stay)."""
+    gone = select(col(Post.id)).where(col(Post.tenant_id) == tenant_id, col(Post.removed_at) < cutoff)
+    await session.execute(update(RemovalTask).where(col(RemovalTask.post_id).in_(gone)).values(post_id=None))
+    await session.execute(delete(PostPupil).where(col(PostPupil.post_id).in_(gone)))
+    result = await session.execute(delete(Post).where(col(Post.id).in_(gone)))
+    return int(result.rowcount or 0)
+
+
+async def purge_consent_checks(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
+    """Delete one school's consent checks made before `cutoff`, except those behind a post still kept."""
+    kept = select(col(Post.check_id)).where(col(Post.tenant_id) == tenant_id)
+    result = await session.execute(delete(ConsentCheck).where(
+        col(ConsentCheck.tenant_id) == tenant_id, col(ConsentCheck.at) < cutoff, col(ConsentCheck.id).not_in(kept)))
+    return int(result.rowcount or 0)
+
+
+async def forget_stale_import_files(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
+    """Cancel one school's import previews left undecided since before `cutoff`, forgetting the uploaded file."""
+    result = await session.execute(update(PupilImport).where(
+        col(PupilImport.tenant_id) == tenant_id, col(PupilImport.state) == "preview", col(PupilImport.created_at) < cutoff,
+    ).values(state="cancelled", content=""))
+    return int(result.rowcount or 0)
