@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import hypothesis
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
@@ -30,6 +31,11 @@ if "botbuilder.azure" not in sys.modules:
     _azure = types.ModuleType("botbuilder.azure")
     _azure.CosmosDbPartitionedStorage = type("CosmosDbPartitionedStorage", (), {})  # type: ignore[attr-defined]
     sys.modules["botbuilder.azure"] = _azure
+
+# CI runs a fixed set of generated examples (a red CI must be reproducible); locally they vary.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 in London
 SCHOOL_A = "aaaaaaaa-0000-4000-8000-00000000000a"
