@@ -21,7 +21,8 @@ from bot.runtime import Runtime
 from bot.server import RUNTIME, create_app
 from config import Settings
 from services.clock import SettableClock
-from storage.db import make_engine
+from storage.bot_state import SqlStorage
+from storage.db import create_schema, make_engine, make_session_factory
 from tests.card_schema import schema_errors
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import FakeTeamsChannel
@@ -60,6 +61,15 @@ async def db_url(tmp_path: Path) -> AsyncIterator[str]:
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
     yield pg
+
+
+@pytest.fixture
+async def storage(db_url: str, clock: SettableClock) -> AsyncIterator[SqlStorage]:
+    """botbuilder Storage on a fresh database."""
+    engine = make_engine(db_url)
+    await create_schema(engine)
+    yield SqlStorage(make_session_factory(engine), clock)
+    await engine.dispose()
 
 
 @pytest.fixture

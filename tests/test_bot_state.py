@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from botbuilder.testing import StorageBaseTests
 
 from services.clock import SettableClock
 from storage.bot_state import EtagConflict, SqlStorage
-from storage.db import create_schema, make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory
 
 CONTRACT = [
     "return_empty_object_when_reading_unknown_key",
@@ -24,14 +22,6 @@ CONTRACT = [
     "perform_batch_operations",
     "proceeds_through_waterfall",
 ]
-
-
-@pytest.fixture
-async def storage(db_url: str, clock: SettableClock) -> AsyncIterator[SqlStorage]:
-    engine = make_engine(db_url)
-    await create_schema(engine)
-    yield SqlStorage(make_session_factory(engine), clock)
-    await engine.dispose()
 
 
 @pytest.mark.parametrize("name", CONTRACT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,7 +12,6 @@ from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.runtime import Runtime
 from services.clock import SettableClock
 from storage.bot_state import MAX_ITEM_BYTES, SqlStorage, StateTooLarge
-from storage.db import create_schema, make_engine, make_session_factory
 from storage.models import BotStateRow, Person
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import FakeTeamsChannel
@@ -71,14 +69,6 @@ async def test_a_flooding_user_is_told_once_and_the_rest_is_dropped_unrecorded(
     assert "Custodian can help you with" in texts(await teams.say(staff_b, "help"))  # others are unaffected
     clock.advance(timedelta(minutes=1))
     assert "Custodian can help you with" in texts(await teams.say(staff_a, "help"))
-
-
-@pytest.fixture
-async def storage(db_url: str, clock: SettableClock) -> AsyncIterator[SqlStorage]:
-    engine = make_engine(db_url)
-    await create_schema(engine)
-    yield SqlStorage(make_session_factory(engine), clock)
-    await engine.dispose()
 
 
 async def test_oversized_state_is_refused_and_nothing_of_the_write_is_kept(storage: SqlStorage) -> None:
