@@ -34,6 +34,8 @@ test-postgres: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+
+typecheck: $(VENV)/.dev
 	$(PY) -m mypy .
 
 audit: $(VENV)/.dev  ## known vulnerabilities in every installed (pinned) package; asks PyPI, so not part of `make test`
