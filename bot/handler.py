@@ -16,7 +16,6 @@ from bot.ratelimit import RateLimiter, admit
 from bot.replies import card_activity
 from dialogs.deps import ACTOR_KEY, Deps
 from dialogs.router import Router
-from services.errors import DomainError
 from services.identity import record_visit
 from storage.bot_state import StateTooLarge
 
@@ -92,11 +91,7 @@ class CustodianBot(TeamsActivityHandler):
             action = value.get("action") if isinstance(value.get("action"), dict) else {}
             data = action.get("data") if isinstance(action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
-                dc = await self._router.dialogs.create_context(turn_context)
-                try:
-                    await self._router.on_action(dc, data)
-                except DomainError as error:
-                    await turn_context.send_activity(str(error))
+                await self._router.on_invoke_action(turn_context, data)
             return InvokeResponse(
                 status=200,
                 body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},

@@ -77,6 +77,14 @@ class Router:
             await dc.cancel_all_dialogs()
             await context.send_activity(MessageFactory.text(str(error)))
 
+    async def on_invoke_action(self, context: TurnContext, data: dict[str, Any]) -> None:
+        """A card button sent as an invoke (Action.Execute): the action, with a rule's "no" told politely."""
+        dc = await self.dialogs.create_context(context)
+        try:
+            await self.on_action(dc, data)
+        except DomainError as error:
+            await context.send_activity(MessageFactory.text(str(error)))
+
     async def on_action(self, dc: DialogContext, data: dict[str, Any]) -> None:
         """A card button: run its handler whether or not a dialog is active."""
         handler = self.actions.get(data["cmd"])

@@ -66,11 +66,10 @@ async def record_visit(
         changed = True
     changed = _refresh(person, visit, now) or changed
     roles = await active_roles(session, tenant_id=visit.tenant_id, aad_id=visit.aad_id)
-    # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-    if visit.aad_id in dpo_seed and Role.DPO not in roles and await _seed_role(session, visit, Role.DPO, now):
-        roles, changed = roles | {Role.DPO}, True
-    if visit.aad_id in organiser_seed and Role.ORGANISER not in roles and await _seed_role(session, visit, Role.ORGANISER, now):
-        roles, changed = roles | {Role.ORGANISER}, True
+    for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
+        # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
+        if visit.aad_id in seed and role not in roles and await _seed_role(session, visit, role, now):
+            roles, changed = roles | {role}, True
     if changed:
         await session.commit()
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
