@@ -1,9 +1,12 @@
 """Cheaper Bot Connector clients: one pooled aiohttp session, no costly retry-policy set-up.
 
-botbuilder 4.17.1 builds a new ConnectorClient per turn. Each one (a) runs msrest's
-`ClientRetryPolicy.__init__`, which scans a 500-item list 999 times (~3-6 ms CPU), and
-(b) sends through `requests` in a thread with a fresh TCP connection. We patch (a) once and
-swap (b) for a shared aiohttp session. Retries are ours (bot/proactive.py), not msrest's.
+botbuilder 4.17.1 builds a new ConnectorClient and UserTokenClient per turn. Each one
+(a) runs msrest's `ClientRetryPolicy.__init__`, which scans a 500-item list 999 times
+(~3-6 ms CPU), (b) builds a `requests` session, retry policy and config parser (~0.6 ms) and
+(c) sends through `requests` in a thread with a fresh TCP connection. We patch (a) once, keep
+one client per app id, audience and service URL (they hold no per-turn state and botbuilder
+never closes them) instead of (b), and swap (c) for a shared aiohttp session. Retries are
+ours (bot/proactive.py), not msrest's.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from botframework.connector.auth import (
     ClaimsIdentity,
     ConnectorFactory,
 )
+from botframework.connector.auth._connector_factory_impl import _ConnectorFactoryImpl
 from botframework.connector.auth.authentication_constants import AuthenticationConstants
 from msrest.pipeline import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.aiohttp import AioHTTPSender
@@ -28,6 +32,7 @@ from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.requests import ClientRetryPolicy
 
 ANONYMOUS_SKILL_APP_ID = AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
+MAX_CACHED_CLIENTS = 256  # service URLs come from activities: bound what they can make us keep
 
 
 def patch_retry_policy_cost() -> None:
@@ -84,18 +89,46 @@ class _BearerPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
         return await self.next.send(request, **kwargs)
 
 
+class _ClientCache:
+    """Clients by key, emptied when full (a handful of keys exist in practice)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        return self._clients.get(key)
+
+    def put(self, key: tuple[Any, ...], client: Any) -> Any:
+        if len(self._clients) >= MAX_CACHED_CLIENTS:
+            self._clients.clear()
+        self._clients[key] = client
+        return client
+
+
 class _PooledFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, driver: PooledDriver) -> None:
+    def __init__(self, inner: ConnectorFactory, driver: PooledDriver, cache: _ClientCache) -> None:
         self._inner = inner
         self._driver = driver
+        self._cache = cache
+
+    def _key(self, service_url: str, audience: str | None) -> tuple[Any, ...] | None:
+        """What botbuilder's factory builds a client from; None for a factory we don't know."""
+        inner = self._inner
+        if not isinstance(inner, _ConnectorFactoryImpl):
+            return None
+        return (inner._app_id, inner._to_channel_from_bot_oauth_scope, inner._login_endpoint, service_url, audience)
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = self._key(service_url, audience)
+        cached = self._cache.get(key) if key is not None else None
+        if cached is not None:
+            return cached
         client = await self._inner.create(service_url, audience)
         config = client.config
         policies = [config.user_agent_policy, _BearerPolicy(config.credentials), RawDeserializer(),
                     config.http_logger_policy]
         config.pipeline = AsyncPipeline(policies, AioHTTPSender(driver=self._driver))
-        return client
+        return self._cache.put(key, client) if key is not None else client
 
 
 class PooledAuthentication(BotFrameworkAuthentication):
@@ -104,21 +137,31 @@ class PooledAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication, driver: PooledDriver) -> None:
         self._inner = inner
         self._driver = driver
+        self._connectors = _ClientCache()
+        self._user_token_clients = _ClientCache()
 
     async def authenticate_request(self, activity: Any, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
-            result.connector_factory = _PooledFactory(result.connector_factory, self._driver)
+            result.connector_factory = _PooledFactory(result.connector_factory, self._driver, self._connectors)
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> Any:
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return _PooledFactory(self._inner.create_connector_factory(claims_identity), self._driver)
+        return _PooledFactory(self._inner.create_connector_factory(claims_identity), self._driver, self._connectors)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> Any:
-        return await self._inner.create_user_token_client(claims_identity)
+        """One client per app id (botbuilder derives it from these claims, as here)."""
+        key = (
+            claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+            or claims_identity.get_claim_value(AuthenticationConstants.APP_ID_CLAIM),
+        )
+        cached = self._user_token_clients.get(key)
+        if cached is not None:
+            return cached
+        return self._user_token_clients.put(key, await self._inner.create_user_token_client(claims_identity))
 
     def create_bot_framework_client(self) -> Any:
         return self._inner.create_bot_framework_client()

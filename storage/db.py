@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
+
+BUSY_WAIT_SECONDS = 30.0  # how long a statement waits for another connection's write lock
 
 
 def normalise_url(url: str) -> str:
@@ -23,26 +33,63 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class InlineSQLiteConnection(aiosqlite.Connection):
+    """aiosqlite connection that runs each SQLite call on the event loop thread.
+
+    Custodian's statements take microseconds (WAL, synchronous=NORMAL), far less than
+    aiosqlite's hop to a worker thread and back, which cost more CPU than the queries and
+    made turns wait on the GIL. A lock held by another connection is not waited for inside
+    SQLite (that would block the loop holding it): busy_timeout is 0 and the call is retried
+    after an asyncio sleep, for up to BUSY_WAIT_SECONDS.
+    """
+
+    async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        delay = 0.001
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+def _sqlite_creator(path: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """SQLAlchemy async_creator: open `path` as an InlineSQLiteConnection."""
+
+    async def create() -> aiosqlite.Connection:
+        connector = partial(sqlite3.connect, path, check_same_thread=False, timeout=0)
+        return await InlineSQLiteConnection(connector, iter_chunk_size=64)
+
+    return create
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     """True for the embedded SQLite default."""
     return engine.dialect.name == "sqlite"
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """Create the engine; for SQLite make the folder and use WAL with a busy timeout."""
+    """Create the engine; for SQLite make the folder, use WAL and run statements inline."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    path = parsed.database or ":memory:"
+    if path == ":memory:":
+        engine = create_async_engine(url, async_creator=_sqlite_creator(path), poolclass=StaticPool)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, async_creator=_sqlite_creator(path))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
