@@ -3,9 +3,11 @@
 botbuilder 4.17.1 builds a new ConnectorClient and UserTokenClient per turn. Each one
 (a) runs msrest's `ClientRetryPolicy.__init__`, which scans a 500-item list 999 times
 (~3-6 ms CPU), (b) builds a `requests` session, retry policy and config parser (~0.6 ms) and
-(c) sends through `requests` in a thread with a fresh TCP connection. We patch (a) once, keep
-one client per app id, audience and service URL (they hold no per-turn state and botbuilder
-never closes them) instead of (b), and swap (c) for a shared aiohttp session. Retries are
+(c) sends through `requests` in a thread with a fresh TCP connection, and (d) for each
+reply, msrest rebuilds the already-built Activity (a deep walk of every card) and validates
+it before serialising it. We patch (a) once, keep one client per app id, audience and
+service URL (they hold no per-turn state and botbuilder never closes them) instead of (b),
+swap (c) for a shared aiohttp session and serialise built models directly (d). Retries are
 ours (bot/proactive.py), not msrest's.
 """
 
@@ -27,6 +29,7 @@ from botframework.connector.auth.authentication_constants import AuthenticationC
 from msrest.pipeline import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.aiohttp import AioHTTPSender
 from msrest.pipeline.universal import RawDeserializer
+from msrest.serialization import Model, Serializer
 from msrest.universal_http import AsyncHTTPSender, ClientRequest
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.requests import ClientRetryPolicy
@@ -72,6 +75,15 @@ class PooledDriver(AsyncHTTPSender):  # type: ignore[misc]
         """Close the pool at shutdown."""
         if self._session is not None:
             await self._session.close()
+
+
+class BuiltModelSerializer(Serializer):  # type: ignore[misc]
+    """msrest Serializer that sends a model instance as it is, not rebuilt and re-validated first."""
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        if isinstance(data, Model) and type(data).__name__ == data_type:
+            return self._serialize(data, data_type, is_xml=False, **kwargs)
+        return super().body(data, data_type, **kwargs)
 
 
 class _BearerPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
@@ -128,6 +140,7 @@ class _PooledFactory(ConnectorFactory):
         policies = [config.user_agent_policy, _BearerPolicy(config.credentials), RawDeserializer(),
                     config.http_logger_policy]
         config.pipeline = AsyncPipeline(policies, AioHTTPSender(driver=self._driver))
+        client.conversations._serialize = BuiltModelSerializer(client._serialize.dependencies)
         return self._cache.put(key, client) if key is not None else client
 
 

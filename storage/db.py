@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,7 +34,7 @@ def normalise_url(url: str) -> str:
 
 
 class InlineSQLiteConnection(aiosqlite.Connection):
-    """aiosqlite connection that runs each SQLite call on the event loop thread.
+    """aiosqlite connection that runs each SQLite call on the event loop thread, with no thread of its own.
 
     Custodian's statements take microseconds (WAL, synchronous=NORMAL), far less than
     aiosqlite's hop to a worker thread and back, which cost more CPU than the queries and
@@ -42,6 +42,21 @@ class InlineSQLiteConnection(aiosqlite.Connection):
     SQLite (that would block the loop holding it): busy_timeout is 0 and the call is retried
     after an asyncio sleep, for up to BUSY_WAIT_SECONDS.
     """
+
+    def __await__(self) -> Generator[Any, None, InlineSQLiteConnection]:
+        return self._connect().__await__()
+
+    async def _connect(self) -> InlineSQLiteConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    def stop(self) -> None:
+        """Close now (aiosqlite would queue this for its thread)."""
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self._running or not self._connection:
@@ -84,7 +99,7 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, async_creator=_sqlite_creator(path), poolclass=StaticPool)
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, async_creator=_sqlite_creator(path))
+        engine = create_async_engine(url, async_creator=_sqlite_creator(path), pool_size=32, max_overflow=32)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1,11 +1,27 @@
-"""Connector clients: one per app id, audience and service URL, on the shared connection pool."""
+"""Connector clients: one per app id, audience and service URL, on the shared pool; what they send."""
 
 from __future__ import annotations
 
-from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
+import copy
+from datetime import UTC, datetime
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    Entity,
+    InputHints,
+)
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity, MicrosoftAppCredentials
 
 from bot.auth import create_authentication
-from bot.connector import PooledAuthentication, PooledDriver
+from bot.cards import help_card, notice_card
+from bot.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver
+from bot.replies import card_activity, file_activity
 from config import Settings
 
 TEAMS_UK = "https://smba.trafficmanager.net/uk/"
@@ -34,3 +50,43 @@ async def test_user_token_client_per_app_id(settings: Settings) -> None:
     first = await auth.create_user_token_client(_claims("app-1"))
     assert await auth.create_user_token_client(_claims("app-1")) is first
     assert await auth.create_user_token_client(_claims("app-2")) is not first
+
+
+def _client() -> ConnectorClient:
+    return ConnectorClient(MicrosoftAppCredentials("", ""), base_url=TEAMS_UK)
+
+
+def _activities() -> list[Activity]:
+    """What Custodian sends: cards, files, text, typing; replies and proactive messages."""
+    reference = ConversationReference(
+        activity_id="1", channel_id="msteams", service_url=TEAMS_UK,
+        user=ChannelAccount(id="29:user", name="Jo Bloggs", aad_object_id="aad-1"),
+        bot=ChannelAccount(id="28:bot", name="Custodian"),
+        conversation=ConversationAccount(id="a:conv", conversation_type="personal", tenant_id="tenant-1"),
+    )
+    sent = [
+        card_activity(help_card(is_dpo=True), summary="Help"),
+        card_activity(notice_card("Saved", "Breach B-12 is logged — 72 hours from 10:00.")),
+        file_activity("log.csv", b"id,when\n1,2026-11-30\n", "text/csv", "The breach log"),
+        MessageFactory.text("hello", input_hint=InputHints.accepting_input),
+        Activity(type=ActivityTypes.typing),
+        Activity(type=ActivityTypes.message, text="<at>Jo</at> see this", timestamp=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+                 entities=[Entity(type="mention").deserialize({"type": "mention", "text": "<at>Jo</at>",
+                                                               "mentioned": {"id": "29:user", "name": "Jo"}})],
+                 channel_data={"notification": {"alert": True}}),
+    ]
+    return [TurnContext.apply_conversation_reference(activity, reference) for activity in sent]
+
+
+def test_sent_activities_serialise_exactly_as_msrest_would() -> None:
+    theirs = _client()._serialize
+    ours = BuiltModelSerializer(theirs.dependencies)
+    for activity in _activities():
+        expected = theirs.body(copy.deepcopy(activity), "Activity")
+        assert ours.body(activity, "Activity") == expected
+        assert expected["conversation"]["tenantID"] == "tenant-1"  # nested models are serialised too
+
+
+def test_anything_but_a_built_model_still_goes_through_msrest() -> None:
+    ours = BuiltModelSerializer(_client()._serialize.dependencies)
+    assert ours.body({"type": "message", "text": "hi"}, "Activity") == {"type": "message", "text": "hi"}
