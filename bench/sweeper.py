@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import tune_gc
 from bot.cards import card, heading, text
 from bot.logs import configure_logging
 from bot.runtime import Runtime, start_runtime
@@ -48,6 +49,7 @@ async def drain(database_url: str, deadline: float) -> dict[str, Any]:
     settings = Settings(_env_file=None, DATABASE_URL=database_url, SCHEDULER_ENABLED=False)  # type: ignore[call-arg]
     configure_logging(settings.log_level)  # as app.py does: the engine logs each reminder at INFO
     runtime = await start_runtime(settings, system_clock)
+    tune_gc()  # as app.py does once started
     runtime.reminders.kinds = {**runtime.reminders.kinds, KIND: ReminderKind(render=render, urgent=True, snoozable=False)}
     started = time.monotonic()
     cpu0 = sum(os.times()[:2])

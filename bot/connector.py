@@ -35,6 +35,7 @@ from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.requests import ClientRetryPolicy
 
 ANONYMOUS_SKILL_APP_ID = AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 MAX_CACHED_CLIENTS = 256  # service URLs come from activities: bound what they can make us keep
 
 
@@ -78,12 +79,24 @@ class PooledDriver(AsyncHTTPSender):  # type: ignore[misc]
 
 
 class BuiltModelSerializer(Serializer):  # type: ignore[misc]
-    """msrest Serializer that sends a model instance as it is, not rebuilt and re-validated first."""
+    """msrest Serializer that sends a model instance as it is, not rebuilt and re-validated first,
+    and walks plain JSON (cards) in one call per node instead of msrest's several."""
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
         if isinstance(data, Model) and type(data).__name__ == data_type:
             return self._serialize(data, data_type, is_xml=False, **kwargs)
         return super().body(data, data_type, **kwargs)
+
+    def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
+        kind = type(attr)
+        if kind in _JSON_SCALARS:
+            return attr
+        if isinstance(attr, dict):  # a card (SentCard) included
+            return {key if type(key) is str else self.serialize_unicode(key): self.serialize_object(value, **kwargs)
+                    for key, value in attr.items()}
+        if kind is list:
+            return [self.serialize_object(value, **kwargs) for value in attr]
+        return super().serialize_object(attr, **kwargs)
 
 
 class _BearerPolicy(AsyncHTTPPolicy):  # type: ignore[misc]

@@ -49,13 +49,18 @@ def decode(data: str) -> Any:
     return jsonpickle.decode(data)
 
 
+def _is_dict(kind: type) -> bool:
+    """dict, or a dict subclass whose instances are stored as plain dicts (STORE_AS_DICT, e.g. a sent card)."""
+    return kind is dict or getattr(kind, "STORE_AS_DICT", False) is True
+
+
 def _children(value: Any) -> Any:
     """What the encoder walks into (dicts, lists, botbuilder objects), else None."""
     kind = type(value)
-    if kind is dict:
-        return value.values()
     if kind is list:
         return value
+    if _is_dict(kind):
+        return value.values()
     if _trusted(kind) and not isinstance(value, Enum) and _plain(kind) and hasattr(value, "__dict__"):
         return vars(value).values()
     return None
@@ -98,7 +103,7 @@ class _Encoder:
     def _encode(self, value: Any, kind: type) -> Any:
         if kind is list:
             return [self.encode(v) for v in value]
-        if kind is dict:
+        if _is_dict(kind):
             if all(type(k) is str for k in value) and _MARKERS.isdisjoint(value):
                 return {k: self.encode(v) for k, v in value.items()}
         elif _trusted(kind):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -78,13 +79,27 @@ def _activities() -> list[Activity]:
     return [TurnContext.apply_conversation_reference(activity, reference) for activity in sent]
 
 
+def _with_plain_cards(activity: Activity) -> Activity:
+    """A copy whose cards are plain dicts, as msrest knows them."""
+    plain = copy.deepcopy(activity)
+    for attachment in plain.attachments or []:
+        if isinstance(attachment.content, dict):
+            attachment.content = json.loads(json.dumps(attachment.content))
+    return plain
+
+
 def test_sent_activities_serialise_exactly_as_msrest_would() -> None:
     theirs = _client()._serialize
     ours = BuiltModelSerializer(theirs.dependencies)
     for activity in _activities():
-        expected = theirs.body(copy.deepcopy(activity), "Activity")
+        expected = theirs.body(_with_plain_cards(activity), "Activity")
         assert ours.body(activity, "Activity") == expected
         assert expected["conversation"]["tenantID"] == "tenant-1"  # nested models are serialised too
+
+
+def test_a_sent_card_is_shared_not_copied_with_its_activity() -> None:
+    activity = card_activity(notice_card("Saved", "Done."))
+    assert copy.deepcopy(activity).attachments[0].content is activity.attachments[0].content
 
 
 def test_anything_but_a_built_model_still_goes_through_msrest() -> None:

@@ -10,6 +10,8 @@ from botbuilder.dialogs import DialogInstance, DialogState, PromptOptions
 from botbuilder.dialogs.choices import Choice, ListStyle
 from botbuilder.schema import Activity, Attachment, CardAction
 
+from bot.cards import notice_card
+from bot.replies import card_activity
 from storage import state_codec
 
 
@@ -50,6 +52,14 @@ def test_botbuilder_objects_are_not_jsonpickled() -> None:
     stored = state_codec.encode({"DialogState": DialogState([DialogInstance("d", {"values": {}})])})
     assert "py/object" not in stored and state_codec.PICKLED not in stored
     assert json.loads(stored)[state_codec.VERSION] == 1
+
+
+def test_a_sent_card_in_a_prompt_is_stored_as_its_plain_dict() -> None:
+    prompt = card_activity(notice_card("When?", "Give the date."))
+    stored = state_codec.encode({"DialogState": DialogState([DialogInstance("p", {"options": PromptOptions(prompt=prompt)})])})
+    assert state_codec.PICKLED not in stored
+    back = state_codec.decode(stored)["DialogState"].dialog_stack[0].state["options"].prompt.attachments[0].content
+    assert type(back) is dict and back == prompt.attachments[0].content
 
 
 def test_old_jsonpickle_rows_still_read() -> None:
