@@ -17,7 +17,7 @@ def tune_gc() -> None:
     Turns make many short-lived objects. Collecting every 700 allocations (the default), with a full
     pass over the heap every 100 collections, cost ~0.5 ms CPU per turn in the bench; this costs a fifth.
     """
-    gc.set_threshold(10_000, 10, 10)
+    gc.set_threshold(3_000, 10, 10)
     gc.freeze()
 
 

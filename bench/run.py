@@ -49,6 +49,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.reminders = args.reminders or (1_000 if quick else 10_000)
     args.lookups = args.lookups or (50 if quick else 300)
     args.sections = [s for s in args.only.split(",") if s]
+    for flag, chosen, known in (("--only", args.sections, SECTIONS), ("--targets", args.targets.split(","), ORDER)):
+        unknown = sorted(set(chosen) - set(known) - {""})
+        if unknown:
+            parser.error(f"{flag}: unknown {', '.join(unknown)} (choose from {', '.join(known)})")
     return args
 
 

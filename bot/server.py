@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -21,11 +22,13 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
+TURN_SLOTS = web.AppKey("turn_slots", asyncio.Semaphore)
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The web app; the runtime starts with it and closes with it."""
     app = web.Application(client_max_size=settings.max_body_bytes)
+    app[TURN_SLOTS] = asyncio.Semaphore(settings.max_concurrent_turns)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await start_runtime(settings, clock)
@@ -121,7 +124,8 @@ async def messages(request: web.Request) -> web.Response:
     if not runtime.settings.tenant_allowed(tenant_of(activity)):
         log.warning("rejected activity from a tenant not in ALLOWED_TENANTS")
         return _problem(403, "tenant not allowed")
-    invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
+    async with request.app[TURN_SLOTS]:
+        invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
     if invoke is not None:
         return web.json_response(invoke.body, status=invoke.status)
     return web.Response(status=201)

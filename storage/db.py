@@ -99,13 +99,14 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, async_creator=_sqlite_creator(path), poolclass=StaticPool)
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, async_creator=_sqlite_creator(path), pool_size=32, max_overflow=32)
+        engine = create_async_engine(url, async_creator=_sqlite_creator(path), pool_size=16, max_overflow=16)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-256")
         cursor.close()
 
     return engine

@@ -9,12 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.runtime import Runtime
+from bot.server import create_app
+from config import Settings
+from services.clock import SettableClock
 from storage.models import Organisation, Person, RoleGrant
 from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.fake_channel import FakeTeamsChannel
 from tests.teams.process import ROOT
 
 
@@ -58,6 +64,23 @@ async def test_concurrent_turns_in_one_conversation_all_answered(teams: TeamsCli
     replies = teams.channel.received[before:]
     assert len(replies) == 12
     assert all("Report a breach" in texts([r]) for r in replies)
+
+
+async def test_more_turns_than_slots_wait_and_are_all_answered(
+    settings: Settings, clock: SettableClock, channel: FakeTeamsChannel, staff_a: TeamsUser, staff_b: TeamsUser
+) -> None:
+    settings.max_concurrent_turns = 1
+    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            teams = TeamsClient(str(server.make_url("/")), channel, http)
+            users = [staff_a, staff_b] * 4
+            results = await asyncio.gather(*(teams.post(teams.message(user, "help")) for user in users))
+    finally:
+        await server.close()
+    assert [status for status, _ in results] == [201] * 8
+    assert sorted(r.conversation_id for r in channel.received) == sorted(u.conversation_id for u in users)
 
 
 async def test_logs_carry_no_names_or_message_text(
