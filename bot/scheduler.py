@@ -1,8 +1,9 @@
 """The reminder engine: a sweep over the ledger, triggered by APScheduler (which keeps no truth of its own).
 
 A sweep takes `now`, reconciles stale claims, then repeatedly claims a small batch of due reminders
-(committed as `sending` before anything is sent), renders each with its kind's renderer, sends it
-through the proactive sender and stamps the outcome. A second sweep finds nothing left to send.
+(committed as `sending` before anything is sent), renders each with its kind's renderer, sends the
+batch through the proactive sender at once and stamps the outcomes in one transaction. A second
+sweep finds nothing left to send.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from botbuilder.schema import Activity
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.proactive import ProactiveSender
 from bot.replies import card_activity
@@ -67,7 +70,6 @@ class ReminderEngine:
         self.quiet = quiet
         self.max_attempts = max_attempts
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}"
-        self._stamping = asyncio.Lock()  # one stamp at a time: concurrent SQLite writers just wait on each other
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Send everything due at `now` (urgent kinds only during quiet hours)."""
@@ -79,39 +81,43 @@ class ReminderEngine:
         while True:
             async with self.sessions() as session:
                 batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
-            if not batch:
-                break
-            for outcome in await asyncio.gather(*(self._deliver(reminder, now) for reminder in batch)):
-                report.add(outcome)
+                if not batch:
+                    break
+                prepared = [await self._prepare(session, reminder, now) for reminder in batch]
+            deliveries = await asyncio.gather(*(self._send(item) for item in prepared))
+            async with self.sessions() as session:
+                for reminder, delivery in zip(batch, deliveries, strict=True):
+                    outcome = await reminders.settle(session, reminder=reminder, delivery=delivery, now=now,
+                                                     max_attempts=self.max_attempts)
+                    log.info("reminder %s (%s): %s", reminder.id, reminder.kind, outcome.value)
+                    report.add(outcome)
+                await session.commit()
         if report.total:
             log.info("reminder sweep: %s", report)
         return report
 
-    async def _deliver(self, reminder: Reminder, now: datetime) -> Outcome:
-        delivery = await self._attempt(reminder, now)
-        async with self._stamping, self.sessions() as session:
-            outcome = await reminders.settle(session, reminder=reminder, delivery=delivery, now=now,
-                                             max_attempts=self.max_attempts)
-        log.info("reminder %s (%s): %s", reminder.id, reminder.kind, outcome.value)
-        return outcome
-
-    async def _attempt(self, reminder: Reminder, now: datetime) -> Delivery:
+    async def _prepare(self, session: AsyncSession, reminder: Reminder, now: datetime) -> Delivery | tuple[str, Activity]:
+        """Render a reminder: (where to, what) to send, or the outcome already known."""
         kind = self.kinds.get(reminder.kind)
         if kind is None:
             return Delivery(Outcome.FAILED, "unknown kind")
-        async with self.sessions() as session:
-            try:
-                content = await kind.render(session, reminder, now)
-            except Exception:
-                log.exception("rendering reminder %s (%s) failed", reminder.id, reminder.kind)
-                return Delivery(Outcome.FAILED, "render error")
-            person = await reminders.recipient_of(session, reminder)
+        try:
+            content = await kind.render(session, reminder, now)
+        except Exception:
+            log.exception("rendering reminder %s (%s) failed", reminder.id, reminder.kind)
+            await session.rollback()  # the claim is committed; a failed render's reads are not kept
+            return Delivery(Outcome.FAILED, "render error")
         if content is None:
             return Delivery(Outcome.CANCELLED)
+        person = await reminders.recipient_of(session, reminder)
         if person is None or not person.conversation_reference:
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
-        activity = card_activity(content, summary=content.get("fallbackText"))
-        result = await self.sender.send(person.conversation_reference, activity)
+        return person.conversation_reference, card_activity(content, summary=content.get("fallbackText"))
+
+    async def _send(self, prepared: Delivery | tuple[str, Activity]) -> Delivery:
+        if isinstance(prepared, Delivery):
+            return prepared
+        result = await self.sender.send(*prepared)
         if result.ok:
             return Delivery(Outcome.SENT)
         if result.unreachable:

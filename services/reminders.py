@@ -198,7 +198,7 @@ def retry_at(now: datetime, *, attempts: int, retry_after: float | None) -> date
 async def settle(
     session: AsyncSession, *, reminder: Reminder, delivery: Delivery, now: datetime, max_attempts: int
 ) -> Outcome:
-    """Stamp how a claimed reminder ended, schedule the follow-ups (DPO told, handover) and commit."""
+    """Stamp how a claimed reminder ended and schedule the follow-ups (DPO told, handover); the caller commits."""
     row = (
         await session.execute(
             select(Reminder).where(
@@ -227,7 +227,6 @@ async def settle(
         await _reroute(session, row, now)
     elif outcome is Outcome.FAILED:
         await _tell_dpos(session, row, now, reason="failed")
-    await session.commit()
     return outcome
 
 

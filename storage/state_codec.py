@@ -51,7 +51,7 @@ def decode(data: str) -> Any:
 
 def _is_dict(kind: type) -> bool:
     """dict, or a dict subclass whose instances are stored as plain dicts (STORE_AS_DICT, e.g. a sent card)."""
-    return kind is dict or getattr(kind, "STORE_AS_DICT", False) is True
+    return kind is dict or (issubclass(kind, dict) and getattr(kind, "STORE_AS_DICT", False) is True)
 
 
 def _children(value: Any) -> Any:
