@@ -1,4 +1,4 @@
-"""Conversation state whose change check uses storage.state_codec instead of botbuilder's jsonpickle hash."""
+"""Conversation state saved only when its stored text changes: one encoding per turn, not botbuilder's five walks."""
 
 from __future__ import annotations
 
@@ -7,22 +7,40 @@ from typing import Any
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 
-from storage import state_codec
+from storage.bot_state import SqlStorage
 
 
 class _CachedState(CachedBotState):  # type: ignore[misc]
-    """botbuilder's cached state; its "hash" (compared to see whether to save) is its JSON."""
+    """botbuilder's cached state; its "hash" is the text the state is stored as."""
+
+    def __init__(self, state: dict[str, Any] | None, stored: str) -> None:  # botbuilder's would walk the state here
+        self.state = state if state is not None else {}
+        self.hash = stored
 
     def compute_hash(self, obj: object) -> str:
-        return state_codec.fingerprint(obj)
+        return SqlStorage.encode_item(obj)
 
 
 class CustodianConversationState(ConversationState):  # type: ignore[misc]
-    """ConversationState with botbuilder's `load`, but the cheap change check (jsonpickle was ~30% of a turn)."""
+    """ConversationState on SqlStorage. botbuilder walks the whole state five times a turn (a hash on load,
+    another to see whether it changed, two to store it, one more after); this encodes it once."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        super().__init__(storage)
+        self._sql = storage
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
         cached: Any = self.get_cached_state(turn_context)
         if force or not cached or not cached.state:
             key = self.get_storage_key(turn_context)
-            items = await self._storage.read([key])
-            turn_context.turn_state[self._context_service_key] = _CachedState(items.get(key))
+            item, stored = (await self._sql.read_stored([key])).get(key, (None, SqlStorage.encode_item({})))
+            turn_context.turn_state[self._context_service_key] = _CachedState(item, stored)
+
+    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached: Any = self.get_cached_state(turn_context)
+        if cached is None:
+            return
+        data = SqlStorage.encode_item(cached.state)
+        if force or data != cached.hash:
+            await self._sql.write_encoded(self.get_storage_key(turn_context), cached.state, data)
+            cached.hash = data

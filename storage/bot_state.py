@@ -55,16 +55,28 @@ class SqlStorage(Storage):
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if keys is None:
             raise ValueError("Keys are required when reading")
+        return {key: item for key, (item, _stored) in (await self.read_stored(keys)).items()}
+
+    async def read_stored(self, keys: list[str]) -> dict[str, tuple[Any, str]]:
+        """Each item found, with the text it is stored as (what `encode_item` gives while it is unchanged)."""
         if not keys:
             return {}
         async with self._sessions() as session:
             rows = (await session.execute(select(BotStateRow).where(BotStateRow.key.in_(keys)))).scalars()
-            found: dict[str, Any] = {}
+            found: dict[str, tuple[Any, str]] = {}
             for row in rows:
                 item = state_codec.decode(row.data)
                 _set_etag(item, row.etag)
-                found[row.key] = item
+                found[row.key] = (item, row.data)
             return found
+
+    @staticmethod
+    def encode_item(item: Any) -> str:
+        """The text an item is stored as (its e-tag lives in its own column)."""
+        payload = dict(item) if isinstance(item, dict) else item
+        if isinstance(payload, dict):
+            payload.pop("e_tag", None)
+        return state_codec.encode(payload)
 
     async def write(self, changes: dict[str, StoreItem]) -> None:
         if changes is None:
@@ -73,19 +85,20 @@ class SqlStorage(Storage):
             return
         async with self._sessions() as session:
             for key, item in changes.items():
-                await self._write_one(session, key, item)
+                await self._write_one(session, key, item, self.encode_item(item))
             await session.commit()
 
-    async def _write_one(self, session: Any, key: str, item: Any) -> None:
+    async def write_encoded(self, key: str, item: Any, data: str) -> None:
+        """`write({key: item})` when the caller already has `encode_item(item)`."""
+        async with self._sessions() as session:
+            await self._write_one(session, key, item, data)
+            await session.commit()
+
+    async def _write_one(self, session: Any, key: str, item: Any, data: str) -> None:
         expected = _etag_of(item)
         if expected == "":
             raise ValueError("storage.write(): etag missing")
         new_etag = uuid.uuid4().hex
-        # Never persist the e-tag inside the payload; it lives in its own column.
-        payload = dict(item) if isinstance(item, dict) else item
-        if isinstance(payload, dict):
-            payload.pop("e_tag", None)
-        data = state_codec.encode(payload)
         if len(data.encode()) > self._max_item_bytes:
             raise StateTooLarge(key)  # nothing of this write is committed
         now = self._clock()

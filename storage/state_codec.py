@@ -32,14 +32,6 @@ def encode(item: Any) -> str:
     return json.dumps({VERSION: 1, "item": body}, ensure_ascii=True, separators=(",", ":"))
 
 
-def fingerprint(item: Any) -> str:
-    """Text that changes whenever the item's content does (botbuilder's "did this turn change the state?")."""
-    try:
-        return json.dumps(_Encoder(set()).encode(item), separators=(",", ":"))  # sharing ignored: one pass
-    except RecursionError:  # the item holds itself
-        return encode(item)
-
-
 def decode(data: str) -> Any:
     """The item `encode` stored (or an older row's jsonpickle document)."""
     defined: dict[int, Any] = {}

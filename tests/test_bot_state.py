@@ -1,10 +1,14 @@
-"""SqlStorage against botbuilder's own storage contract tests, plus our e-tag rules."""
+"""SqlStorage against botbuilder's own storage contract tests, plus our e-tag rules and when state is written."""
 
 from __future__ import annotations
 
 import pytest
+from botbuilder.core import TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from botbuilder.testing import StorageBaseTests
 
+from bot.state import CustodianConversationState
 from services.clock import SettableClock
 from storage.bot_state import EtagConflict, SqlStorage
 from storage.db import make_engine, make_session_factory
@@ -47,3 +51,35 @@ async def test_state_survives_a_new_engine(db_url: str, clock: SettableClock, st
     again = SqlStorage(make_session_factory(engine), clock)
     assert (await again.read(["conv/1"]))["conv/1"]["dialog"] == ["step", 2]
     await engine.dispose()
+
+
+def _turn() -> TurnContext:
+    activity = Activity(type=ActivityTypes.message, channel_id="msteams", text="hi",
+                        conversation=ConversationAccount(id="a:conv"), from_property=ChannelAccount(id="29:user"))
+    return TurnContext(TestAdapter(), activity)
+
+
+async def _etag(storage: SqlStorage, key: str) -> str | None:
+    found = await storage.read_stored([key])
+    return found[key][0]["e_tag"] if found else None
+
+
+async def test_conversation_state_is_written_only_when_it_changed(storage: SqlStorage) -> None:
+    state = CustodianConversationState(storage)
+    steps = state.create_property("steps")
+
+    async def turn(change: bool) -> str | None:
+        context = _turn()
+        await state.load(context)
+        value = await steps.get(context, lambda: {"n": 0})
+        if change:
+            value["n"] += 1
+        await state.save_changes(context)
+        return await _etag(storage, state.get_storage_key(context))
+
+    first = await turn(change=False)  # the property's first value is stored
+    assert first is not None
+    assert await turn(change=False) == first
+    changed = await turn(change=True)
+    assert changed not in (None, first)
+    assert await turn(change=False) == changed
