@@ -2,8 +2,8 @@
 
 A sweep takes `now`, reconciles stale claims, then repeatedly claims a small batch of due reminders
 (committed as `sending` before anything is sent), renders each with its kind's renderer, sends the
-batch through the proactive sender at once and stamps the outcomes in one transaction. A second
-sweep finds nothing left to send.
+batch through the proactive sender at once and stamps the outcomes in one transaction. A few batches
+are on their way at once. A second sweep finds nothing left to send.
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ from services import digest, reminders
 from services.clock import Clock
 from services.reminders import Delivery, Outcome, QuietHours
 from storage.db import SessionFactory
+from storage.models import Person
 from storage.reminder_models import Reminder
 
 log = logging.getLogger(__name__)
 
-BATCH = 10  # claimed and sent together; a crash can leave at most this many "unconfirmed"
+BATCH = 10  # claimed, sent and stamped together
+BATCHES_IN_FLIGHT = 4  # a slow or throttled send holds up only its own batch; a crash leaves at most 40 unconfirmed
 STOP_TIMEOUT_SECONDS = 60.0
 
 
@@ -70,6 +72,7 @@ class ReminderEngine:
         self.quiet = quiet
         self.max_attempts = max_attempts
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}"
+        self._stamping = asyncio.Lock()  # concurrent SQLite writers would only wait on each other
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Send everything due at `now` (urgent kinds only during quiet hours)."""
@@ -78,25 +81,42 @@ class ReminderEngine:
             report.reconciled = await reminders.reconcile_stale(session, now=now)
             await digest.plan_digests(session, now=now, when=self.digest_time)
         urgent_only = [name for name, kind in self.kinds.items() if kind.urgent] if self.quiet.holds(now) else None
+        in_flight: set[asyncio.Task[list[tuple[Reminder, Outcome]]]] = set()
+        drained = False  # the last claim found nothing; claim again when a batch is stamped (it may add follow-ups)
         while True:
-            async with self.sessions() as session:
-                batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
-                if not batch:
-                    break
-                prepared = [await self._prepare(session, reminder, now) for reminder in batch]
-            deliveries = await asyncio.gather(*(self._send(item) for item in prepared))
-            async with self.sessions() as session:
-                for reminder, delivery in zip(batch, deliveries, strict=True):
-                    outcome = await reminders.settle(session, reminder=reminder, delivery=delivery, now=now,
-                                                     max_attempts=self.max_attempts)
+            if not drained and len(in_flight) < BATCHES_IN_FLIGHT:
+                async with self.sessions() as session:
+                    batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
+                    people = await reminders.recipients_of(session, batch)
+                    prepared = [await self._prepare(session, reminder, people, now) for reminder in batch]
+                if batch:
+                    in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
+                    continue
+                drained = True
+            if not in_flight:
+                break
+            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            drained = False
+            for task in done:
+                for reminder, outcome in task.result():
                     log.info("reminder %s (%s): %s", reminder.id, reminder.kind, outcome.value)
                     report.add(outcome)
-                await session.commit()
         if report.total:
             log.info("reminder sweep: %s", report)
         return report
 
-    async def _prepare(self, session: AsyncSession, reminder: Reminder, now: datetime) -> Delivery | tuple[str, Activity]:
+    async def _deliver(self, batch: list[Reminder], prepared: list[Delivery | tuple[str, Activity]],
+                       now: datetime) -> list[tuple[Reminder, Outcome]]:
+        """Send a claimed batch at once, then stamp every outcome in one transaction (one batch at a time)."""
+        deliveries = await asyncio.gather(*(self._send(item) for item in prepared))
+        async with self._stamping, self.sessions() as session:
+            outcomes = await reminders.settle(session, settled=list(zip(batch, deliveries, strict=True)), now=now,
+                                              max_attempts=self.max_attempts)
+            await session.commit()
+        return list(zip(batch, outcomes, strict=True))
+
+    async def _prepare(self, session: AsyncSession, reminder: Reminder, people: Mapping[tuple[str, str], Person],
+                       now: datetime) -> Delivery | tuple[str, Activity]:
         """Render a reminder: (where to, what) to send, or the outcome already known."""
         kind = self.kinds.get(reminder.kind)
         if kind is None:
@@ -109,7 +129,7 @@ class ReminderEngine:
             return Delivery(Outcome.FAILED, "render error")
         if content is None:
             return Delivery(Outcome.CANCELLED)
-        person = await reminders.recipient_of(session, reminder)
+        person = people.get((reminder.tenant_id, reminder.recipient_aad_id))
         if person is None or not person.conversation_reference:
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
         return person.conversation_reference, card_activity(content, summary=content.get("fallbackText"))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -95,6 +95,15 @@ async def pending_for(session: AsyncSession, *, tenant_id: str, subject_type: st
 async def recipient_of(session: AsyncSession, reminder: Reminder) -> Person | None:
     """The person a reminder is for (their stored conversation reference says where to write)."""
     return await _person(session, reminder.tenant_id, reminder.recipient_aad_id)
+
+
+async def recipients_of(session: AsyncSession, batch: Sequence[Reminder]) -> dict[tuple[str, str], Person]:
+    """`recipient_of` for a whole batch in one query, by (tenant, recipient)."""
+    wanted = sorted({(r.tenant_id, r.recipient_aad_id) for r in batch})
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Person).where(tuple_(Person.tenant_id, Person.aad_id).in_(wanted)))
+    return {(p.tenant_id, p.aad_id): p for p in rows.scalars()}
 
 
 # --- quiet hours and snooze times -------------------------------------------------------------
@@ -196,20 +205,24 @@ def retry_at(now: datetime, *, attempts: int, retry_after: float | None) -> date
 
 
 async def settle(
-    session: AsyncSession, *, reminder: Reminder, delivery: Delivery, now: datetime, max_attempts: int
-) -> Outcome:
-    """Stamp how a claimed reminder ended and schedule the follow-ups (DPO told, handover); the caller commits."""
-    row = (
-        await session.execute(
-            select(Reminder).where(
-                Reminder.id == reminder.id, Reminder.state == ReminderState.SENDING,
-                Reminder.claimed_by == reminder.claimed_by,
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None:  # reconciled meanwhile: leave it as it is
-        log.warning("reminder %s lost its claim before it was stamped", reminder.id)
-        return delivery.outcome
+    session: AsyncSession, *, settled: Sequence[tuple[Reminder, Delivery]], now: datetime, max_attempts: int
+) -> list[Outcome]:
+    """Stamp how claimed reminders ended and schedule the follow-ups (DPO told, handover); the caller commits."""
+    ids = [reminder.id for reminder, _ in settled]
+    rows = await session.execute(select(Reminder).where(Reminder.id.in_(ids), Reminder.state == ReminderState.SENDING))  # type: ignore[union-attr]
+    claimed = {row.id: row for row in rows.scalars()}
+    outcomes = []
+    for reminder, delivery in settled:
+        row = claimed.get(reminder.id)
+        if row is None or row.claimed_by != reminder.claimed_by:  # reconciled meanwhile: leave it as it is
+            log.warning("reminder %s lost its claim before it was stamped", reminder.id)
+            outcomes.append(delivery.outcome)
+        else:
+            outcomes.append(await _stamp(session, row, delivery, now=now, max_attempts=max_attempts))
+    return outcomes
+
+
+async def _stamp(session: AsyncSession, row: Reminder, delivery: Delivery, *, now: datetime, max_attempts: int) -> Outcome:
     outcome = delivery.outcome
     if outcome is not Outcome.CANCELLED:
         row.attempts += 1
