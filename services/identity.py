@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
@@ -52,8 +52,7 @@ async def record_visit(
 ) -> Actor:
     """Upsert the school and person, seed DPOs and training organisers from settings, and return the actor. Commits."""
     changed = False
-    query = select(Person).where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
-    person = (await session.execute(query)).scalar_one_or_none()
+    person, roles = await _person_and_roles(session, visit)
     if person is None:
         # Two first messages can race (same school, same person): insert-if-absent, then read.
         await insert_ignore(session, Organisation, {"tenant_id": visit.tenant_id, "created_at": now}, ["tenant_id"])
@@ -62,10 +61,10 @@ async def record_visit(
             {"tenant_id": visit.tenant_id, "aad_id": visit.aad_id, "created_at": now, "last_seen_at": now},
             ["tenant_id", "aad_id"],
         )
-        person = (await session.execute(query)).scalar_one()
+        person, roles = await _person_and_roles(session, visit)
+        assert person is not None
         changed = True
     changed = _refresh(person, visit, now) or changed
-    roles = await active_roles(session, tenant_id=visit.tenant_id, aad_id=visit.aad_id)
     for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
         # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
         if visit.aad_id in seed and role not in roles and await _seed_role(session, visit, role, now):
@@ -86,6 +85,23 @@ async def _seed_role(session: AsyncSession, visit: Visit, role: Role, now: datet
         return False
     session.add(RoleGrant(tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=role, granted_by="settings", granted_at=now))
     return True
+
+
+async def _person_and_roles(session: AsyncSession, visit: Visit) -> tuple[Person | None, frozenset[str]]:
+    """The stored person and their active roles, in one query (every turn asks)."""
+    rows = (
+        await session.execute(
+            select(Person, RoleGrant.role)
+            .outerjoin(RoleGrant, and_(
+                RoleGrant.tenant_id == Person.tenant_id, RoleGrant.aad_id == Person.aad_id,
+                RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+            ))
+            .where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
+        )
+    ).all()
+    if not rows:
+        return None, frozenset()
+    return rows[0][0], frozenset(role for _, role in rows if role is not None)
 
 
 def _refresh(person: Person, visit: Visit, now: datetime) -> bool:

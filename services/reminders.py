@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, active_roles, holders_of, mark_unreachable
+from storage.db import insert_ignore
 from storage.models import Person, Role
 from storage.reminder_models import Reminder, ReminderState
 
@@ -40,19 +41,14 @@ async def schedule(
     due_at: datetime,
     now: datetime,
     payload: dict[str, Any] | None = None,
-) -> Reminder:
-    """Add a pending reminder unless one with this key exists (then it is returned as is)."""
-    existing = (await session.execute(select(Reminder).where(Reminder.key == key))).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    reminder = Reminder(
-        key=key, tenant_id=tenant_id, kind=kind, recipient_aad_id=recipient_aad_id,
-        subject_type=subject_type, subject_id=str(subject_id), due_at=due_at, created_at=now,
-        payload=payload or {},
-    )
-    session.add(reminder)
-    await session.flush()
-    return reminder
+) -> None:
+    """Add a pending reminder unless one with this key exists (then that one stands: scheduling twice is harmless)."""
+    values = {
+        "key": key, "tenant_id": tenant_id, "kind": kind, "recipient_aad_id": recipient_aad_id,
+        "subject_type": subject_type, "subject_id": str(subject_id), "due_at": due_at, "created_at": now,
+        "payload": payload or {}, "state": ReminderState.PENDING, "attempts": 0,
+    }
+    await insert_ignore(session, Reminder, values, ["key"])
 
 
 async def cancel(

@@ -62,12 +62,12 @@ class SqlStorage(Storage):
         if not keys:
             return {}
         async with self._sessions() as session:
-            rows = (await session.execute(select(BotStateRow).where(BotStateRow.key.in_(keys)))).scalars()
+            query = select(BotStateRow.key, BotStateRow.data, BotStateRow.etag).where(BotStateRow.key.in_(keys))  # type: ignore[attr-defined]
             found: dict[str, tuple[Any, str]] = {}
-            for row in rows:
-                item = state_codec.decode(row.data)
-                _set_etag(item, row.etag)
-                found[row.key] = (item, row.data)
+            for key, data, etag in await session.execute(query):
+                item = state_codec.decode(data)
+                _set_etag(item, etag)
+                found[key] = (item, data)
             return found
 
     @staticmethod
@@ -107,6 +107,7 @@ class SqlStorage(Storage):
                 update(BotStateRow)
                 .where(BotStateRow.key == key)
                 .values(data=data, etag=new_etag, updated_at=now)
+                .execution_options(synchronize_session=False)  # no state rows are loaded as objects
             )
             if updated.rowcount == 0:
                 try:
@@ -119,6 +120,7 @@ class SqlStorage(Storage):
                 update(BotStateRow)
                 .where(BotStateRow.key == key, BotStateRow.etag == expected)
                 .values(data=data, etag=new_etag, updated_at=now)
+                .execution_options(synchronize_session=False)
             )
             if updated.rowcount == 0:
                 raise EtagConflict(key)

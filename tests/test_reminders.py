@@ -54,14 +54,15 @@ async def add(runtime: Runtime, user: TeamsUser, *, due_at: datetime, key: str =
               subject_id: str = "7", title: str = "Check the shared drive") -> int:
     """Schedule a reminder for `user` and commit; returns its id."""
     async with runtime.deps.sessions() as session:
-        row = await reminders.schedule(
+        await reminders.schedule(
             session, key=key, tenant_id=user.tenant_id, kind=kind, recipient_aad_id=user.aad_id,
             subject_type="test", subject_id=subject_id, due_at=due_at, now=runtime.deps.clock(),
             payload={"title": title, "text": "Tidy old files.", "why": "You asked to be reminded."},
         )
         await session.commit()
-        assert row.id is not None
-        return row.id
+        found = (await session.execute(select(Reminder.id).where(Reminder.key == key))).scalar_one()
+        assert found is not None
+        return found
 
 
 async def row(runtime: Runtime, reminder_id: int) -> Reminder:

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.server import RUNTIME, create_app
@@ -22,7 +23,7 @@ from services import reminders
 from services.clock import SettableClock
 from storage.db import make_engine, make_session_factory
 from storage.models import Person
-from storage.reminder_models import ReminderState
+from storage.reminder_models import Reminder, ReminderState
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import FakeTeamsChannel
 from tests.teams.process import BotProcess
@@ -148,15 +149,15 @@ async def add_urgent(settings: Settings, dpo: TeamsUser, original: int, keys: ra
     now = datetime.now(UTC)
     try:
         async with make_session_factory(engine)() as session:
-            rows = [
+            for k in keys:
                 await reminders.schedule(session, key=f"k9:{k}", tenant_id=dpo.tenant_id, kind=reminders.FAILED_KIND,
                                          recipient_aad_id=dpo.aad_id, subject_type="test", subject_id=k,
                                          due_at=now - timedelta(minutes=1), now=now,
                                          payload={"reminder_id": original, "reason": "failed"})
-                for k in keys
-            ]
             await session.commit()
-            return [r.id for r in rows if r.id is not None]
+            wanted = [f"k9:{k}" for k in keys]
+            found = await session.execute(select(Reminder.id).where(Reminder.key.in_(wanted)).order_by(Reminder.id))  # type: ignore[attr-defined]
+            return list(found.scalars())
     finally:
         await engine.dispose()
 
