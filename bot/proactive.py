@@ -12,7 +12,8 @@ import json
 import logging
 import random
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,9 +30,8 @@ Sleep = Callable[[float], Awaitable[None]]
 RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
 UNREACHABLE_STATUSES = frozenset({403})
 MAX_WAIT_SECONDS = 30.0  # a longer Retry-After is left to a later sweep
-# A little over Teams' one-second window, so a send delayed on its way (network, a busy event loop)
-# can't squeeze an extra one into it: 1.05 s still drew ~20 429s per 10,000 in the fan-out bench.
-WINDOW_SECONDS = 1.1
+WINDOW_SECONDS = 1.0  # Teams' window; each send counts from when its answer came back (see SendLimiter)
+IN_FLIGHT_POLL_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,12 @@ class SendResult:
 
 
 class SendLimiter:
-    """Sliding-window limits per conversation and per tenant, on the event loop's monotonic time."""
+    """Sliding-window limits per conversation and per tenant, on the event loop's monotonic time.
+
+    A send counts from when it is let go until its answer comes back, and then from that moment: Teams
+    counts it when it arrives, somewhere in between, so a send held up on its way (network, a busy event
+    loop) can't squeeze one more into Teams' window.
+    """
 
     def __init__(self, per_conversation: int, per_tenant: int, *, period: float = WINDOW_SECONDS,
                  time: Callable[[], float] | None = None, sleep: Sleep = asyncio.sleep) -> None:
@@ -59,25 +64,38 @@ class SendLimiter:
         self._period = period
         self._time = time or (lambda: asyncio.get_running_loop().time())
         self._sleep = sleep
-        self._sent: dict[str, deque[float]] = defaultdict(deque)
+        self._done: dict[str, deque[float]] = defaultdict(deque)  # when each recent send was answered
+        self._in_flight: dict[str, int] = defaultdict(int)
 
-    async def acquire(self, tenant_id: str, conversation_id: str) -> None:
-        """Wait until one more send fits in both windows, then count it."""
+    @asynccontextmanager
+    async def slot(self, tenant_id: str, conversation_id: str) -> AsyncIterator[None]:
+        """Wait until one more send fits in both windows; it counts until, and from, the end of the block."""
         keys = ((f"t:{tenant_id}", self._limits["t"]), (f"c:{conversation_id}", self._limits["c"]))
-        while True:
-            now = self._time()
-            wait = 0.0
-            for key, limit in keys:
-                window = self._sent[key]
-                while window and now - window[0] >= self._period:
-                    window.popleft()
-                if len(window) >= limit:
-                    wait = max(wait, window[-limit] + self._period - now)
-            if wait <= 0:
-                for key, _ in keys:
-                    self._sent[key].append(now)
-                return
+        while (wait := self._wait(keys)) > 0:
             await self._sleep(wait)
+        for key, _ in keys:
+            self._in_flight[key] += 1
+        try:
+            yield
+        finally:
+            now = self._time()
+            for key, _ in keys:
+                self._in_flight[key] -= 1
+                self._done[key].append(now)
+
+    def _wait(self, keys: tuple[tuple[str, int], ...]) -> float:
+        """Seconds until a send fits (0 = now)."""
+        now = self._time()
+        wait = 0.0
+        for key, limit in keys:
+            done = self._done[key]
+            while done and now - done[0] >= self._period - 1e-9:  # (float rounding of an exact wait)
+                done.popleft()
+            over = len(done) + self._in_flight[key] - limit  # sends that must leave the window first, less one
+            if over >= 0:
+                # The oldest answered ones leave the window first; if those in flight block, look again shortly.
+                wait = max(wait, done[over] + self._period - now if over < len(done) else IN_FLIGHT_POLL_SECONDS)
+        return wait
 
 
 class ProactiveSender:
@@ -98,9 +116,8 @@ class ProactiveSender:
         conversation = reference.conversation.id if reference.conversation else ""
         result = SendResult(ok=False, status=0, error="NotTried")
         for attempt in range(self.tries):
-            if self.limiter is not None:
-                await self.limiter.acquire(tenant, conversation)
-            result = await self._send_once(reference, activity)
+            async with self.limiter.slot(tenant, conversation) if self.limiter else nullcontext():
+                result = await self._send_once(reference, activity)
             if not result.retryable or attempt == self.tries - 1:
                 break
             delay = result.retry_after if result.retry_after is not None else self._backoff(attempt)
