@@ -14,8 +14,8 @@ from config import Settings
 def tune_gc() -> None:
     """Collect garbage less often; call again once started, to freeze start-up objects out of full passes.
 
-    Turns make many short-lived objects. Collecting every 700 allocations (the default), with a full
-    pass over the heap every 100 collections, cost ~0.5 ms CPU per turn in the bench; this costs a fifth.
+    Turns make many short-lived objects. Collecting every 700 allocations (the default), with a full pass
+    over the heap every 100 collections, cost ~0.5 ms CPU per turn in the bench (bench/RESULTS.md).
     """
     gc.set_threshold(3_000, 10, 10)
     gc.freeze()
