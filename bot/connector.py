@@ -93,7 +93,7 @@ class BuiltModelSerializer(Serializer):  # type: ignore[misc]
         if not data_type and isinstance(target_obj, Model) and not kwargs.get("is_xml") \
                 and not kwargs.get("keep_readonly") \
                 and kwargs.get("key_transformer", self.key_transformer) is full_restapi_key_transformer:
-            plan = _json_plan(type(target_obj))
+            plan = _json_plan(type(target_obj))  # type: ignore[arg-type]  # (mypy: Model.__hash__'s signature)
         if plan is None:
             return super()._serialize(target_obj, data_type, **kwargs)
         serialized: dict[str, Any] = {}
@@ -125,7 +125,7 @@ class BuiltModelSerializer(Serializer):  # type: ignore[misc]
 
 
 @cache
-def _json_plan(model: type[Model]) -> tuple[tuple[str, str, dict[str, Any]], ...] | None:
+def _json_plan(model: Any) -> tuple[tuple[str, str, dict[str, Any]], ...] | None:
     """(attribute, JSON key, description) of what msrest writes for `model`; None when it must do it itself."""
     if model.is_xml_model():
         return None

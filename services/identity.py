@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
@@ -91,12 +92,12 @@ async def _person_and_roles(session: AsyncSession, visit: Visit) -> tuple[Person
     """The stored person and their active roles, in one query (every turn asks)."""
     rows = (
         await session.execute(
-            select(Person, RoleGrant.role)
+            select(Person, col(RoleGrant.role))
             .outerjoin(RoleGrant, and_(
-                RoleGrant.tenant_id == Person.tenant_id, RoleGrant.aad_id == Person.aad_id,
-                RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+                col(RoleGrant.tenant_id) == col(Person.tenant_id), col(RoleGrant.aad_id) == col(Person.aad_id),
+                col(RoleGrant.revoked_at).is_(None),
             ))
-            .where(Person.tenant_id == visit.tenant_id, Person.aad_id == visit.aad_id)
+            .where(col(Person.tenant_id) == visit.tenant_id, col(Person.aad_id) == visit.aad_id)
         )
     ).all()
     if not rows:

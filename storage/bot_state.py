@@ -10,6 +10,7 @@ from typing import Any
 from botbuilder.core import Storage, StoreItem
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage import state_codec
 from storage.db import SessionFactory
@@ -62,7 +63,8 @@ class SqlStorage(Storage):
         if not keys:
             return {}
         async with self._sessions() as session:
-            query = select(BotStateRow.key, BotStateRow.data, BotStateRow.etag).where(BotStateRow.key.in_(keys))  # type: ignore[attr-defined]
+            key_col = col(BotStateRow.key)
+            query = select(key_col, col(BotStateRow.data), col(BotStateRow.etag)).where(key_col.in_(keys))
             found: dict[str, tuple[Any, str]] = {}
             for key, data, etag in await session.execute(query):
                 item = state_codec.decode(data)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.replies import card_activity
 from bot.runtime import Runtime
@@ -60,7 +61,7 @@ async def add(runtime: Runtime, user: TeamsUser, *, due_at: datetime, key: str =
             payload={"title": title, "text": "Tidy old files.", "why": "You asked to be reminded."},
         )
         await session.commit()
-        found = (await session.execute(select(Reminder.id).where(Reminder.key == key))).scalar_one()
+        found = (await session.execute(select(col(Reminder.id)).where(col(Reminder.key) == key))).scalar_one()
         assert found is not None
         return found
 

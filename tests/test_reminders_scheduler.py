@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.runtime import Runtime
 from bot.server import RUNTIME, create_app
@@ -156,7 +157,8 @@ async def add_urgent(settings: Settings, dpo: TeamsUser, original: int, keys: ra
                                          payload={"reminder_id": original, "reason": "failed"})
             await session.commit()
             wanted = [f"k9:{k}" for k in keys]
-            found = await session.execute(select(Reminder.id).where(Reminder.key.in_(wanted)).order_by(Reminder.id))  # type: ignore[attr-defined]
+            query = select(col(Reminder.id)).where(col(Reminder.key).in_(wanted)).order_by(col(Reminder.id))
+            found = await session.execute(query)
             return list(found.scalars())
     finally:
         await engine.dispose()
