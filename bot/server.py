@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -99,6 +100,10 @@ def parse_activity(raw: Any) -> Activity | None:
     return activity
 
 
+# A "\u0000" escape in the JSON (an even run of backslashes before it are escaped backslashes, not the escape).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 async def messages(request: web.Request) -> web.Response:
     """Bot Framework inbound endpoint."""
     runtime = request.app[RUNTIME]
@@ -111,6 +116,8 @@ async def messages(request: web.Request) -> web.Response:
         json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError):
         return _problem(400, "malformed JSON")
+    if _NUL_ESCAPE.search(body):
+        return _problem(400, "text with a NUL character")  # PostgreSQL cannot store one; no real message has one
     activity = parse_activity(raw)
     if activity is None:
         return _problem(400, "not a Bot Framework activity")

@@ -46,6 +46,15 @@ async def test_bad_requests_get_clear_4xx(teams: TeamsClient, body: bytes, conte
         assert response.status == status
 
 
+async def test_a_nul_character_is_400_but_a_typed_backslash_u0000_is_just_text(
+    teams: TeamsClient, staff_a: TeamsUser
+) -> None:
+    with_nul = teams.message(staff_a, "hi")
+    with_nul["from"]["id"] = "29:\x00"  # PostgreSQL cannot store a NUL; no real activity has one
+    assert (await teams.post(with_nul))[0] == 400
+    assert (await teams.post(teams.message(staff_a, "what does \\u0000 mean?")))[0] == 201
+
+
 async def test_oversized_body_is_413(teams: TeamsClient, staff_a: TeamsUser) -> None:
     activity = teams.message(staff_a, "x" * 300_000)
     status, _ = await teams.post(activity)
