@@ -29,7 +29,6 @@ from services import digest, reminders
 from services.clock import Clock
 from services.reminders import Delivery, Outcome, QuietHours
 from storage.db import SessionFactory
-from storage.models import Person
 from storage.reminder_models import Reminder
 
 log = logging.getLogger(__name__)
@@ -87,8 +86,10 @@ class ReminderEngine:
             if not drained and len(in_flight) < BATCHES_IN_FLIGHT:
                 async with self.sessions() as session:
                     batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
+                async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
                     people = await reminders.recipients_of(session, batch)
-                    prepared = [await self._prepare(session, reminder, people, now) for reminder in batch]
+                    addresses = {key: person.conversation_reference for key, person in people.items()}
+                    prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
                 if batch:
                     in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
                     continue
@@ -115,7 +116,7 @@ class ReminderEngine:
             await session.commit()
         return list(zip(batch, outcomes, strict=True))
 
-    async def _prepare(self, session: AsyncSession, reminder: Reminder, people: Mapping[tuple[str, str], Person],
+    async def _prepare(self, session: AsyncSession, reminder: Reminder, addresses: Mapping[tuple[str, str], str | None],
                        now: datetime) -> Delivery | tuple[str, Activity]:
         """Render a reminder: (where to, what) to send, or the outcome already known."""
         kind = self.kinds.get(reminder.kind)
@@ -125,14 +126,14 @@ class ReminderEngine:
             content = await kind.render(session, reminder, now)
         except Exception:
             log.exception("rendering reminder %s (%s) failed", reminder.id, reminder.kind)
-            await session.rollback()  # the claim is committed; a failed render's reads are not kept
+            await session.rollback()  # so the next render starts clean (PostgreSQL refuses more after an error)
             return Delivery(Outcome.FAILED, "render error")
         if content is None:
             return Delivery(Outcome.CANCELLED)
-        person = people.get((reminder.tenant_id, reminder.recipient_aad_id))
-        if person is None or not person.conversation_reference:
+        address = addresses.get((reminder.tenant_id, reminder.recipient_aad_id))
+        if not address:
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
-        return person.conversation_reference, card_activity(content, summary=content.get("fallbackText"))
+        return address, card_activity(content, summary=content.get("fallbackText"))
 
     async def _send(self, prepared: Delivery | tuple[str, Activity]) -> Delivery:
         if isinstance(prepared, Delivery):

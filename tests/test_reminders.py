@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.replies import card_activity
 from bot.runtime import Runtime
@@ -247,6 +248,23 @@ async def test_unknown_kind_fails_and_a_renderer_saying_none_cancels(
     assert (await row(runtime, unknown)).last_error == "unknown kind"
     assert (await row(runtime, gone)).state == ReminderState.CANCELLED
     assert reminder_cards(channel, staff_a) == []
+
+
+async def test_a_renderer_that_fails_fails_its_reminder_only(
+    teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, clock: SettableClock, staff_a: TeamsUser
+) -> None:
+    await teams.say(staff_a, "hello")
+    broken = await add(runtime, staff_a, due_at=clock(), key="b", kind="broken")
+    fine = await add(runtime, staff_a, due_at=clock() + timedelta(seconds=1), key="f", title="Still sent")
+
+    async def broken_renderer(session: AsyncSession, *_: object) -> None:
+        await session.execute(text("SELECT * FROM no_such_table"))  # a database error, mid-batch
+
+    report = await engine_with(runtime, broken=ReminderKind(render=broken_renderer)).sweep(clock() + timedelta(seconds=1))
+    assert (report.failed, report.sent) == (1, 1)
+    assert (await row(runtime, broken)).last_error == "render error"
+    assert (await row(runtime, fine)).state == ReminderState.SENT
+    assert "Still sent" in texts(channel.to(staff_a.conversation_id))
 
 
 async def test_quiet_hours_hold_routine_reminders_but_not_urgent_ones(
