@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 
 import pytest
@@ -195,3 +196,17 @@ async def test_sends_slow_on_their_way_never_put_more_than_fifty_in_teams_window
             await time.sleep(took)
     assert busiest_second(sorted(arrivals)) <= 50
     assert len(arrivals) / time.now > 40  # and it still goes close to the limit
+
+
+async def test_an_activity_that_cannot_be_sent_is_logged_by_id_only(
+    teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, staff_a: TeamsUser,
+    sender: ProactiveSender, caplog: pytest.LogCaptureFixture,
+) -> None:
+    ref = await reference(teams, runtime, staff_a)
+    broken = MessageFactory.text("Jo Bloggs's photo is on the website")
+    broken.entities = [{"type": "mention", "text": "<at>Jo Bloggs</at>"}]  # a dict, not an Entity: msrest's error quotes it
+    caplog.set_level(logging.INFO)
+    result = await sender.send(ref, broken)
+    assert (result.ok, result.error) == (False, "UnexpectedError")
+    assert staff_a.conversation_id in caplog.text
+    assert "Jo Bloggs" not in caplog.text
