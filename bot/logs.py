@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime
 
 # Libraries that log SQL parameters, request bodies or message text below WARNING: personal data.
@@ -13,8 +14,25 @@ _QUIET = (
 )
 
 
+def trace(error: BaseException) -> str:
+    """Where an exception (and any it came from) was raised: frames and types, never the messages.
+
+    Messages can quote data: msrest's quote the whole activity, database errors the row's values.
+    """
+    chain: list[BaseException] = []
+    found: BaseException | None = error
+    while found is not None and found not in chain:
+        chain.append(found)
+        found = found.__cause__ or found.__context__
+    lines = []
+    for link in reversed(chain):
+        lines += traceback.format_tb(link.__traceback__)
+        lines.append(f"{type(link).__module__}.{type(link).__qualname__}\n")
+    return "".join(lines)
+
+
 class JsonFormatter(logging.Formatter):
-    """time, level, logger, message (and the exception type, with traceback)."""
+    """time, level, logger, message (and the exception type, with where it was raised)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -25,7 +43,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[1] is not None:
             entry["error"] = type(record.exc_info[1]).__name__
-            entry["trace"] = self.formatException(record.exc_info)
+            entry["trace"] = trace(record.exc_info[1])
         return json.dumps(entry)
 
 

@@ -138,10 +138,8 @@ class ProactiveSender:
             return _from_http_error(error)
         except (ClientRequestError, aiohttp.ClientError, TimeoutError, OSError) as error:
             return SendResult(ok=False, status=0, error=type(error).__name__)
-        except Exception as error:  # noqa: BLE001 - a bug of ours or botbuilder's: logged, and tried again later
-            # The type only: msrest's messages quote the whole activity, card text and names included.
-            conversation = reference.conversation.id if reference.conversation else ""
-            log.error("sending to conversation %s failed: %s", conversation, type(error).__name__)
+        except Exception:  # a bug of ours or botbuilder's: logged (bot.logs keeps its message out), tried again later
+            log.exception("sending to conversation %s failed", reference.conversation.id if reference.conversation else "")
             return SendResult(ok=False, status=0, error="UnexpectedError")
         return SendResult(ok=True, status=200)
 

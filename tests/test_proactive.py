@@ -10,6 +10,7 @@ import pytest
 from botbuilder.core import MessageFactory
 from sqlalchemy import select
 
+from bot.logs import JsonFormatter
 from bot.proactive import MAX_WAIT_SECONDS, ProactiveSender, SendLimiter
 from bot.runtime import Runtime
 from storage.models import Person
@@ -208,5 +209,6 @@ async def test_an_activity_that_cannot_be_sent_is_logged_by_id_only(
     caplog.set_level(logging.INFO)
     result = await sender.send(ref, broken)
     assert (result.ok, result.error) == (False, "UnexpectedError")
-    assert staff_a.conversation_id in caplog.text
-    assert "Jo Bloggs" not in caplog.text
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)  # as the bot writes its log
+    assert staff_a.conversation_id in logged and "SerializationError" in logged
+    assert "Jo Bloggs" not in logged
