@@ -9,16 +9,16 @@ from botbuilder.core.bot_state import CachedBotState
 
 from storage.bot_state import SqlStorage
 
+_NOTHING_STORED = SqlStorage.encode_item({})
+
 
 class _CachedState(CachedBotState):  # type: ignore[misc]
-    """botbuilder's cached state; its "hash" is the text the state is stored as."""
+    """botbuilder's cached state; its "hash" is the text the state is stored as (compared in `save_changes`,
+    which replaces botbuilder's, the only user of its `compute_hash` and `is_changed`)."""
 
     def __init__(self, state: dict[str, Any] | None, stored: str) -> None:  # botbuilder's would walk the state here
         self.state = state if state is not None else {}
         self.hash = stored
-
-    def compute_hash(self, obj: object) -> str:
-        return SqlStorage.encode_item(obj)
 
 
 class CustodianConversationState(ConversationState):  # type: ignore[misc]
@@ -33,7 +33,7 @@ class CustodianConversationState(ConversationState):  # type: ignore[misc]
         cached: Any = self.get_cached_state(turn_context)
         if force or not cached or not cached.state:
             key = self.get_storage_key(turn_context)
-            item, stored = (await self._sql.read_stored([key])).get(key, (None, SqlStorage.encode_item({})))
+            item, stored = (await self._sql.read_stored([key])).get(key, (None, _NOTHING_STORED))
             turn_context.turn_state[self._context_service_key] = _CachedState(item, stored)
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
