@@ -8,6 +8,7 @@ from http import HTTPStatus
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cards import welcome_card
 from bot.identity import visit_of
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 class CustodianBot(TeamsActivityHandler):
     """One instance per app; all state lives in the database."""
 
-    def __init__(self, deps: Deps, conversation_state: ConversationState, router: Router) -> None:
+    def __init__(self, deps: Deps, conversation_state: ConversationState, router: Router, engine: AsyncEngine) -> None:
         self._deps = deps
+        self._engine = engine
         self._conversation_state = conversation_state
         self._welcomed = conversation_state.create_property("Welcomed")
         self._router = router
@@ -45,9 +47,9 @@ class CustodianBot(TeamsActivityHandler):
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         async with self._locks.hold(key):
-            async with self._deps.sessions() as session:
+            async with self._engine.connect() as conn:
                 actor = await record_visit(
-                    session, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
+                    conn, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
                     organiser_seed=self._deps.settings.organiser_aad_ids,
                 )
             turn_context.turn_state[ACTOR_KEY] = actor

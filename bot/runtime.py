@@ -68,7 +68,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     await create_schema(engine)
     sessions = make_session_factory(engine)
     deps = Deps(sessions=sessions, clock=clock, settings=settings)
-    conversation_state = CustodianConversationState(SqlStorage(sessions, clock))
+    conversation_state = CustodianConversationState(SqlStorage(engine, clock))
     features = build_features(deps)
     router = Router(deps, conversation_state, features)
     driver = PooledDriver()
@@ -79,7 +79,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
                                      max_attempts=settings.reminder_max_attempts, digest_time=digest_time(deps))
     scheduler = ReminderScheduler(reminder_engine, clock, settings.sweep_seconds)
     deps.wake_reminders = scheduler.wake
-    bot = CustodianBot(deps, conversation_state, router)
+    bot = CustodianBot(deps, conversation_state, router, engine)
     warm_up()
     runtime = Runtime(settings, engine, deps, adapter, bot, driver, sender, reminder_engine, scheduler)
     scheduler.daily("retention", runtime.apply_retention, at="02:30", timezone=settings.timezone)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, select
-from sqlmodel import col
+from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
@@ -48,74 +49,94 @@ class Visit:
     reference_json: str | None  # only for 1:1 chats, where proactive messages go
 
 
+# Built once (every turn runs them; see storage.bot_state). Core, not the ORM: the person is read, not kept.
+_PEOPLE, _GRANTS = Person.__table__, RoleGrant.__table__  # type: ignore[attr-defined]
+_THIS_PERSON = and_(_PEOPLE.c.tenant_id == bindparam("b_tenant"), _PEOPLE.c.aad_id == bindparam("b_aad"))
+_PERSON_AND_ROLES = (
+    select(_PEOPLE.c.name, _PEOPLE.c.teams_user_id, _PEOPLE.c.conversation_reference, _PEOPLE.c.last_seen_at,
+           _GRANTS.c.role)
+    .outerjoin(_GRANTS, and_(_GRANTS.c.tenant_id == _PEOPLE.c.tenant_id, _GRANTS.c.aad_id == _PEOPLE.c.aad_id,
+                             _GRANTS.c.revoked_at.is_(None)))
+    .where(_THIS_PERSON)
+)
+_EVER_GRANTED = select(_GRANTS.c.id).where(
+    _GRANTS.c.tenant_id == bindparam("b_tenant"), _GRANTS.c.aad_id == bindparam("b_aad"),
+    _GRANTS.c.role == bindparam("b_role"),
+).limit(1)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What a turn needs of the stored person."""
+
+    name: str
+    teams_user_id: str
+    conversation_reference: str | None
+    last_seen_at: datetime
+
+
 async def record_visit(
-    session: AsyncSession, *, visit: Visit, dpo_seed: Collection[str], now: datetime, organiser_seed: Collection[str] = ()
+    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[str], now: datetime, organiser_seed: Collection[str] = ()
 ) -> Actor:
     """Upsert the school and person, seed DPOs and training organisers from settings, and return the actor. Commits."""
-    changed = False
-    person, roles = await _person_and_roles(session, visit)
+    keys = {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id}
+    person, roles = await _person_and_roles(conn, keys)
+    wrote = False
     if person is None:
         # Two first messages can race (same school, same person): insert-if-absent, then read.
-        await insert_ignore(session, Organisation, {"tenant_id": visit.tenant_id, "created_at": now}, ["tenant_id"])
+        await insert_ignore(conn, Organisation, {"tenant_id": visit.tenant_id, "created_at": now}, ["tenant_id"])
         await insert_ignore(
-            session, Person,
+            conn, Person,
             {"tenant_id": visit.tenant_id, "aad_id": visit.aad_id, "created_at": now, "last_seen_at": now},
             ["tenant_id", "aad_id"],
         )
-        person, roles = await _person_and_roles(session, visit)
+        person, roles = await _person_and_roles(conn, keys)
         assert person is not None
-        changed = True
-    changed = _refresh(person, visit, now) or changed
+        wrote = True
+    changes = _changes(person, visit, now)
+    if changes:
+        await conn.execute(update(_PEOPLE).where(_THIS_PERSON).values(changes), keys)
+        wrote = True
     for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
         # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-        if visit.aad_id in seed and role not in roles and await _seed_role(session, visit, role, now):
-            roles, changed = roles | {role}, True
-    if changed:
-        await session.commit()
+        if visit.aad_id in seed and role not in roles and await _seed_role(conn, visit, role, now):
+            roles, wrote = roles | {role}, True
+    if wrote:
+        await conn.commit()
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
 
 
-async def _seed_role(session: AsyncSession, visit: Visit, role: Role, now: datetime) -> bool:
+async def _seed_role(conn: AsyncConnection, visit: Visit, role: Role, now: datetime) -> bool:
     """Grant a role named in settings, once: a later revocation by a DPO is respected."""
-    ever = await session.execute(
-        select(RoleGrant.id).where(
-            RoleGrant.tenant_id == visit.tenant_id, RoleGrant.aad_id == visit.aad_id, RoleGrant.role == role
-        ).limit(1)
-    )
+    ever = await conn.execute(_EVER_GRANTED, {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id, "b_role": role.value})
     if ever.first() is not None:
         return False
-    session.add(RoleGrant(tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=role, granted_by="settings", granted_at=now))
+    await conn.execute(insert(_GRANTS).values(
+        tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=role.value, granted_by="settings", granted_at=now))
     return True
 
 
-async def _person_and_roles(session: AsyncSession, visit: Visit) -> tuple[Person | None, frozenset[str]]:
+async def _person_and_roles(conn: AsyncConnection, keys: dict[str, str]) -> tuple[_Stored | None, frozenset[str]]:
     """The stored person and their active roles, in one query (every turn asks)."""
-    rows = (
-        await session.execute(
-            select(Person, col(RoleGrant.role))
-            .outerjoin(RoleGrant, and_(
-                col(RoleGrant.tenant_id) == col(Person.tenant_id), col(RoleGrant.aad_id) == col(Person.aad_id),
-                col(RoleGrant.revoked_at).is_(None),
-            ))
-            .where(col(Person.tenant_id) == visit.tenant_id, col(Person.aad_id) == visit.aad_id)
-        )
-    ).all()
+    rows = (await conn.execute(_PERSON_AND_ROLES, keys)).all()
     if not rows:
         return None, frozenset()
-    return rows[0][0], frozenset(role for _, role in rows if role is not None)
+    return _Stored(*rows[0][:4]), frozenset(row.role for row in rows if row.role is not None)
 
 
-def _refresh(person: Person, visit: Visit, now: datetime) -> bool:
-    """Bring the stored person up to date; True when anything changed."""
-    before = (person.name, person.teams_user_id, person.conversation_reference, person.last_seen_at)
-    person.name = visit.name or person.name
-    person.teams_user_id = visit.teams_user_id or person.teams_user_id
+def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
+    """The columns to bring the stored person up to date (none when nothing changed)."""
+    changes: dict[str, Any] = {}
+    if visit.name and visit.name != person.name:
+        changes["name"] = visit.name
+    if visit.teams_user_id and visit.teams_user_id != person.teams_user_id:
+        changes["teams_user_id"] = visit.teams_user_id
     if visit.reference_json and person.conversation_reference != visit.reference_json:
-        person.conversation_reference = visit.reference_json
-        person.unreachable_at = None
+        changes["conversation_reference"] = visit.reference_json
+        changes["unreachable_at"] = None
     if now - person.last_seen_at > _SEEN_REFRESH:
-        person.last_seen_at = now
-    return before != (person.name, person.teams_user_id, person.conversation_reference, person.last_seen_at)
+        changes["last_seen_at"] = now
+    return changes
 
 
 async def active_roles(session: AsyncSession, *, tenant_id: str, aad_id: str) -> frozenset[str]:

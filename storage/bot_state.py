@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import state_codec
-from storage.db import SessionFactory
 from storage.models import BotStateRow
 
 
@@ -43,13 +42,24 @@ def _set_etag(item: Any, etag: str) -> None:
         item.e_tag = etag
 
 
+# Built once: every turn reads and writes its conversation's state, and a statement built per call costs more
+# than running it (SQLAlchemy coerces and keys it each time). Core, not the ORM: no state row is an object.
+_TABLE = BotStateRow.__table__  # type: ignore[attr-defined]
+_KEY, _DATA, _ETAG = _TABLE.c.key, _TABLE.c.data, _TABLE.c.etag
+_READ_ONE = select(_KEY, _DATA, _ETAG).where(_KEY == bindparam("b_key"))
+_READ_MANY = select(_KEY, _DATA, _ETAG).where(_KEY.in_(bindparam("b_keys", expanding=True)))
+_NEW_VALUES = {"data": bindparam("b_data"), "etag": bindparam("b_etag"), "updated_at": bindparam("b_at")}
+_UPSERT = update(_TABLE).where(_KEY == bindparam("b_key")).values(_NEW_VALUES)
+_UPDATE_IF = update(_TABLE).where(_KEY == bindparam("b_key"), _ETAG == bindparam("b_expected")).values(_NEW_VALUES)
+_INSERT = insert(_TABLE).values(key=bindparam("b_key"), **_NEW_VALUES)
+_DELETE = delete(_TABLE).where(_KEY.in_(bindparam("b_keys", expanding=True)))
+
+
 class SqlStorage(Storage):
     """Stores items as JSON (storage.state_codec); e-tag `*` or none means upsert, any other must match."""
 
-    def __init__(
-        self, session_factory: SessionFactory, clock: Callable[[], datetime], max_item_bytes: int = MAX_ITEM_BYTES
-    ) -> None:
-        self._sessions = session_factory
+    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime], max_item_bytes: int = MAX_ITEM_BYTES) -> None:
+        self._engine = engine
         self._clock = clock
         self._max_item_bytes = max_item_bytes
 
@@ -60,17 +70,18 @@ class SqlStorage(Storage):
 
     async def read_stored(self, keys: list[str]) -> dict[str, tuple[Any, str]]:
         """Each item found, with the text it is stored as (what `encode_item` gives while it is unchanged)."""
+        keys = list(keys)
         if not keys:
             return {}
-        async with self._sessions() as session:
-            key_col = col(BotStateRow.key)
-            query = select(key_col, col(BotStateRow.data), col(BotStateRow.etag)).where(key_col.in_(keys))
-            found: dict[str, tuple[Any, str]] = {}
-            for key, data, etag in await session.execute(query):
-                item = state_codec.decode(data)
-                _set_etag(item, etag)
-                found[key] = (item, data)
-            return found
+        query, params = (_READ_ONE, {"b_key": keys[0]}) if len(keys) == 1 else (_READ_MANY, {"b_keys": keys})
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query, params)).all()
+        found: dict[str, tuple[Any, str]] = {}
+        for key, data, etag in rows:
+            item = state_codec.decode(data)
+            _set_etag(item, etag)
+            found[key] = (item, data)
+        return found
 
     @staticmethod
     def encode_item(item: Any) -> str:
@@ -85,52 +96,34 @@ class SqlStorage(Storage):
             raise ValueError("Changes are required when writing")
         if not changes:
             return
-        async with self._sessions() as session:
+        async with self._engine.begin() as conn:  # all or nothing
             for key, item in changes.items():
-                await self._write_one(session, key, item, self.encode_item(item))
-            await session.commit()
+                await self._write_one(conn, key, item, self.encode_item(item))
 
     async def write_encoded(self, key: str, item: Any, data: str) -> None:
         """`write({key: item})` when the caller already has `encode_item(item)`."""
-        async with self._sessions() as session:
-            await self._write_one(session, key, item, data)
-            await session.commit()
+        async with self._engine.begin() as conn:
+            await self._write_one(conn, key, item, data)
 
-    async def _write_one(self, session: Any, key: str, item: Any, data: str) -> None:
+    async def _write_one(self, conn: AsyncConnection, key: str, item: Any, data: str) -> None:
         expected = _etag_of(item)
         if expected == "":
             raise ValueError("storage.write(): etag missing")
-        new_etag = uuid.uuid4().hex
         if len(data.encode()) > self._max_item_bytes:
             raise StateTooLarge(key)  # nothing of this write is committed
-        now = self._clock()
+        params = {"b_key": key, "b_data": data, "b_etag": uuid.uuid4().hex, "b_at": self._clock()}
         if expected in (None, "*"):
-            updated = await session.execute(
-                update(BotStateRow)
-                .where(BotStateRow.key == key)
-                .values(data=data, etag=new_etag, updated_at=now)
-                .execution_options(synchronize_session=False)  # no state rows are loaded as objects
-            )
-            if updated.rowcount == 0:
+            if (await conn.execute(_UPSERT, params)).rowcount == 0:
                 try:
-                    async with session.begin_nested():
-                        session.add(BotStateRow(key=key, data=data, etag=new_etag, updated_at=now))
-                except IntegrityError as error:  # someone inserted it first
+                    await conn.execute(_INSERT, params)
+                except IntegrityError as error:  # someone inserted it first (the transaction is rolled back)
                     raise EtagConflict(key) from error
-        else:
-            updated = await session.execute(
-                update(BotStateRow)
-                .where(BotStateRow.key == key, BotStateRow.etag == expected)
-                .values(data=data, etag=new_etag, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if updated.rowcount == 0:
-                raise EtagConflict(key)
-        _set_etag(item, new_etag)
+        elif (await conn.execute(_UPDATE_IF, {**params, "b_expected": expected})).rowcount == 0:
+            raise EtagConflict(key)
+        _set_etag(item, params["b_etag"])
 
     async def delete(self, keys: list[str]) -> None:
         if not keys:
             return
-        async with self._sessions() as session:
-            await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(keys)))
-            await session.commit()
+        async with self._engine.begin() as conn:
+            await conn.execute(_DELETE, {"b_keys": list(keys)})

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -136,10 +136,12 @@ async def ping(engine: AsyncEngine) -> bool:
     return True
 
 
-async def insert_ignore(session: AsyncSession, model: type[SQLModel], values: dict[str, Any], keys: list[str]) -> None:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike."""
+async def insert_ignore(
+    executor: AsyncSession | AsyncConnection, model: type[SQLModel], values: dict[str, Any], keys: list[str]
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike (in a session or on a connection)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    bind = executor if isinstance(executor, AsyncConnection) else executor.bind
+    insert = postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
+    await executor.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))

@@ -22,7 +22,7 @@ from bot.server import RUNTIME, create_app
 from config import Settings
 from services.clock import SettableClock
 from storage.bot_state import SqlStorage
-from storage.db import create_schema, make_engine, make_session_factory
+from storage.db import create_schema, make_engine
 from tests.card_schema import schema_errors
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import FakeTeamsChannel
@@ -68,7 +68,7 @@ async def storage(db_url: str, clock: SettableClock) -> AsyncIterator[SqlStorage
     """botbuilder Storage on a fresh database."""
     engine = make_engine(db_url)
     await create_schema(engine)
-    yield SqlStorage(make_session_factory(engine), clock)
+    yield SqlStorage(engine, clock)
     await engine.dispose()
 
 

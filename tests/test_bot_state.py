@@ -11,7 +11,7 @@ from botbuilder.testing import StorageBaseTests
 from bot.state import CustodianConversationState
 from services.clock import SettableClock
 from storage.bot_state import EtagConflict, SqlStorage
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine
 
 CONTRACT = [
     "return_empty_object_when_reading_unknown_key",
@@ -48,7 +48,7 @@ async def test_stale_etag_is_refused(storage: SqlStorage) -> None:
 async def test_state_survives_a_new_engine(db_url: str, clock: SettableClock, storage: SqlStorage) -> None:
     await storage.write({"conv/1": {"dialog": ["step", 2]}})
     engine = make_engine(db_url)
-    again = SqlStorage(make_session_factory(engine), clock)
+    again = SqlStorage(engine, clock)
     assert (await again.read(["conv/1"]))["conv/1"]["dialog"] == ["step", 2]
     await engine.dispose()
 
