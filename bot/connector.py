@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 import aiohttp
+import botbuilder.schema as schema
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -122,6 +123,17 @@ class BuiltModelSerializer(Serializer):  # type: ignore[misc]
         if kind is list:
             return [self.serialize_object(value, **kwargs) for value in attr]
         return super().serialize_object(attr, **kwargs)
+
+
+@cache
+def _schema_serializer() -> BuiltModelSerializer:
+    return BuiltModelSerializer({name: kind for name, kind in vars(schema).items() if isinstance(kind, type)})
+
+
+def model_json(model: Model) -> dict[str, Any]:
+    """`model.serialize()` for a botbuilder schema model, without msrest building a serializer per call."""
+    serialized: dict[str, Any] = _schema_serializer()._serialize(model)
+    return serialized
 
 
 @cache

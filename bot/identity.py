@@ -7,6 +7,7 @@ import json
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
+from bot.connector import model_json
 from services.identity import Visit
 
 MAX_ID = 64  # tenant and Entra object ids are 36-character GUIDs
@@ -36,7 +37,7 @@ def visit_of(activity: Activity) -> Visit | None:
         return None  # not Teams (its ids are GUIDs and short strings); they would not fit the database either
     reference = None
     if conversation.conversation_type in (None, "personal") and not conversation.is_group:
-        ref = TurnContext.get_conversation_reference(activity).serialize()
+        ref = model_json(TurnContext.get_conversation_reference(activity))
         ref.pop("activityId", None)  # changes every message; not needed to write first
         ref["tenantId"] = tenant
         reference = json.dumps(ref, sort_keys=True)

@@ -6,12 +6,13 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Generator
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
-from sqlalchemy import event, text
+from sqlalchemy import Insert, Table, bindparam, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -140,8 +141,15 @@ async def insert_ignore(
     executor: AsyncSession | AsyncConnection, model: type[SQLModel], values: dict[str, Any], keys: list[str]
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike (in a session or on a connection)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     bind = executor if isinstance(executor, AsyncConnection) else executor.bind
-    insert = postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
-    await executor.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    dialect = bind.dialect.name if bind is not None else "sqlite"
+    statement = _insert_ignore(dialect, model.__table__, tuple(values), tuple(keys))  # type: ignore[attr-defined]
+    await executor.execute(statement, {f"b_{name}": value for name, value in values.items()})
+
+
+@cache
+def _insert_ignore(dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> Insert:
+    """Built once per shape: a Core statement with parameters (the ORM's insert, built per call, cost more)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {name: bindparam(f"b_{name}") for name in columns}
+    return insert(table).values(values).on_conflict_do_nothing(index_elements=list(keys))

@@ -23,10 +23,10 @@ class _Cycle(Exception):
 
 def encode(item: Any) -> str:
     """One stored item as JSON text; a dict, list or object held in two places is stored once, like jsonpickle does."""
-    seen: dict[int, int] = {}
+    holder: list[Any] = [None]
     try:
-        _count(item, seen, set())
-        body = _Encoder({key for key, times in seen.items() if times > 1}).encode(item)
+        _Encoder().put(item, holder, 0)
+        body = holder[0]
     except _Cycle:
         body = {PICKLED: jsonpickle.encode(item)}
     return json.dumps({VERSION: 1, "item": body}, ensure_ascii=True, separators=(",", ":"))
@@ -41,70 +41,114 @@ def decode(data: str) -> Any:
     return jsonpickle.decode(data)
 
 
-def _is_dict(kind: type) -> bool:
-    """dict, or a dict subclass whose instances are stored as plain dicts (STORE_AS_DICT, e.g. a sent card)."""
-    return kind is dict or (issubclass(kind, dict) and getattr(kind, "STORE_AS_DICT", False) is True)
+_LEAF, _LIST, _DICT, _OBJECT = range(4)
+_SHAPES: dict[type, int] = {}
+
+
+def _shape(kind: type) -> int:
+    """How instances of `kind` are stored, decided once per class: walked into as a list, a dict (a dict
+    subclass too if it says STORE_AS_DICT, e.g. a sent card) or a botbuilder object, or else a leaf."""
+    found = _SHAPES.get(kind)
+    if found is None:
+        if kind is list:
+            found = _LIST
+        elif kind is dict or (issubclass(kind, dict) and getattr(kind, "STORE_AS_DICT", False) is True):
+            found = _DICT
+        elif _trusted(kind) and not issubclass(kind, Enum) and _plain(kind):
+            found = _OBJECT
+        else:
+            found = _LEAF
+        _SHAPES[kind] = found
+    return found
 
 
 def _children(value: Any) -> Any:
-    """What the encoder walks into (dicts, lists, botbuilder objects), else None."""
-    kind = type(value)
-    if kind is list:
+    """What the encoder walks into, else None."""
+    shape = _shape(type(value))
+    if shape == _LIST:
         return value
-    if _is_dict(kind):
+    if shape == _DICT:
         return value.values()
-    if _trusted(kind) and not isinstance(value, Enum) and _plain(kind) and hasattr(value, "__dict__"):
-        return vars(value).values()
-    return None
+    return vars(value).values() if shape == _OBJECT else None
 
 
-def _count(value: Any, seen: dict[int, int], path: set[int]) -> None:
+def _refuse_loops(value: Any, path: set[int], done: set[int]) -> None:
+    """Raises _Cycle when `value` holds anything on `path` (or itself)."""
     children = _children(value)
     if children is None:
         return
     key = id(value)
     if key in path:
         raise _Cycle
-    seen[key] = seen.get(key, 0) + 1
-    if seen[key] == 1:
+    if key not in done:
+        done.add(key)
         path.add(key)
         for child in children:
-            _count(child, seen, path)
+            _refuse_loops(child, path, done)
         path.discard(key)
 
 
 class _Encoder:
-    """Plain JSON as is; botbuilder objects by class; shared containers defined once and referred to after."""
+    """One walk: plain JSON as is; botbuilder objects by class. A container met a second time is a reference
+    to the first, whose output is then wrapped as its definition (it comes first in the document)."""
 
-    def __init__(self, shared: set[int]) -> None:
-        self._shared = shared
+    def __init__(self) -> None:
+        self._first: dict[int, tuple[Any, Any]] = {}  # id -> (output container, slot) of its first encoding
         self._numbers: dict[int, int] = {}
+        self._path: set[int] = set()
 
-    def encode(self, value: Any) -> Any:
+    def put(self, value: Any, out: Any, slot: Any) -> None:
+        """Encode `value` into out[slot]."""
         kind = type(value)
         if kind is str or kind is int or kind is float or kind is bool or value is None:
-            return value
+            out[slot] = value
+            return
+        shape = _shape(kind)
+        if shape == _LEAF:
+            out[slot] = _leaf(value, kind)
+            return
         key = id(value)
-        if key not in self._shared:
-            return self._encode(value, kind)
-        if key in self._numbers:
-            return {REFER: self._numbers[key]}
-        number = self._numbers[key] = len(self._numbers)
-        return {DEFINE: number, "v": self._encode(value, kind)}
+        if key in self._path:
+            raise _Cycle
+        first = self._first.get(key)
+        if first is None:
+            self._first[key] = (out, slot)
+            self._path.add(key)
+            out[slot] = self._container(value, kind, shape)
+            self._path.discard(key)
+            return
+        number = self._numbers.get(key)
+        if number is None:
+            number = self._numbers[key] = len(self._numbers)
+            where, at = first
+            where[at] = {DEFINE: number, "v": where[at]}
+        out[slot] = {REFER: number}
 
-    def _encode(self, value: Any, kind: type) -> Any:
-        if kind is list:
-            return [self.encode(v) for v in value]
-        if _is_dict(kind):
-            if all(type(k) is str for k in value) and _MARKERS.isdisjoint(value):
-                return {k: self.encode(v) for k, v in value.items()}
-        elif _trusted(kind):
-            if isinstance(value, Enum):
-                if type(value.value) in (str, int):
-                    return {ENUM: _name(kind), "v": value.value}
-            elif _plain(kind) and hasattr(value, "__dict__"):
-                return {OBJECT: _name(kind), "d": self._encode(vars(value), dict)}
-        return {PICKLED: jsonpickle.encode(value)}  # tuples, sets, non-string keys, other classes: exactly as before
+    def _container(self, value: Any, kind: type, shape: int) -> Any:
+        if shape == _LIST:
+            out: list[Any] = [None] * len(value)
+            for index, item in enumerate(value):
+                self.put(item, out, index)
+            return out
+        if shape == _DICT:
+            return self._dict(value)
+        return {OBJECT: _name(kind), "d": self._dict(vars(value))}
+
+    def _dict(self, value: dict[Any, Any]) -> Any:
+        if all(type(k) is str for k in value) and _MARKERS.isdisjoint(value):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                self.put(item, out, key)
+            return out
+        _refuse_loops(value, set(self._path), set())  # tuples, sets, non-string keys: jsonpickled, unless it loops back
+        return {PICKLED: jsonpickle.encode(value)}
+
+
+def _leaf(value: Any, kind: type) -> Any:
+    """Anything the encoder does not walk into: an enum of botbuilder's by value, else jsonpickled."""
+    if _trusted(kind) and isinstance(value, Enum) and type(value.value) in (str, int):
+        return {ENUM: _name(kind), "v": value.value}
+    return {PICKLED: jsonpickle.encode(value)}
 
 
 def _restore(found: dict[str, Any], defined: dict[int, Any]) -> Any:
@@ -131,18 +175,11 @@ def _trusted(kind: type) -> bool:
     return kind.__module__.startswith(_TRUSTED)
 
 
-_PLAIN: dict[type, bool] = {}
-
-
 def _plain(kind: type) -> bool:
     """Instances are exactly their __dict__ (what jsonpickle would store for them too)."""
-    found = _PLAIN.get(kind)
-    if found is None:
-        found = _PLAIN[kind] = (
-            kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
+    return (kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
             and kind.__getstate__ is object.__getstate__ and not hasattr(kind, "__setstate__")
             and not any("__slots__" in vars(k) for k in kind.__mro__))
-    return found
 
 
 def _name(kind: type) -> str:

@@ -21,9 +21,11 @@ from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity,
 
 from bot.auth import create_authentication
 from bot.cards import help_card, notice_card
-from bot.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver
+from bot.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver, model_json
 from bot.replies import card_activity, file_activity
+from bot.server import parse_activity
 from config import Settings
+from tests.teams.client import all_activity_files
 
 TEAMS_UK = "https://smba.trafficmanager.net/uk/"
 TEAMS_EMEA = "https://smba.trafficmanager.net/emea/"
@@ -95,6 +97,14 @@ def test_sent_activities_serialise_exactly_as_msrest_would() -> None:
         expected = theirs.body(_with_plain_cards(activity), "Activity")
         assert ours.body(activity, "Activity") == expected
         assert expected["conversation"]["tenantID"] == "tenant-1"  # nested models are serialised too
+
+
+def test_model_json_is_msrest_serialize_for_every_real_teams_reference() -> None:
+    references = [TurnContext.get_conversation_reference(parse_activity(json.loads(path.read_text())))
+                  for path in all_activity_files()]
+    assert len(references) >= 10
+    for reference in references:
+        assert model_json(reference) == reference.serialize()
 
 
 def test_a_sent_card_is_shared_not_copied_with_its_activity() -> None:

@@ -87,6 +87,15 @@ def test_a_state_that_holds_itself_is_left_to_jsonpickle() -> None:
     assert back["self"] is back and back["n"] == 1
 
 
+def test_a_loop_through_a_jsonpickled_dict_is_left_to_jsonpickle_whole() -> None:
+    looped: dict[str, Any] = {"n": 1}
+    looped["odd"] = {3: [looped]}  # an int key: that dict is jsonpickled, and it leads back to the top
+    stored = state_codec.encode(looped)
+    assert json.loads(stored)["item"].keys() == {state_codec.PICKLED}
+    back = state_codec.decode(stored)
+    assert back["odd"]["3"][0] is back  # jsonpickle keeps keys as text
+
+
 def test_stored_text_is_stable_until_the_content_changes() -> None:
     """The conversation state is saved only when its text differs from what was loaded."""
     state = conversation_state()
