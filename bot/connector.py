@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import botbuilder.schema as schema
+from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -31,10 +32,12 @@ from botframework.connector.auth.authentication_constants import AuthenticationC
 from msrest.pipeline import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.aiohttp import AioHTTPSender
 from msrest.pipeline.universal import RawDeserializer
-from msrest.serialization import Model, SerializationError, Serializer, full_restapi_key_transformer
+from msrest.serialization import Deserializer, Model, SerializationError, Serializer, full_restapi_key_transformer
 from msrest.universal_http import AsyncHTTPSender, ClientRequest
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.requests import ClientRetryPolicy
+
+from bot.replies import SentCard
 
 ANONYMOUS_SKILL_APP_ID = AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -115,9 +118,9 @@ class BuiltModelSerializer(Serializer):  # type: ignore[misc]
 
     def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
         kind = type(attr)
-        if kind in _JSON_SCALARS:
+        if kind in _JSON_SCALARS or kind is SentCard:  # a sent card is JSON already, and never changed
             return attr
-        if isinstance(attr, dict):  # a card (SentCard) included
+        if isinstance(attr, dict):
             return {key if type(key) is str else self.serialize_unicode(key): self.serialize_object(value, **kwargs)
                     for key, value in attr.items()}
         if kind is list:
@@ -125,15 +128,66 @@ class BuiltModelSerializer(Serializer):  # type: ignore[misc]
         return super().serialize_object(attr, **kwargs)
 
 
+class PlannedDeserializer(Deserializer):  # type: ignore[misc]
+    """msrest Deserializer that reads a plain model (no subtypes, no flattened keys) from a dict by a plan made
+    once per class, instead of copying each attribute's description and trying two key extractors per field."""
+
+    def _deserialize(self, target_obj: Any, data: Any) -> Any:
+        plan = _read_plan(self.dependencies.get(target_obj) if isinstance(target_obj, str) else target_obj)
+        if plan is None or type(data) is not dict:
+            return super()._deserialize(target_obj, data)
+        model, fields, known = plan
+        attrs = {attr: None if (raw := data.get(key)) is None else self.deserialize_data(raw, kind)
+                 for attr, key, kind in fields}
+        extra = None if known is None else {key: value for key, value in data.items() if key not in known}
+        return self._instantiate_model(model, attrs, extra)
+
+
+@cache
+def _read_plan(model: Any) -> tuple[Any, tuple[tuple[str, str, str], ...], frozenset[str] | None] | None:
+    """(class, (attribute, JSON key, type) per field, keys that are not additional properties or None when the
+    model collects none) for msrest's own reading of `model`; None when msrest must do it itself."""
+    if not (isinstance(model, type) and issubclass(model, Model)) or model._subtype_map or model.is_xml_model():
+        return None
+    fields, known = [], set()
+    collects_extra = True
+    for attr, desc in model._attribute_map.items():
+        if attr == "additional_properties":
+            collects_extra = desc["key"] == ""
+            if collects_extra:
+                continue
+        if "." in desc["key"] or "\\" in desc["key"]:  # flattened or escaped: msrest walks the path
+            return None
+        fields.append((attr, desc["key"], desc["type"]))
+        known.add(desc["key"])
+    return model, tuple(fields), frozenset(known) if collects_extra else None
+
+
+@cache
+def _schema_models() -> dict[str, type]:
+    return {name: kind for name, kind in vars(schema).items() if isinstance(kind, type)}
+
+
 @cache
 def _schema_serializer() -> BuiltModelSerializer:
-    return BuiltModelSerializer({name: kind for name, kind in vars(schema).items() if isinstance(kind, type)})
+    return BuiltModelSerializer(_schema_models())
+
+
+@cache
+def _schema_deserializer() -> PlannedDeserializer:
+    return PlannedDeserializer(_schema_models())
 
 
 def model_json(model: Model) -> dict[str, Any]:
     """`model.serialize()` for a botbuilder schema model, without msrest building a serializer per call."""
     serialized: dict[str, Any] = _schema_serializer()._serialize(model)
     return serialized
+
+
+def read_activity(raw: dict[str, Any]) -> Activity:
+    """`Activity().deserialize(raw)`, cheaper; raises what msrest raises (DeserializationError) for bad input."""
+    activity: Activity = _schema_deserializer()._deserialize("Activity", raw)
+    return activity
 
 
 @cache

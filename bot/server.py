@@ -14,6 +14,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
+from bot.connector import read_activity
 from bot.identity import tenant_of
 from bot.runtime import Runtime, start_runtime
 from config import Settings
@@ -89,7 +90,7 @@ def parse_activity(raw: Any) -> Activity | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) or not raw["type"] or not _well_typed(raw):
         return None
     try:
-        activity = Activity().deserialize(raw)
+        activity = read_activity(raw)
     except (DeserializationError, ValueError, TypeError, AttributeError):
         return None
     conversation = raw.get("conversation")
@@ -100,6 +101,8 @@ def parse_activity(raw: Any) -> Activity | None:
     return activity
 
 
+# Where a lone surrogate could come from (a false alarm costs only the full check).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # A "\u0000" escape in the JSON (an even run of backslashes before it are escaped backslashes, not the escape).
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -112,8 +115,9 @@ async def messages(request: web.Request) -> web.Response:
     body = await request.read()  # over client_max_size -> 413
     try:
         raw = json.loads(body)
-        # "\ud800" is valid JSON but not text: it would fail later, in the database or on the way out.
-        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        if _SURROGATE_ESCAPE.search(body):
+            # "\ud800" is valid JSON but not text: it would fail later, in the database or on the way out.
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError):
         return _problem(400, "malformed JSON")
     if _NUL_ESCAPE.search(body):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime
+from typing import Any
 
+import jsonpickle
+import pytest
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import (
     Activity,
@@ -18,10 +21,11 @@ from botbuilder.schema import (
 )
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity, MicrosoftAppCredentials
+from msrest.exceptions import DeserializationError
 
 from bot.auth import create_authentication
 from bot.cards import help_card, notice_card
-from bot.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver, model_json
+from bot.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver, model_json, read_activity
 from bot.replies import card_activity, file_activity
 from bot.server import parse_activity
 from config import Settings
@@ -105,6 +109,27 @@ def test_model_json_is_msrest_serialize_for_every_real_teams_reference() -> None
     assert len(references) >= 10
     for reference in references:
         assert model_json(reference) == reference.serialize()
+
+
+def _as_stored(model: Any) -> str:
+    """Every attribute and class of a model, in a fixed order (msrest orders additional properties as a set)."""
+    return json.dumps(json.loads(jsonpickle.encode(model)), sort_keys=True)
+
+
+def test_read_activity_reads_every_real_teams_payload_exactly_as_msrest() -> None:
+    for path in all_activity_files():
+        raw = json.loads(path.read_text())
+        raw["unknownTopLevel"] = {"kept": True}  # an additional property, as msrest keeps them
+        assert _as_stored(read_activity(raw)) == _as_stored(Activity().deserialize(raw)), path.name
+
+
+def test_read_activity_refuses_what_msrest_refuses() -> None:
+    for bad in ({"type": "message", "timestamp": "not a date"}, {"type": "message", "membersAdded": "x"},
+                {"type": "message", "from": ["not", "an", "account"]}):
+        with pytest.raises(DeserializationError):
+            Activity().deserialize(bad)
+        with pytest.raises(DeserializationError):
+            read_activity(bad)
 
 
 def test_a_sent_card_is_shared_not_copied_with_its_activity() -> None:

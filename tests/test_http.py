@@ -55,6 +55,16 @@ async def test_a_nul_character_is_400_but_a_typed_backslash_u0000_is_just_text(
     assert (await teams.post(teams.message(staff_a, "what does \\u0000 mean?")))[0] == 201
 
 
+async def test_a_lone_surrogate_is_400_but_a_typed_backslash_ud800_is_just_text(
+    teams: TeamsClient, staff_a: TeamsUser
+) -> None:
+    for escape in ("\\ud800", "\\uDFFF"):
+        payload = json.dumps(teams.message(staff_a, "PLACE")).replace("PLACE", escape)  # valid JSON, not text
+        async with teams.http.post(teams.bot_url, data=payload, headers={"Content-Type": "application/json"}) as response:
+            assert (response.status, (await response.json())["error"]) == (400, "malformed JSON")
+    assert (await teams.post(teams.message(staff_a, "what does \\ud800 mean?")))[0] == 201
+
+
 async def test_oversized_body_is_413(teams: TeamsClient, staff_a: TeamsUser) -> None:
     activity = teams.message(staff_a, "x" * 300_000)
     status, _ = await teams.post(activity)
