@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from botbuilder.core import ConversationState, InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +15,7 @@ from bot.identity import visit_of
 from bot.locks import KeyedLocks
 from bot.ratelimit import RateLimiter, admit
 from bot.replies import card_activity
+from bot.state import CustodianConversationState
 from dialogs.deps import ACTOR_KEY, Deps
 from dialogs.router import Router
 from services.identity import record_visit
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 class CustodianBot(TeamsActivityHandler):
     """One instance per app; all state lives in the database."""
 
-    def __init__(self, deps: Deps, conversation_state: ConversationState, router: Router, engine: AsyncEngine) -> None:
+    def __init__(self, deps: Deps, conversation_state: CustodianConversationState, router: Router, engine: AsyncEngine) -> None:
         self._deps = deps
         self._engine = engine
         self._conversation_state = conversation_state
@@ -47,11 +48,12 @@ class CustodianBot(TeamsActivityHandler):
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         async with self._locks.hold(key):
-            async with self._engine.connect() as conn:
+            async with self._engine.connect() as conn:  # one connection: who is talking, and where the dialog is
                 actor = await record_visit(
                     conn, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
                     organiser_seed=self._deps.settings.organiser_aad_ids,
                 )
+                await self._conversation_state.load(turn_context, conn=conn)
             turn_context.turn_state[ACTOR_KEY] = actor
             await super().on_turn(turn_context)
             try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.bot_state import CachedBotState
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.bot_state import SqlStorage
 
@@ -29,11 +30,12 @@ class CustodianConversationState(ConversationState):  # type: ignore[misc]
         super().__init__(storage)
         self._sql = storage
 
-    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+    async def load(self, turn_context: TurnContext, force: bool = False, conn: AsyncConnection | None = None) -> None:
+        """botbuilder's load; `conn` (ours) reads on a connection the turn already holds."""
         cached: Any = self.get_cached_state(turn_context)
         if force or not cached or not cached.state:
             key = self.get_storage_key(turn_context)
-            item, stored = (await self._sql.read_stored([key])).get(key, (None, _NOTHING_STORED))
+            item, stored = (await self._sql.read_stored([key], conn)).get(key, (None, _NOTHING_STORED))
             turn_context.turn_state[self._context_service_key] = _CachedState(item, stored)
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:

@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
-from services.identity import holders_of
+from services.identity import dpo_ids
 from storage.breach_models import Breach
-from storage.models import Role
 
 SUBJECT = "breach"
 ALERT = "breach.alert"  # a new breach, to every DPO at once
@@ -30,10 +29,6 @@ def clock_running(breach: Breach) -> bool:
     return breach.closed_at is None and breach.ico_reported_at is None and breach.decision != "not_notifiable"
 
 
-async def _dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
-    return [p.aad_id for p in await holders_of(session, tenant_id=tenant_id, role=Role.DPO)]
-
-
 async def alert_dpos(
     session: AsyncSession, breach: Breach, *, kind: str, tag: str, now: datetime, skip_aad_id: str | None = None,
     event_id: int | None = None,
@@ -41,7 +36,7 @@ async def alert_dpos(
     """Tell every DPO of the school at once (due now); returns how many were scheduled."""
     assert breach.id is not None
     count = 0
-    for aad_id in await _dpo_ids(session, breach.tenant_id):
+    for aad_id in await dpo_ids(session, breach.tenant_id):
         if aad_id == skip_aad_id:
             continue
         await reminders.schedule(
@@ -69,7 +64,7 @@ async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime) 
     """Schedule the 24/48/60/68/71-hour reminders and the 72-hour overdue alert still ahead, for every DPO."""
     assert breach.id is not None
     stages = [(DEADLINE, h) for h in DEADLINE_HOURS] + [(OVERDUE, 72)]
-    for aad_id in await _dpo_ids(session, breach.tenant_id):
+    for aad_id in await dpo_ids(session, breach.tenant_id):
         for kind, hours in stages:
             due = breach.aware_at + timedelta(hours=hours)
             if due <= now:

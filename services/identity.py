@@ -162,6 +162,21 @@ async def holders_of(session: AsyncSession, *, tenant_id: str, role: str) -> lis
     return list(rows.scalars().unique())
 
 
+_DPO_IDS = (
+    select(_PEOPLE.c.id, _PEOPLE.c.aad_id).distinct()
+    .join(_GRANTS, and_(_GRANTS.c.tenant_id == _PEOPLE.c.tenant_id, _GRANTS.c.aad_id == _PEOPLE.c.aad_id))
+    .where(_PEOPLE.c.tenant_id == bindparam("b_tenant"), _GRANTS.c.role == Role.DPO.value,
+           _GRANTS.c.revoked_at.is_(None))
+    .order_by(_PEOPLE.c.id)
+)
+
+
+async def dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
+    """Entra ids of the school's DPOs (`holders_of` without loading the people): who to alert."""
+    rows = await session.execute(_DPO_IDS, {"b_tenant": tenant_id})
+    return [aad_id for _, aad_id in rows]
+
+
 async def mark_unreachable(session: AsyncSession, *, person_id: int, now: datetime) -> None:
     """Teams said 403: the person blocked or removed the bot. Does not commit."""
     person = await session.get(Person, person_id)

@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit, reminders
 from services.consent import PURPOSE_LABELS, verdicts_for
 from services.errors import DomainError, NotAllowed
-from services.identity import Actor, holders_of
+from services.identity import Actor, dpo_ids
 from storage.consent_models import ConsentCheck, Post, PostPupil, Purpose, RemovalTask
-from storage.models import Person, Role
+from storage.models import Person
 from storage.reminder_models import Reminder
 
 log = logging.getLogger(__name__)
@@ -69,11 +69,6 @@ def clean_link(value: object) -> str:
     if link and (not link.lower().startswith(("https://", "http://")) or " " in link):
         raise DomainError("That doesn't look like a link. Paste the full address, starting with https://")
     return link
-
-
-async def dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
-    """Entra ids of the school's DPOs."""
-    return [p.aad_id for p in await holders_of(session, tenant_id=tenant_id, role=Role.DPO)]
 
 
 async def recipients(session: AsyncSession, tenant_id: str, owner: str) -> list[str]:

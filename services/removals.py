@@ -14,12 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit, reminders
 from services.consent import PURPOSE_LABELS, Reason, verdicts_for
 from services.errors import DomainError, NotAllowed
-from services.identity import Actor
+from services.identity import Actor, dpo_ids
 from services.posts import (
     TASK,
     clean_link,
     close_task,
-    dpo_ids,
     mark_removed,
     open_task_for_post,
     recipients,

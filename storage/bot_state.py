@@ -68,14 +68,18 @@ class SqlStorage(Storage):
             raise ValueError("Keys are required when reading")
         return {key: item for key, (item, _stored) in (await self.read_stored(keys)).items()}
 
-    async def read_stored(self, keys: list[str]) -> dict[str, tuple[Any, str]]:
-        """Each item found, with the text it is stored as (what `encode_item` gives while it is unchanged)."""
+    async def read_stored(self, keys: list[str], conn: AsyncConnection | None = None) -> dict[str, tuple[Any, str]]:
+        """Each item found, with the text it is stored as (what `encode_item` gives while it is unchanged);
+        on `conn` if given (a turn reads its state on the connection that identified the sender)."""
         keys = list(keys)
         if not keys:
             return {}
         query, params = (_READ_ONE, {"b_key": keys[0]}) if len(keys) == 1 else (_READ_MANY, {"b_keys": keys})
-        async with self._engine.connect() as conn:
+        if conn is not None:
             rows = (await conn.execute(query, params)).all()
+        else:
+            async with self._engine.connect() as own:
+                rows = (await own.execute(query, params)).all()
         found: dict[str, tuple[Any, str]] = {}
         for key, data, etag in rows:
             item = state_codec.decode(data)

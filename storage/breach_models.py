@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, bindparam, delete, select, update
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import insert_ignore
 from storage.types import utc_field
 
 
@@ -91,19 +90,18 @@ class BreachCounter(SQLModel, table=True):
     last: int = 0
 
 
+_BUMP = (
+    update(BreachCounter)
+    .where(col(BreachCounter.tenant_id) == bindparam("b_tenant"), col(BreachCounter.year) == bindparam("b_year"))
+    .values(last=col(BreachCounter.last) + 1)
+    .returning(col(BreachCounter.last))
+)
+
+
 async def next_breach_number(session: AsyncSession, *, tenant_id: str, year: int) -> int:
     """Take the next number for (school, year); the row stays locked until the caller commits."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(BreachCounter).values(tenant_id=tenant_id, year=year, last=0).on_conflict_do_nothing()
-    )
-    bumped = await session.execute(
-        update(BreachCounter)
-        .where(col(BreachCounter.tenant_id) == tenant_id, col(BreachCounter.year) == year)
-        .values(last=col(BreachCounter.last) + 1)
-        .returning(col(BreachCounter.last))
-    )
+    await insert_ignore(session, BreachCounter, {"tenant_id": tenant_id, "year": year, "last": 0}, ["tenant_id", "year"])
+    bumped = await session.execute(_BUMP, {"b_tenant": tenant_id, "b_year": year})
     return int(bumped.scalar_one())
 
 
