@@ -108,10 +108,15 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 async def messages(request: web.Request) -> web.Response:
-    """Bot Framework inbound endpoint."""
-    runtime = request.app[RUNTIME]
+    """Bot Framework inbound endpoint. At most MAX_CONCURRENT_TURNS requests are parsed and run at once: in a
+    burst the rest wait as bytes, not as parsed activities."""
     if request.content_type != "application/json":
         return _problem(415, "expected application/json")
+    async with request.app[TURN_SLOTS]:
+        return await _turn(request, request.app[RUNTIME])
+
+
+async def _turn(request: web.Request, runtime: Runtime) -> web.Response:
     body = await request.read()  # over client_max_size -> 413
     try:
         raw = json.loads(body)
@@ -135,8 +140,7 @@ async def messages(request: web.Request) -> web.Response:
     if not runtime.settings.tenant_allowed(tenant_of(activity)):
         log.warning("rejected activity from a tenant not in ALLOWED_TENANTS")
         return _problem(403, "tenant not allowed")
-    async with request.app[TURN_SLOTS]:
-        invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
+    invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
     if invoke is not None:
         return web.json_response(invoke.body, status=invoke.status)
     return web.Response(status=201)

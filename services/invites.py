@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
-
-from icalendar import Calendar, Event, vCalAddress, vText
+from typing import TYPE_CHECKING, Literal
 
 from storage.training_models import TrainingBooking, TrainingFormat, TrainingSession
 
 PRODID = "-//Custodian//Training bookings//EN"
 MIME = "text/calendar"
 Method = Literal["REQUEST", "CANCEL"]
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 
 def invite_for(training: TrainingSession, booking: TrainingBooking, *, now: datetime) -> bytes:
@@ -30,6 +31,8 @@ def file_name(training: TrainingSession, *, cancelled: bool = False) -> str:
 
 
 def _calendar(training: TrainingSession, booking: TrainingBooking, *, method: Method, sequence: int, now: datetime) -> bytes:
+    from icalendar import Calendar  # on first use: ~3 MiB of memory that most days no one books training for
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -39,6 +42,8 @@ def _calendar(training: TrainingSession, booking: TrainingBooking, *, method: Me
 
 
 def _event(training: TrainingSession, booking: TrainingBooking, *, sequence: int, cancelled: bool, now: datetime) -> Event:
+    from icalendar import Event, vCalAddress, vText
+
     event = Event()
     event.add("uid", booking.ical_uid)
     event.add("dtstamp", now.astimezone(UTC))
