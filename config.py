@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     quiet_hours_end: int = Field(8, alias="QUIET_HOURS_END", ge=0, le=23)
     max_body_bytes: int = Field(256 * 1024, alias="MAX_BODY_BYTES", ge=1024)
     # Turns processed at once; more wait their turn (bounds memory and database connections under a burst).
-    max_concurrent_turns: int = Field(16, alias="MAX_CONCURRENT_TURNS", ge=1)
+    max_concurrent_turns: int = Field(8, alias="MAX_CONCURRENT_TURNS", ge=1)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     # Where botbuilder fetches the channel's signing keys; tests point it at 127.0.0.1.
     openid_metadata_url: str = Field("", alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
