@@ -48,7 +48,7 @@ _TABLE = BotStateRow.__table__  # type: ignore[attr-defined]
 _KEY, _DATA, _ETAG = _TABLE.c.key, _TABLE.c.data, _TABLE.c.etag
 _READ_ONE = select(_KEY, _DATA, _ETAG).where(_KEY == bindparam("b_key"))
 _READ_MANY = select(_KEY, _DATA, _ETAG).where(_KEY.in_(bindparam("b_keys", expanding=True)))
-_NEW_VALUES = {"data": bindparam("b_data"), "etag": bindparam("b_etag"), "updated_at": bindparam("b_at")}
+_NEW_VALUES: dict[str, Any] = {"data": bindparam("b_data"), "etag": bindparam("b_etag"), "updated_at": bindparam("b_at")}
 _UPSERT = update(_TABLE).where(_KEY == bindparam("b_key")).values(_NEW_VALUES)
 _UPDATE_IF = update(_TABLE).where(_KEY == bindparam("b_key"), _ETAG == bindparam("b_expected")).values(_NEW_VALUES)
 _INSERT = insert(_TABLE).values(key=bindparam("b_key"), **_NEW_VALUES)
@@ -115,7 +115,8 @@ class SqlStorage(Storage):
             raise ValueError("storage.write(): etag missing")
         if len(data.encode()) > self._max_item_bytes:
             raise StateTooLarge(key)  # nothing of this write is committed
-        params = {"b_key": key, "b_data": data, "b_etag": uuid.uuid4().hex, "b_at": self._clock()}
+        etag = uuid.uuid4().hex
+        params = {"b_key": key, "b_data": data, "b_etag": etag, "b_at": self._clock()}
         if expected in (None, "*"):
             if (await conn.execute(_UPSERT, params)).rowcount == 0:
                 try:
@@ -124,7 +125,7 @@ class SqlStorage(Storage):
                     raise EtagConflict(key) from error
         elif (await conn.execute(_UPDATE_IF, {**params, "b_expected": expected})).rowcount == 0:
             raise EtagConflict(key)
-        _set_etag(item, params["b_etag"])
+        _set_etag(item, etag)
 
     async def delete(self, keys: list[str]) -> None:
         if not keys:

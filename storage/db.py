@@ -151,5 +151,5 @@ async def insert_ignore(
 def _insert_ignore(dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> Insert:
     """Built once per shape: a Core statement with parameters (the ORM's insert, built per call, cost more)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {name: bindparam(f"b_{name}") for name in columns}
+    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in columns}
     return insert(table).values(values).on_conflict_do_nothing(index_elements=list(keys))
