@@ -140,7 +140,9 @@ class _Encoder:
             for key, item in value.items():
                 self.put(item, out, key)
             return out
-        _refuse_loops(value, set(self._path), set())  # tuples, sets, non-string keys: jsonpickled, unless it loops back
+        done: set[int] = set()
+        for item in value.values():  # tuples, sets, non-string keys: jsonpickled, unless it loops back
+            _refuse_loops(item, self._path, done)
         return {PICKLED: jsonpickle.encode(value)}
 
 

@@ -87,6 +87,12 @@ def test_a_state_that_holds_itself_is_left_to_jsonpickle() -> None:
     assert back["self"] is back and back["n"] == 1
 
 
+def test_only_a_dict_json_cannot_hold_is_jsonpickled() -> None:
+    stored = json.loads(state_codec.encode(conversation_state()))["item"]
+    assert stored["odd"].keys() == {state_codec.PICKLED}  # int keys and a marker key: that dict alone
+    assert stored["DialogState"][state_codec.OBJECT] == "botbuilder.dialogs.dialog_state:DialogState"
+
+
 def test_a_loop_through_a_jsonpickled_dict_is_left_to_jsonpickle_whole() -> None:
     looped: dict[str, Any] = {"n": 1}
     looped["odd"] = {3: [looped]}  # an int key: that dict is jsonpickled, and it leads back to the top
