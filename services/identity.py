@@ -52,11 +52,13 @@ class Visit:
 # Built once (every turn runs them; see storage.bot_state). Core, not the ORM: the person is read, not kept.
 _PEOPLE, _GRANTS = Person.__table__, RoleGrant.__table__  # type: ignore[attr-defined]
 _THIS_PERSON = and_(_PEOPLE.c.tenant_id == bindparam("b_tenant"), _PEOPLE.c.aad_id == bindparam("b_aad"))
+_ACTIVE_GRANTS = and_(  # a person's roles not revoked
+    _GRANTS.c.tenant_id == _PEOPLE.c.tenant_id, _GRANTS.c.aad_id == _PEOPLE.c.aad_id, _GRANTS.c.revoked_at.is_(None)
+)
 _PERSON_AND_ROLES = (
     select(_PEOPLE.c.name, _PEOPLE.c.teams_user_id, _PEOPLE.c.conversation_reference, _PEOPLE.c.last_seen_at,
            _GRANTS.c.role)
-    .outerjoin(_GRANTS, and_(_GRANTS.c.tenant_id == _PEOPLE.c.tenant_id, _GRANTS.c.aad_id == _PEOPLE.c.aad_id,
-                             _GRANTS.c.revoked_at.is_(None)))
+    .outerjoin(_GRANTS, _ACTIVE_GRANTS)
     .where(_THIS_PERSON)
 )
 _EVER_GRANTED = select(_GRANTS.c.id).where(
@@ -164,9 +166,8 @@ async def holders_of(session: AsyncSession, *, tenant_id: str, role: str) -> lis
 
 _DPO_IDS = (
     select(_PEOPLE.c.id, _PEOPLE.c.aad_id).distinct()
-    .join(_GRANTS, and_(_GRANTS.c.tenant_id == _PEOPLE.c.tenant_id, _GRANTS.c.aad_id == _PEOPLE.c.aad_id))
-    .where(_PEOPLE.c.tenant_id == bindparam("b_tenant"), _GRANTS.c.role == Role.DPO.value,
-           _GRANTS.c.revoked_at.is_(None))
+    .join(_GRANTS, _ACTIVE_GRANTS)
+    .where(_PEOPLE.c.tenant_id == bindparam("b_tenant"), _GRANTS.c.role == Role.DPO.value)
     .order_by(_PEOPLE.c.id)
 )
 

@@ -47,12 +47,13 @@ def _set_etag(item: Any, etag: str) -> None:
 _TABLE = BotStateRow.__table__  # type: ignore[attr-defined]
 _KEY, _DATA, _ETAG = _TABLE.c.key, _TABLE.c.data, _TABLE.c.etag
 _READ_ONE = select(_KEY, _DATA, _ETAG).where(_KEY == bindparam("b_key"))
-_READ_MANY = select(_KEY, _DATA, _ETAG).where(_KEY.in_(bindparam("b_keys", expanding=True)))
+_KEYS_IN = _KEY.in_(bindparam("b_keys", expanding=True))
+_READ_MANY = select(_KEY, _DATA, _ETAG).where(_KEYS_IN)
 _NEW_VALUES: dict[str, Any] = {"data": bindparam("b_data"), "etag": bindparam("b_etag"), "updated_at": bindparam("b_at")}
 _UPSERT = update(_TABLE).where(_KEY == bindparam("b_key")).values(_NEW_VALUES)
 _UPDATE_IF = update(_TABLE).where(_KEY == bindparam("b_key"), _ETAG == bindparam("b_expected")).values(_NEW_VALUES)
 _INSERT = insert(_TABLE).values(key=bindparam("b_key"), **_NEW_VALUES)
-_DELETE = delete(_TABLE).where(_KEY.in_(bindparam("b_keys", expanding=True)))
+_DELETE = delete(_TABLE).where(_KEYS_IN)
 
 
 class SqlStorage(Storage):
