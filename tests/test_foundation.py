@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +19,7 @@ from bot.runtime import Runtime
 from bot.server import create_app
 from config import Settings
 from services.clock import SettableClock
+from services.identity import mark_unreachable
 from storage.models import Organisation, Person, RoleGrant
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import FakeTeamsChannel
@@ -36,6 +38,32 @@ async def test_first_message_records_school_person_and_reference(
     assert person.conversation_reference is not None
     assert staff_a.conversation_id in person.conversation_reference
     assert staff_a.tenant_id in person.conversation_reference
+
+
+async def test_a_returning_person_is_brought_up_to_date(
+    teams: TeamsClient, staff_a: TeamsUser, runtime: Runtime, clock: SettableClock
+) -> None:
+    async def stored() -> Person:
+        async with runtime.deps.sessions() as session:
+            return (await session.execute(select(Person))).scalar_one()
+
+    await teams.say(staff_a, "help")
+    first_seen = clock()
+    async with runtime.deps.sessions() as session:  # a reminder to her was refused: she had removed the bot
+        await mark_unreachable(session, person_id=(await stored()).id, now=clock())
+        await session.commit()
+    clock.advance(timedelta(minutes=10))
+    renamed = TeamsUser("Megan Bowen-Smith", staff_a.aad_id, staff_a.tenant_id)
+    again = teams.message(renamed, "help")
+    again["conversation"]["id"] = "a:personal-reinstalled"  # she added the bot again: a new 1:1 chat
+    await teams.send(again)
+    person = await stored()
+    assert person.name == "Megan Bowen-Smith" and person.unreachable_at is None
+    assert "a:personal-reinstalled" in (person.conversation_reference or "")
+    assert person.last_seen_at == first_seen  # seen 10 minutes ago: not rewritten for that alone
+    clock.advance(timedelta(minutes=31))
+    await teams.send(teams.message(renamed, "help") | {"conversation": again["conversation"]})
+    assert (await stored()).last_seen_at == clock()
 
 
 async def test_dpo_from_settings_gets_the_role_in_their_school_only(
