@@ -48,9 +48,10 @@ async def test_a_returning_person_is_brought_up_to_date(
             return (await session.execute(select(Person))).scalar_one()
 
     await teams.say(staff_a, "help")
-    first_seen = clock()
+    first_seen, person_id = clock(), (await stored()).id
+    assert person_id is not None
     async with runtime.deps.sessions() as session:  # a reminder to her was refused: she had removed the bot
-        await mark_unreachable(session, person_id=(await stored()).id, now=clock())
+        await mark_unreachable(session, person_id=person_id, now=clock())
         await session.commit()
     clock.advance(timedelta(minutes=10))
     renamed = TeamsUser("Megan Bowen-Smith", staff_a.aad_id, staff_a.tenant_id)
