@@ -86,11 +86,11 @@ class ReminderEngine:
             if not drained and len(in_flight) < BATCHES_IN_FLIGHT:
                 async with self.sessions() as session:
                     batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
-                async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
-                    people = await reminders.recipients_of(session, batch)
-                    addresses = {key: person.conversation_reference for key, person in people.items()}
-                    prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
                 if batch:
+                    async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
+                        people = await reminders.recipients_of(session, batch)
+                        addresses = {key: person.conversation_reference for key, person in people.items()}
+                        prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
                     in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
                     continue
                 drained = True
