@@ -1,16 +1,43 @@
-"""Recognising what the user wants from what they typed."""
+"""Recognising what the user wants from what they typed: commands, precise patterns, then phrasings like the examples."""
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from dialogs.deps import Intent
+from dialogs.phrasings import NOTHING
 
 _FUZZY_CUTOFF = 85
+SURE = 0.3  # similarity to the nearest example needed to start a flow without asking...
+MARGIN = 0.08  # ...and its lead over the next flow
+FLOOR = 0.2  # below this nothing is close: the help card, not a question
+NEAREST = 0.7  # weight of the nearest example against the whole flow's vocabulary
+_WORD = re.compile(r"[a-z0-9]+")
+_SUFFIXES = (("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"), ("es", ""), ("ed", ""), ("s", ""))
+_STOP = frozenset({"a", "an", "the", "and", "of", "to", "is", "it", "be", "please", "s", "d", "just", "our", "my", "this"})
+# Words that mean the same thing here, as (canonical word, its synonyms).
+_SYNONYMS = (
+    ("photo", "photos pic pics picture pictures image images photograph photographs video videos film footage"),
+    ("social", "facebook fb twitter tweet instagram insta tiktok youtube socials"),
+    ("press", "paper newspaper newspapers reporter journalist bbc tv"),
+    ("website", "site web webpage"),
+    ("parent", "parents mum mums dad dads mother father grandma grandad guardian carer"),
+    ("pupil", "pupils child children childs kid kids student students"),
+    ("lost", "lose losing stolen stole nicked missing gone dropped taken"),
+    ("training", "course courses session sessions workshop webinar"),
+    ("email", "emails emailed sent send cc bcc forwarded forward"),
+    ("withdraw", "withdrawn withdrew remove removed"),
+    ("grant", "granted given agreed"),
+    ("mistake", "accidentally accident mistakenly"),
+)
+_SAME = {word: canonical for canonical, words in _SYNONYMS for word in words.split()}
+_CANONICAL = frozenset(canonical for canonical, _ in _SYNONYMS)
 
 
 def normalise(text: str) -> str:
@@ -26,6 +53,13 @@ class Match:
     exact: bool
 
 
+@dataclass(frozen=True)
+class Unsure:
+    """Two flows the words could mean, best first: ask which."""
+
+    options: tuple[Intent, Intent]
+
+
 def recognise(text: str, intents: Sequence[Intent]) -> Match | None:
     """Best intent for `text`: a command (typos tolerated), else the first matching pattern."""
     said = normalise(text)
@@ -39,3 +73,90 @@ def recognise(text: str, intents: Sequence[Intent]) -> Match | None:
         if any(re.search(pattern, said) for pattern in intent.patterns):
             return Match(intent, exact=False)
     return None
+
+
+def _stem(word: str) -> str:
+    if word in _SAME or word in _CANONICAL:
+        return _SAME.get(word, word)
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)] + replacement
+            return _SAME.get(stem, stem)
+    return word
+
+
+def features(text: str) -> list[str]:
+    """Stemmed words and word pairs; every number is "0" (a reference or id matters, not its value)."""
+    said = normalise(text).replace("\u2019", "'")
+    words = ["0" if word.isdigit() else _stem(word) for word in _WORD.findall(said) if word not in _STOP]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def _vector(words: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
+    counts: dict[str, float] = defaultdict(float)
+    for word in words:
+        counts[word] += idf.get(word, 0.0)
+    norm = math.sqrt(sum(v * v for v in counts.values())) or 1.0
+    return {word: value / norm for word, value in counts.items() if value}
+
+
+class Recogniser:
+    """Commands and patterns first; otherwise the flow whose examples are most alike (TF-IDF cosine, nearest example)."""
+
+    def __init__(self, intents: Sequence[Intent], examples: Mapping[str, Sequence[str]]) -> None:
+        self._intents = list(intents)
+        by_id = {intent.dialog_id: intent for intent in intents}
+        docs = [(label, features(text)) for label, texts in examples.items() if label in by_id or label == NOTHING
+                for text in texts]
+        docs += [(intent.dialog_id, features(command)) for intent in intents for command in intent.commands]
+        df: dict[str, int] = defaultdict(int)
+        for _, words in docs:
+            for word in set(words):
+                df[word] += 1
+        self._idf = {word: math.log((1 + len(docs)) / (1 + count)) + 1 for word, count in df.items()}
+        self._labels = [label for label, _ in docs]
+        self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for number, (label, words) in enumerate(docs):
+            for word, weight in _vector(words, self._idf).items():
+                self._index[word].append((number, weight))
+                sums[label][word] += weight
+        self._centroids: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for label, total in sums.items():
+            norm = math.sqrt(sum(v * v for v in total.values()))
+            for word, value in total.items():
+                self._centroids[word].append((label, value / norm))
+        self._by_id = by_id
+
+    def ranked(self, text: str) -> list[tuple[str, float]]:
+        """Each label (dialog id, or a label of no flow) with its best example's similarity, best first."""
+        sums: dict[int, float] = defaultdict(float)
+        centre: dict[str, float] = defaultdict(float)
+        for word, weight in _vector(features(text), self._idf).items():
+            for number, other in self._index.get(word, ()):
+                sums[number] += weight * other
+            for label, other in self._centroids.get(word, ()):
+                centre[label] += weight * other
+        best: dict[str, float] = defaultdict(float)
+        for number, score in sums.items():
+            label = self._labels[number]
+            best[label] = max(best[label], score)
+        scores = {label: NEAREST * best[label] + (1 - NEAREST) * centre[label] for label in centre}
+        return sorted(scores.items(), key=lambda item: -item[1])
+
+    def decide(self, text: str) -> Match | Unsure | None:
+        """What `text` asks for: a flow, two to choose between, or nothing we do."""
+        match = recognise(text, self._intents)
+        if match is not None:
+            return match
+        ranked = self.ranked(text)
+        if not ranked or ranked[0][1] < FLOOR or ranked[0][0] not in self._by_id:
+            return None
+        top, score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if score >= SURE and score - runner_up >= MARGIN:
+            return Match(self._by_id[top], exact=False)
+        others = [label for label, _ in ranked[1:] if label in self._by_id]
+        if not others:
+            return Match(self._by_id[top], exact=False) if score >= SURE else None
+        return Unsure((self._by_id[top], self._by_id[others[0]]))

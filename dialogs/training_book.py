@@ -34,7 +34,7 @@ from services.identity import Actor
 from storage.training_models import BookingStatus, TrainingBooking, TrainingSession
 
 MY_BOOKINGS_INTENT = Intent(
-    "training.bookings", ("my bookings", "my booking", "my training", "bookings"), (r"\bmy (training )?bookings?\b",)
+    "training.bookings", ("my bookings", "my booking", "my training", "bookings"), (r"^(show |list )?(me )?my (training )?bookings?$",)
 )
 CANCEL_BOOKING_INTENT = Intent(
     "training.cancel_booking",

@@ -1,0 +1,153 @@
+"""How people ask for each flow in their own words: a button title and example phrasings per dialog id.
+
+The recogniser learns from these at start-up (dialogs/intents.py). They are not the test corpus
+(tests/data/phrasings.csv), which checks how well it generalises: add a phrasing here when people
+word a request in a way it misses.
+"""
+
+from __future__ import annotations
+
+NOTHING = "none"  # chit-chat: recognised as no flow at all
+
+TITLES: dict[str, str] = {
+    "breach.report": "Report a data breach",
+    "breach.show": "Show that breach",
+    "breach.update": "Add information to that breach",
+    "breach.list": "List open breaches",
+    "breach.export": "Export the breach log",
+    "consent.check": "Check photo consent before posting",
+    "consent.admin": "Change the consent register (DPO)",
+    "consent.import": "Import pupils (DPO)",
+    "consent.add_link": "Add a link to a post",
+    "dpo.status": "What needs me (status)",
+    "dpo.due_today": "What's due today",
+    "dpo.open_breaches": "List open breaches",
+    "dpo.breaches_month": "Breaches this month",
+    "dpo.posts_to_remove": "Posts to take down",
+    "dpo.consent_gaps": "Who has no consent in a class",
+    "dpo.bookings_on": "Training bookings on a day",
+    "dpo.questions": "Questions I can answer",
+    "roles.change": "Change someone's role",
+    "roles.list": "Who are the DPOs",
+    "training.book": "Book training",
+    "training.cancel_booking": "Cancel my training booking",
+    "training.bookings": "My training bookings",
+    "training.add_session": "Add a training session",
+    "training.attendees": "Attendee list",
+}
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "breach.report": (
+        "I emailed the wrong parent", "sent a letter to the wrong family", "I sent pupil information to the wrong person",
+        "I cc'd the parents when I should have used bcc", "forgot to use bcc on the parents email",
+        "everyone's email addresses were visible in the to field", "parents could see each other's email addresses",
+        "my bag was stolen from my car", "someone took my laptop from the car", "the register was stolen",
+        "I left the class list on the bus", "left pupil papers on the train", "lost the register on the way home",
+        "I've lost my school laptop", "lost a memory stick with pupil data", "the ipad with photos of children is missing",
+        "my work phone has been stolen", "medical information is displayed on the classroom wall",
+        "pupils' medical details are on a wall where visitors can see them", "allergy list on the door",
+        "I posted the wrong child's photo on facebook", "a photo of the wrong pupil went on the website",
+        "I think I have made a data breach", "there has been a breach", "possible data breach",
+        "gave a child's report to the wrong parent", "handed another pupil's book to the wrong parent",
+        "I attached the wrong spreadsheet with children's details", "sent the SEN list to the wrong person",
+        "clicked a phishing link", "our email has been hacked", "ransomware on the school computer",
+        "a virus encrypted the files", "a cyber attack on our systems", "gave a pupil's address to a caller",
+        "confidential papers put in the recycling", "left the filing cabinet unlocked with pupil records",
+        "someone saw pupil data on my screen", "left the laptop unlocked with the MIS open",
+        "a parent can see another child's details on the app", "the parent portal shows the wrong family",
+        "a document with staff details was published on the website by mistake", "deleted the child protection records",
+        "a safeguarding email went to the wrong address", "letter went home in the wrong book bag",
+        "results left on the photocopier", "pupil data left at the museum", "someone broke into the office",
+        "shared my screen with the class list showing", "reply all with confidential information",
+        "possible breach in class 3", "sent the class list to a parent by mistake",
+        "posted the wrong pupil's photo", "a pupil's full name was posted online with their work",
+        "told a caller a child's details and I'm not sure who they were", "a screenshot with pupils' names was shared",
+        "the sign in sheet shows visitors' phone numbers", "pupil details were visible to other parents",
+    ),
+    "breach.show": (
+        "br-2026-0001", "breach br-2026-0001", "show br-2026-0001", "show me br-2026-0001",
+        "what is happening with br-2026-0001", "where are we with breach br-2026-0001", "details of br-2026-0001",
+        "status of br-2026-0001", "open br-2026-0001", "view breach br-2026-0001", "any news on br-2026-0001",
+    ),
+    "breach.update": (
+        "update br-2026-0001", "add to br-2026-0001", "add information to br-2026-0001",
+        "I have more information about br-2026-0001", "I want to add something to breach br-2026-0001",
+        "answer the question on br-2026-0001", "new information for br-2026-0001", "add a note to br-2026-0001",
+    ),
+    "breach.list": (
+        "open breaches", "any open breaches", "are any breaches still open", "which breaches are open",
+        "show my breaches", "breaches I have reported", "which breaches did I report", "list of breaches",
+        "open breach reports",
+    ),
+    "breach.export": (
+        "export the breach log", "download the breach log", "breach log as a csv", "breach register spreadsheet",
+        "send me the breach log",
+    ),
+    "consent.check": (
+        "check consent", "can I post this photo", "can I put a photo on facebook", "can I use this picture on the website",
+        "is it ok to put the class on the website", "can I put these children in the newsletter",
+        "can the year 6 leavers go in the paper", "the local newspaper wants a photo of our pupils",
+        "photo of the whole class for facebook", "can I share a video of the play", "does this child have photo consent",
+        "has this pupil got consent for social media", "am I allowed to post pictures of the trip",
+        "can I tweet a picture of the team", "can I put this on instagram", "who can be in the photo for the prospectus",
+        "checking photo permission before posting", "can I upload photos to the school facebook page",
+        "are they ok for the press", "photo permission for the class", "can we film the pupils",
+        "the council wants pictures of our children", "a reporter wants to photograph the pupils",
+        "do they all have consent for the newsletter", "does the whole class have consent for the press",
+        "who in my class can be in the photo",
+        "can I put her artwork and photo on display", "can this go on the website", "consent for the whole of 4B",
+    ),
+    "consent.admin": (
+        "consent withdrawn for a pupil", "consent granted for a pupil", "never publish a pupil", "pupil left",
+        "record published without consent", "her mum rang: no more facebook", "his dad says no more photos on social media",
+        "parents have withdrawn consent for the website", "parents don't want his photo online any more",
+        "withdraw consent for facebook", "remove consent for the newsletter", "take her off social media consent",
+        "mum phoned to say she can go on the website now", "dad has now given consent for the newsletter",
+        "parents say yes to the website now", "grant consent for the press", "new consent form returned",
+        "she is looked after now, never publish", "must never be published, court order", "do not publish him",
+        "he has left the school", "she left last week", "mark as left", "moved to another school",
+        "a photo went on facebook without consent", "we published a picture without consent",
+        "parents changed their mind about photos", "no longer want her photo on instagram", "said no to photos",
+        "update consent for a pupil",
+    ),
+    "consent.import": ("import pupils", "import the pupil list", "import the consent register", "import a csv from the MIS"),
+    "consent.add_link": ("add link", "add the link to the post", "add a link to post 3"),
+    "dpo.status": (
+        "status", "what's overdue", "anything overdue", "is anything late", "what is outstanding", "what needs me",
+        "what needs my attention", "anything for me to do", "what do I need to deal with", "what's waiting for me",
+        "give me an update on everything", "what's open", "what's due", "what have I got to do", "anything outstanding",
+    ),
+    "dpo.due_today": ("due today", "what's due today", "anything due today", "deadlines today", "what must be done today"),
+    "dpo.breaches_month": ("breaches this month", "how many breaches this month", "breaches so far this month"),
+    "dpo.posts_to_remove": (
+        "posts to remove", "posts to take down", "which posts need removing", "photos past their removal date",
+        "posts that need to come down",
+    ),
+    "dpo.consent_gaps": ("who has no consent in 4b", "which pupils don't have consent in year 6", "who is missing consent in 3a"),
+    "dpo.bookings_on": ("bookings on friday", "who is booked on monday", "training bookings for tomorrow"),
+    "dpo.questions": ("what can i ask", "which questions can you answer", "dpo questions"),
+    "roles.change": ("make someone a dpo", "appoint a new dpo", "give the organiser role", "remove the dpo role"),
+    "roles.list": ("roles", "who are the dpos", "who is the dpo", "who is our data protection officer", "list roles"),
+    "training.book": (
+        "book training", "book me on the training", "book me on the AI training", "I'd like to go on a course",
+        "book a place on the course", "sign me up for training", "what training is available", "training dates",
+        "when is the next training", "any training in june", "is there a session in the summer", "data protection training",
+        "gdpr training", "ai training for senior leaders", "can governors attend the training", "enrol on the course",
+        "register for the training", "upcoming sessions", "book a seat on the session", "courses",
+    ),
+    "training.cancel_booking": (
+        "cancel my booking", "cancel my training", "I can't make the training, please cancel it",
+        "I can no longer attend the course", "take me off the training", "unbook me", "I won't be able to come to the session",
+        "withdraw me from the course", "drop my place", "drop my booking", "can't come to the training any more",
+    ),
+    "training.bookings": (
+        "my bookings", "what have I booked", "when is my training", "am I booked on the course", "which sessions am I on",
+        "show my training",
+    ),
+    "training.add_session": ("add a session", "new training session", "add a new training date"),
+    "training.attendees": ("attendees", "attendee list", "who is coming to the session"),
+    NOTHING: (
+        "thanks", "thank you", "ok", "okay", "cheers", "great", "lovely", "cool", "good morning", "good night", "bye",
+        "lol", "what's for lunch", "who won the match", "the weather", "printer paper", "staff meeting tonight",
+    ),
+}
