@@ -20,7 +20,8 @@ from services.breach_facts import FIELD_LABELS, clean_text, facts_to_answers
 from services.errors import DomainError
 
 UPDATE_DIALOG_ID = "breach.update"
-UPDATE_INTENT = Intent(UPDATE_DIALOG_ID, (), (rf"^(update|add to|add info(rmation)? to)( breach)?\s+{REFERENCE_WORDS}$",), private=True)
+UPDATE_INTENT = Intent(UPDATE_DIALOG_ID, (), (rf"^(update|add to|add info(rmation)? to)( breach)?\s+{REFERENCE_WORDS}$",),
+                       private=True)
 NOTE = "note"
 _STEPS, _PROMPT = f"{UPDATE_DIALOG_ID}.steps", f"{UPDATE_DIALOG_ID}.prompt"
 _CHOICES = {NOTE: "Add a note or answer the DPO's question", **{key: FIELD_LABELS[key] for key in UPDATABLE}}

@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
@@ -89,7 +90,7 @@ def features(text: str) -> list[str]:
     """Stemmed words and word pairs; every number is "0" (a reference or id matters, not its value)."""
     said = normalise(text).replace("\u2019", "'")
     words = ["0" if word.isdigit() else _stem(word) for word in _WORD.findall(said) if word not in _STOP]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
 
 
 def _vector(words: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
@@ -109,11 +110,13 @@ class Recogniser:
         docs = [(label, features(text)) for label, texts in examples.items() if label in by_id or label == NOTHING
                 for text in texts]
         docs += [(intent.dialog_id, features(command)) for intent in intents for command in intent.commands]
-        df: dict[str, int] = defaultdict(int)
-        for _, words in docs:
-            for word in set(words):
-                df[word] += 1
-        self._idf = {word: math.log((1 + len(docs)) / (1 + count)) + 1 for word, count in df.items()}
+        # A word's weight: rarer across flows (not across examples) is more telling.
+        flows_with: dict[str, set[str]] = defaultdict(set)
+        for label, words in docs:
+            for word in words:
+                flows_with[word].add(label)
+        flows = len({label for label, _ in docs})
+        self._idf = {word: math.log((1 + flows) / (1 + len(seen))) + 1 for word, seen in flows_with.items()}
         self._labels = [label for label, _ in docs]
         self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
         sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
