@@ -10,8 +10,10 @@ import pytest
 
 from bot.runtime import Runtime
 from config import Settings
+from storage.consent_models import PupilConsent
 from tests.breach_support import ANSWERS, answer, breaches, file_report
-from tests.consent_support import button, choices
+from tests.conftest import SCHOOL_A
+from tests.consent_support import button, choices, import_sample, pupil, rows
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import Received
 from tests.training_support import SEED, book_via_chat, session_by_key, training_settings
@@ -22,8 +24,9 @@ PICK_BREACH, PICK_CONSENT = "Report a data breach", "Check photo consent before 
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
-    """The training seed plus a January session (the conftest clock is Wed 25 Nov 2026; the others are in December)."""
-    seeded = training_settings(settings, tmp_path)
+    """The training seed plus a January session (the conftest clock is Wed 25 Nov 2026; the others are in December);
+    no rate limit (two whole breach reports in a minute)."""
+    seeded = training_settings(settings, tmp_path).model_copy(update={"rate_limit_per_minute": 0})
     january = {"key": "january", "title": "AI for senior leaders (January)", "relative_days": 49, "time": "15:30",
                "format": "online", "join_url": SEED["sessions"][2]["join_url"]}
     seed = Path(seeded.training_seed_file)
@@ -115,3 +118,30 @@ async def test_cancel_training_in_everyday_words(teams: TeamsClient, runtime: Ru
     await book_via_chat(teams, staff_a, (await session_by_key(runtime, "online")).id)
     replies = await teams.say(staff_a, "I can't make the training any more, please cancel it")
     assert "Cancel" in texts(replies) and "AI for senior leaders (online)" in texts(replies)
+
+
+async def test_a_dpo_changes_consent_in_everyday_words(teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser) -> None:
+    await import_sample(teams, dpo_a)
+    replies = await teams.say(dpo_a, "Olivia Smith's mum rang: no more Facebook")
+    assert "Is this right?" in texts(replies) and "consent **withdrawn** for School social media" in texts(replies)
+    assert await consent_of(runtime, "Olivia", "Smith", "social_media") == "granted"  # nothing yet
+    assert "Consent withdrawn: School social media" in texts(await teams.say(dpo_a, "yes"))
+    assert await consent_of(runtime, "Olivia", "Smith", "social_media") == "refused"
+
+    replies = await teams.say(dpo_a, "Jack Jones's dad says he can go in the local paper now")  # a change, or a check?
+    replies = await teams.press(dpo_a, button(replies, "Change the consent register (DPO)"))
+    assert "consent **granted** for Local press / media, given by dad" in texts(replies)
+    assert "nothing changed" in texts(await teams.say(dpo_a, "no"))
+    assert await consent_of(runtime, "Jack", "Jones", "press") == "refused"
+
+
+async def test_a_change_that_cannot_be_read_is_explained_not_guessed(teams: TeamsClient, dpo_a: TeamsUser) -> None:
+    assert "couldn't tell what changed" in texts(await teams.press(dpo_a, {
+        "cmd": "intent.pick", "dialog": "consent.admin", "utterance": "Olivia Smith's mum rang about photos"}))
+
+
+async def consent_of(runtime: Runtime, forename: str, surname: str, purpose: str) -> str:
+    """A sample pupil's consent state for one purpose."""
+    found = await pupil(runtime, SCHOOL_A, forename, surname)
+    (consent,) = [c for c in await rows(runtime, PupilConsent) if c.pupil_id == found.id and c.purpose == purpose]
+    return str(consent.state)
