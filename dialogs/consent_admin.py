@@ -89,8 +89,8 @@ def parse_command(text: str) -> Command:
         return Command("never", parts[0].strip(" ,.-"), reason=parts[1].strip() if len(parts) > 1 else "")
     if match := _LEFT.match(said):
         return Command("left", match["rest"].strip(" ,.-"))
-    if found := read_change(said):
-        return Command(found["action"], found["pupil"], found["purpose"] or None, found["given_by"], reason=found["reason"],
+    if read := read_change(said):
+        return Command(read["action"], read["pupil"], read["purpose"] or None, read["given_by"], reason=read["reason"],
                        natural=True)
     return Command("unknown")
 
