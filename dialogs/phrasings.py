@@ -21,7 +21,7 @@ TITLES: dict[str, str] = {
     "consent.add_link": "Add a link to a post",
     "dpo.status": "What needs me (status)",
     "dpo.due_today": "What's due today",
-    "dpo.open_breaches": "Open breaches (whole school)",
+    "dpo.open_breaches": "Show open breaches",
     "dpo.breaches_month": "Breaches this month",
     "dpo.posts_to_remove": "Posts to take down",
     "dpo.consent_gaps": "Who has no consent in a class",

@@ -197,6 +197,9 @@ class CancelBookingDialog(ComponentDialog):
             await self._catalogue.ready(session)
             if not isinstance(booking_id, int):
                 items = await _my_items(session, actor, self._deps)
+                month = month_in(str(_options(step).get("utterance") or ""))
+                in_month = [item for item in items if to_local(item[1].starts_at).month == month]
+                items = in_month if len(in_month) == 1 else items  # "I can't come to the training in May"
                 if len(items) != 1:
                     title = "Which booking do you want to cancel?" if items else "Your bookings"
                     await step.context.send_activity(card_activity(cards.bookings_card(items, title=title)))

@@ -145,3 +145,14 @@ async def consent_of(runtime: Runtime, forename: str, surname: str, purpose: str
     found = await pupil(runtime, SCHOOL_A, forename, surname)
     (consent,) = [c for c in await rows(runtime, PupilConsent) if c.pupil_id == found.id and c.purpose == purpose]
     return str(consent.state)
+
+
+async def test_cancel_the_training_in_a_month(teams: TeamsClient, runtime: Runtime, staff_a: TeamsUser) -> None:
+    await teams.say(staff_a, "book training")
+    for key in ("online", "january"):
+        await book_via_chat(teams, staff_a, (await session_by_key(runtime, key)).id or 0)
+    replies = await teams.say(staff_a, "I can't come to the training in January, please cancel it")
+    assert "AI for senior leaders (January)" in texts(replies) and "(online)" not in texts(replies)
+    assert "stays as it is" in texts(await teams.say(staff_a, "no"))
+    replies = await teams.say(staff_a, "I can't make the training any more, please cancel it")
+    assert "Which booking do you want to cancel?" in texts(replies)  # two bookings, no month: which one
