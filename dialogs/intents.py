@@ -36,6 +36,9 @@ _SYNONYMS = (
     ("withdraw", "withdrawn withdrew remove removed"),
     ("grant", "granted given agreed"),
     ("mistake", "accidentally accident mistakenly"),
+    ("bus", "buses train trains minibus coach taxi tube tram"),
+    ("document", "documents paperwork form forms file files folder folders pdf spreadsheet spreadsheets"),
+    ("hacked", "hack hacker hackers compromised breached"),
 )
 _SAME = {word: canonical for canonical, words in _SYNONYMS for word in words.split()}
 _CANONICAL = frozenset(canonical for canonical, _ in _SYNONYMS)

@@ -63,6 +63,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "posted the wrong pupil's photo", "a pupil's full name was posted online with their work",
         "told a caller a child's details and I'm not sure who they were", "a screenshot with pupils' names was shared",
         "the sign in sheet shows visitors' phone numbers", "pupil details were visible to other parents",
+        "the school's social media account has been hacked", "someone got into our instagram account",
+        "children's dates of birth were published on the website by mistake", "left the medical forms on the coach",
+        "pupil documents were found in a skip", "SEN records found in the street",
     ),
     "breach.show": (
         "br-2026-0001", "breach br-2026-0001", "show br-2026-0001", "show me br-2026-0001",
