@@ -19,9 +19,10 @@ SURE = 0.3  # similarity to the nearest example needed to start a flow without a
 MARGIN = 0.08  # ...and its lead over the next flow
 FLOOR = 0.2  # below this nothing is close: the help card, not a question
 NEAREST = 0.7  # weight of the nearest example against the whole flow's vocabulary
+_POLITE = re.compile(r"^(please|pls|can you( please)?|could you( please)?)\s+|[\s,]+(please|pls)$")
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = (("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"), ("es", ""), ("ed", ""), ("s", ""))
-_STOP = frozenset({"a", "an", "the", "and", "of", "to", "is", "it", "be", "please", "s", "d", "just", "our", "my", "this"})
+_STOP = frozenset({"a", "an", "the", "and", "of", "to", "is", "it", "be", "please", "s", "d", "just", "our", "this"})
 # Words that mean the same thing here, as (canonical word, its synonyms).
 _SYNONYMS = (
     ("photo", "photos pic pics picture pictures image images photograph photographs video videos film footage"),
@@ -37,7 +38,7 @@ _SYNONYMS = (
     ("grant", "granted given agreed"),
     ("mistake", "accidentally accident mistakenly"),
     ("bus", "buses train trains minibus coach taxi tube tram"),
-    ("document", "documents paperwork form forms file files folder folders pdf spreadsheet spreadsheets"),
+    ("document", "documents doc docs paperwork form forms file files folder folders pdf spreadsheet spreadsheets sheet sheets"),
     ("hacked", "hack hacker hackers compromised breached"),
 )
 _SAME = {word: canonical for canonical, words in _SYNONYMS for word in words.split()}
@@ -45,8 +46,9 @@ _CANONICAL = frozenset(canonical for canonical, _ in _SYNONYMS)
 
 
 def normalise(text: str) -> str:
-    """Lower case, single spaces, no trailing punctuation."""
-    return " ".join(text.lower().split()).strip(" .!?")
+    """Lower case, single spaces, no trailing punctuation or "please" around it."""
+    said = " ".join(text.lower().split()).strip(" .!?")
+    return _POLITE.sub("", said).strip(" ,.!?") or said
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "the school's social media account has been hacked", "someone got into our instagram account",
         "children's dates of birth were published on the website by mistake", "left the medical forms on the coach",
         "pupil documents were found in a skip", "SEN records found in the street",
+        "a parent received another family's letter", "a member of staff looked at records they shouldn't have",
+        "I shared a spreadsheet of pupil data with the wrong people",
     ),
     "breach.show": (
         "br-2026-0001", "breach br-2026-0001", "show br-2026-0001", "show me br-2026-0001",
@@ -76,6 +78,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "update br-2026-0001", "add to br-2026-0001", "add information to br-2026-0001",
         "I have more information about br-2026-0001", "I want to add something to breach br-2026-0001",
         "answer the question on br-2026-0001", "new information for br-2026-0001", "add a note to br-2026-0001",
+        "I've got an update for br-2026-0001", "more details about br-2026-0001",
     ),
     "breach.list": (
         "open breaches", "any open breaches", "are any breaches still open", "which breaches are open",
@@ -152,5 +155,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     NOTHING: (
         "thanks", "thank you", "ok", "okay", "cheers", "great", "lovely", "cool", "good morning", "good night", "bye",
         "lol", "what's for lunch", "who won the match", "the weather", "printer paper", "staff meeting tonight",
+        "can you help me with something else", "my timetable", "where is the photocopier",
     ),
 }
