@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -69,16 +69,18 @@ class Unsure:
 def recognise(text: str, intents: Sequence[Intent]) -> Match | None:
     """Best intent for `text`: a command (typos tolerated), else the first matching pattern."""
     said = normalise(text)
-    if not said:
-        return None
+    return (_command(said, intents) or _pattern(said, intents)) if said else None
+
+
+def _command(said: str, intents: Sequence[Intent]) -> Match | None:
     commands = {command: intent for intent in intents for command in intent.commands}
     best = process.extractOne(said, list(commands), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
-    if best is not None:
-        return Match(commands[best[0]], exact=True)
-    for intent in intents:
-        if any(re.search(pattern, said) for pattern in intent.patterns):
-            return Match(intent, exact=False)
-    return None
+    return Match(commands[best[0]], exact=True) if best is not None else None
+
+
+def _pattern(said: str, intents: Sequence[Intent]) -> Match | None:
+    return next((Match(intent, exact=False) for intent in intents
+                 if any(re.search(pattern, said) for pattern in intent.patterns)), None)
 
 
 def _stem(word: str) -> str:
@@ -109,8 +111,11 @@ def _vector(words: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
 class Recogniser:
     """Commands and patterns first; otherwise the flow whose examples are most alike (TF-IDF cosine, nearest example)."""
 
-    def __init__(self, intents: Sequence[Intent], examples: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, intents: Sequence[Intent], examples: Mapping[str, Sequence[str]],
+                 last_resort: Collection[str] = ()) -> None:
         self._intents = list(intents)
+        self._first = [intent for intent in intents if intent.dialog_id not in last_resort]
+        self._last = [intent for intent in intents if intent.dialog_id in last_resort]
         by_id = {intent.dialog_id: intent for intent in intents}
         docs = [(label, features(text)) for label, texts in examples.items() if label in by_id or label == NOTHING
                 for text in texts]
@@ -153,13 +158,17 @@ class Recogniser:
         return sorted(scores.items(), key=lambda item: -item[1])
 
     def decide(self, text: str) -> Match | Unsure | None:
-        """What `text` asks for: a flow, two to choose between, or nothing we do."""
-        match = recognise(text, self._intents)
+        """What `text` asks for: a flow, two to choose between, or nothing we do. The patterns of `last_resort`
+        flows (catch-alls) are tried only when no example is close."""
+        said = normalise(text)
+        if not said:
+            return None
+        match = _command(said, self._intents) or _pattern(said, self._first)
         if match is not None:
             return match
-        ranked = self.ranked(text)
+        ranked = self.ranked(said)
         if not ranked or ranked[0][1] < FLOOR or ranked[0][0] not in self._by_id:
-            return None
+            return _pattern(said, self._last)
         top, score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if score >= SURE and score - runner_up >= MARGIN:

@@ -8,6 +8,7 @@ word a request in a way it misses.
 from __future__ import annotations
 
 NOTHING = "none"  # chit-chat: recognised as no flow at all
+LAST_RESORT = frozenset({"dpo.questions"})  # catch-all patterns ("show me ..."): only when no example is close
 
 TITLES: dict[str, str] = {
     "breach.report": "Report a data breach",
@@ -68,6 +69,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "pupil documents were found in a skip", "SEN records found in the street",
         "a parent received another family's letter", "a member of staff looked at records they shouldn't have",
         "I shared a spreadsheet of pupil data with the wrong people",
+        "a member of staff posted photos of pupils on their own personal account", "the medical list has been taken",
     ),
     "breach.show": (
         "br-2026-0001", "breach br-2026-0001", "show br-2026-0001", "show me br-2026-0001",
@@ -83,7 +85,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "breach.list": (
         "open breaches", "any open breaches", "are any breaches still open", "which breaches are open",
         "show my breaches", "breaches I have reported", "which breaches did I report", "list of breaches",
-        "open breach reports",
+        "open breach reports", "how many open breaches are there",
     ),
     "breach.export": (
         "export the breach log", "download the breach log", "breach log as a csv", "breach register spreadsheet",
@@ -139,7 +141,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "book a place on the course", "sign me up for training", "what training is available", "training dates",
         "when is the next training", "any training in june", "is there a session in the summer", "data protection training",
         "gdpr training", "ai training for senior leaders", "can governors attend the training", "enrol on the course",
-        "register for the training", "upcoming sessions", "book a seat on the session", "courses",
+        "register for the training", "upcoming sessions", "book a seat on the session", "courses", "book on the session",
     ),
     "training.cancel_booking": (
         "cancel my booking", "cancel my training", "I can't make the training, please cancel it",
@@ -155,6 +157,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     NOTHING: (
         "thanks", "thank you", "ok", "okay", "cheers", "great", "lovely", "cool", "good morning", "good night", "bye",
         "lol", "what's for lunch", "who won the match", "the weather", "printer paper", "staff meeting tonight",
-        "can you help me with something else", "my timetable", "where is the photocopier",
+        "can you help me with something else", "my timetable", "where is the photocopier", "is it a half day on friday",
+        "when is the inset day", "is it non-uniform day tomorrow",
     ),
 }

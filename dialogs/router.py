@@ -13,7 +13,7 @@ from bot.cards import did_you_mean_card, help_card, notice_card, submit
 from bot.replies import card_activity
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
-from dialogs.phrasings import EXAMPLES, TITLES
+from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from services.errors import DomainError
 from services.identity import Actor
 from services.roles import actor_in
@@ -60,7 +60,7 @@ class Router:
         self.intents = [intent for feature in features for intent in feature.intents]
         self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
         self.actions[PICK] = self._picked
-        self.recogniser = Recogniser(self.intents, EXAMPLES)
+        self.recogniser = Recogniser(self.intents, EXAMPLES, LAST_RESORT)
 
     async def on_message(self, context: TurnContext) -> None:
         """Handle one message (typed text or a card submit)."""

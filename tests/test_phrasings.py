@@ -17,7 +17,7 @@ from config import Settings
 from dialogs.deps import Deps
 from dialogs.features import build_features
 from dialogs.intents import Match, Recogniser, Unsure
-from dialogs.phrasings import EXAMPLES, NOTHING, TITLES
+from dialogs.phrasings import EXAMPLES, LAST_RESORT, NOTHING, TITLES
 from services.clock import SettableClock
 from storage.db import make_engine, make_session_factory
 
@@ -39,7 +39,7 @@ MUST_HAVE = (  # the phrasings issue 15 names
 async def recogniser(settings: Settings, clock: SettableClock) -> AsyncIterator[Recogniser]:
     engine = make_engine(settings.database_url)
     deps = Deps(sessions=make_session_factory(engine), clock=clock, settings=settings)
-    yield Recogniser([intent for feature in build_features(deps) for intent in feature.intents], EXAMPLES)
+    yield Recogniser([intent for feature in build_features(deps) for intent in feature.intents], EXAMPLES, LAST_RESORT)
     await engine.dispose()
 
 
