@@ -159,16 +159,20 @@ class Recogniser:
 
     def decide(self, text: str) -> Match | Unsure | None:
         """What `text` asks for: a flow, two to choose between, or nothing we do. The patterns of `last_resort`
-        flows (catch-alls) are tried only when no example is close."""
+        flows (catch-alls) count only when the examples don't settle it."""
         said = normalise(text)
         if not said:
             return None
         match = _command(said, self._intents) or _pattern(said, self._first)
         if match is not None:
             return match
+        decision = self._by_examples(said)
+        return decision if isinstance(decision, Match) else _pattern(said, self._last) or decision
+
+    def _by_examples(self, said: str) -> Match | Unsure | None:
         ranked = self.ranked(said)
         if not ranked or ranked[0][1] < FLOOR or ranked[0][0] not in self._by_id:
-            return _pattern(said, self._last)
+            return None
         top, score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if score >= SURE and score - runner_up >= MARGIN:
