@@ -17,7 +17,7 @@ from dialogs.phrasings import NOTHING
 _FUZZY_CUTOFF = 85
 SURE = 0.3  # similarity to the nearest example needed to start a flow without asking...
 MARGIN = 0.08  # ...and its lead over the next flow
-FLOOR = 0.2  # below this nothing is close: the help card, not a question
+FLOOR = 0.15  # below this nothing is close: the help card, not a question
 NEAREST = 0.7  # weight of the nearest example against the whole flow's vocabulary
 _POLITE = re.compile(r"^(please|pls|can you( please)?|could you( please)?)\s+|[\s,]+(please|pls)$")
 _WORD = re.compile(r"[a-z0-9]+")

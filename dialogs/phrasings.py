@@ -72,6 +72,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "a member of staff posted photos of pupils on their own personal account", "the medical list has been taken",
         "we published a photo of a child whose parents said no", "a pupil who must never be published is on our website",
         "someone saw confidential notes on my desk", "the wrong parent was told about another child",
+        "someone used my login", "a stranger got into my account",
     ),
     "breach.show": (
         "br-2026-0001", "breach br-2026-0001", "show br-2026-0001", "show me br-2026-0001",
@@ -152,10 +153,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "I can no longer attend the course", "take me off the training", "unbook me", "I won't be able to come to the session",
         "withdraw me from the course", "drop my place", "drop my booking", "can't come to the training any more",
         "sorry I can't attend after all", "I'm off that day, cancel my training", "give my place to someone else",
+        "I have to pull out of the course",
     ),
     "training.bookings": (
         "my bookings", "what have I booked", "when is my training", "am I booked on the course", "which sessions am I on",
         "show my training", "have I booked any training", "what have I signed up for", "which course did I book",
+        "show me what I've booked",
         "am I on the waiting list",
     ),
     "training.add_session": ("add a session", "new training session", "add a new training date"),
