@@ -20,6 +20,10 @@ MARGIN = 0.08  # ...and its lead over the next flow
 FLOOR = 0.15  # below this nothing is close: the help card, not a question
 NEAREST = 0.7  # weight of the nearest example against the whole flow's vocabulary
 _POLITE = re.compile(r"^(please|pls|can you( please)?|could you( please)?)\s+|[\s,]+(please|pls)$")
+# Words that say how, not what: a flow is only started on a word beyond these.
+_FUNCTION = frozenset("what how many much who which when where why whats are there any anything is am was were have has had "
+                      "do does did can could would will i me my you your we us they he she her his him about on in at for "
+                      "with by from up off out not no yes all some".split())
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = (("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"), ("es", ""), ("ed", ""), ("s", ""))
 _STOP = frozenset({"a", "an", "the", "and", "of", "to", "is", "it", "be", "please", "s", "d", "just", "our", "this"})
@@ -134,6 +138,8 @@ class Recogniser:
             for word, weight in _vector(words, self._idf).items():
                 self._index[word].append((number, weight))
                 sums[label][word] += weight
+        self._content = {label: {word for word in total if " " not in word and word not in _FUNCTION}
+                         for label, total in sums.items()}
         self._centroids: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for label, total in sums.items():
             norm = math.sqrt(sum(v * v for v in total.values()))
@@ -175,9 +181,10 @@ class Recogniser:
             return None
         top, score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if score >= SURE and score - runner_up >= MARGIN:
+        telling = self._content[top] & set(features(said))  # "what about the fire drill" is like "what's due" in no way
+        if score >= SURE and score - runner_up >= MARGIN and telling:
             return Match(self._by_id[top], exact=False)
         others = [label for label, _ in ranked[1:] if label in self._by_id]
         if not others:
-            return Match(self._by_id[top], exact=False) if score >= SURE else None
+            return Match(self._by_id[top], exact=False) if score >= SURE and telling else None
         return Unsure((self._by_id[top], self._by_id[others[0]]))

@@ -99,3 +99,10 @@ def test_consent_changes_in_everyday_words(said: str, read: tuple[str, ...]) -> 
 @pytest.mark.parametrize("said", ["Olivia Smith's mum rang about photos", "consent for Olivia"])
 def test_a_consent_change_that_cannot_be_read_is_none(said: str) -> None:
     assert read_change(said) is None
+
+
+def test_no_flow_is_started_on_words_like_what_and_about_alone() -> None:
+    status = Intent("status", ())
+    recogniser = Recogniser([status], {"status": ("what's due", "what about my deadlines"), "none": ("thanks",)})
+    assert recogniser.decide("what about my deadlines this week") == Match(status, exact=False)
+    assert not isinstance(recogniser.decide("what about the fire drill"), Match)
