@@ -130,7 +130,8 @@ class ImportDialog(ComponentDialog):
     async def preview_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         attached = step.result if isinstance(step.result, dict) else csv_attachment(step.result) or {}
         try:
-            text = decode_csv(await fetch_file(attached["url"], max_bytes=self._deps.settings.pupil_import_max_bytes))
+            limit = self._deps.settings.pupil_import_max_bytes
+            text = decode_csv(await fetch_file(attached["url"], max_bytes=limit, policy=self._deps.files))
             async with self._deps.sessions() as session:
                 preview = await preview_import(session, actor=actor_of(step.context), file_name=attached["name"], text=text,
                                                now=self._deps.clock())
