@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Card text is markdown, and Teams clients differ on backslash escapes, so characters that would start markdown,
+# a link, HTML or a mention are shown as look-alikes instead.
+_LOOKALIKES = str.maketrans({
+    "*": "\u2217", "_": "\uff3f", "`": "\u02cb", "~": "\u223c", "[": "\uff3b", "]": "\uff3d", "<": "\u2039",
+    ">": "\u203a", "#": "\uff03", "\\": "\u29f5", "|": "\u2223", "@": "\uff20",
+})
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:/+)|(?<=\bwww)(\.)")  # what Teams turns into a link: "https://", "www."
+_ENTITY = re.compile(r"&(?=#?[a-z0-9]+;)", re.IGNORECASE)  # "&lt;" could be shown as "<"
+_LIST_MARKS = {"-": "\u2010", "+": "\uff0b", ".": "\u2024", ")": "\uff09"}
+_LIST = re.compile(r"(?m)^(\s*)(?:([-+])|(\d+)([.)]))(?=\s)")  # a line starting "- ", "+ ", "1. " or "1) " is a list
+
+
+def plain(value: object) -> str:
+    """User or file text, shown as it is: no markdown, link, HTML or mention can come out of it."""
+    shown = _ENTITY.sub("\uff06", str(value).translate(_LOOKALIKES).strip())
+    shown = _AUTOLINK.sub(lambda m: "\u2024" if m[2] else ":" + "\u2215" * (len(m[1]) - 1), shown)
+    return _LIST.sub(lambda m: m[1] + (_LIST_MARKS[m[2]] if m[2] else m[3] + _LIST_MARKS[m[4]]), shown)
 
 
 def card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> Card:

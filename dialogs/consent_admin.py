@@ -13,8 +13,8 @@ from botbuilder.dialogs.prompts import AttachmentPrompt, ConfirmPrompt, PromptVa
 from botbuilder.schema import Attachment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import notice_card
-from bot.consent_cards import change_card, import_done_card, import_preview_card, plain, report_card
+from bot.cards import notice_card, plain
+from bot.consent_cards import change_card, import_done_card, import_preview_card, report_card
 from bot.consent_post_cards import unregistered_card
 from bot.replies import card_activity
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose

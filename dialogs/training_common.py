@@ -15,7 +15,7 @@ from botbuilder.schema import Activity
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import training_cards as cards
-from bot.cards import submit
+from bot.cards import plain, submit
 from bot.replies import file_activity
 from dialogs.deps import ActionHandler, Deps, ReminderKind, StatusLine
 from dialogs.intents import normalise
@@ -207,13 +207,13 @@ async def training_status(session: AsyncSession, actor: Actor, now: datetime) ->
     for booking, training in await my_bookings(session, actor=actor, now=now):
         state = "booked" if booking.status == BookingStatus.BOOKED else "waiting list"
         soon = training.starts_at - now <= timedelta(days=1)
-        lines.append(StatusLine("Training", f"{training.title} \u2014 {format_uk(training.starts_at)} \u2014 {state}",
+        lines.append(StatusLine("Training", f"{plain(training.title)} \u2014 {format_uk(training.starts_at)} \u2014 {state}",
                                 urgency=20 if soon else 5, button=submit("My bookings", {"cmd": "training.mine"})))
     if actor.is_organiser:
         for offer in await upcoming(session, now=now, open_only=False):
             lines.append(StatusLine(
                 "Training sessions",
-                f"#{offer.training.id} {offer.training.title} \u2014 {format_uk(offer.training.starts_at)} \u2014 "
+                f"#{offer.training.id} {plain(offer.training.title)} \u2014 {format_uk(offer.training.starts_at)} \u2014 "
                 f"{offer.seats_left} seats left, {offer.waiting} waiting",
                 button=submit("Attendees", {"cmd": "training.attendees", "session_id": offer.training.id}),
             ))
