@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+MAX_CARD_BYTES = 24_000  # Teams refuses a message over about 28 KB (413); the rest of the activity needs room
 # Card text is markdown, and Teams clients differ on backslash escapes, so characters that would start markdown,
 # a link, HTML or a mention are shown as look-alikes instead.
 _LOOKALIKES = str.maketrans({
@@ -32,6 +34,28 @@ def card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ())
     result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": list(body)}
     if actions:
         result["actions"] = list(actions)
+    return _fit(result)
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode())
+
+
+def _fit(result: Card) -> Card:
+    """Keep a card within Teams' message size: the end of a long list is left out, with "and N more"."""
+    over = _size(result) - MAX_CARD_BYTES
+    if over <= 0:
+        return result
+    body, dropped = result["body"], 0
+    over += 300  # room for the note
+    while over > 0 and len(body) > 1:
+        last = body[-1]
+        if last.get("type") == "FactSet" and len(last["facts"]) > 1:
+            over -= _size(last["facts"].pop()) + 1
+        else:
+            over -= _size(body.pop()) + 1
+        dropped += 1
+    body.append(text(f"\u2026 and {dropped:,} more, not shown: the list is too long for one Teams message.", subtle=True))
     return result
 
 

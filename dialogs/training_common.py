@@ -24,6 +24,7 @@ from services import training_reminders as notices
 from services.dates import format_uk, to_local
 from services.errors import DomainError
 from services.identity import Actor, active_roles
+from services.ids import parse_id
 from services.training import ACTIVE, my_bookings, upcoming
 from services.training_catalogue import attendee_list
 from services.training_seed import DEFAULT_SEED, SeedError, load_if_empty
@@ -73,10 +74,10 @@ def polite(handler: ActionHandler) -> ActionHandler:
 
 def id_of(data: dict[str, Any], key: str) -> int:
     """A positive id from card data, or a friendly error for a mangled button."""
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    found = parse_id(data.get(key))
+    if found is None:
         raise DomainError("Sorry, that button is no longer valid. Type **my bookings** to start again.")
-    return int(value)
+    return found
 
 
 def yes_no(value: object) -> bool | None:

@@ -16,6 +16,7 @@ from services import audit, reminders
 from services.consent import PURPOSE_LABELS, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
+from services.ids import parse_id
 from storage.consent_models import ConsentCheck, Post, PostPupil, Purpose, RemovalTask
 from storage.models import Person
 from storage.reminder_models import Reminder
@@ -48,9 +49,10 @@ class PostView:
 
 def to_id(value: object) -> int:
     """An id from card data; anything else is refused."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit() or len(str(value)) > 12:
+    found = parse_id(value)
+    if found is None:
         raise NotAllowed()
-    return int(value)
+    return found
 
 
 def clean_text(value: object, *, what: str, limit: int, required: bool = True) -> str:
