@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
-from services.consent import PURPOSE_LABELS, verdicts_for
+from services.consent import PURPOSE_LABELS, lock_pupils, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.ids import parse_id
@@ -149,6 +149,7 @@ async def record_post(
         raise DomainError(f"That post is already recorded (post #{check.post_id}).")
     if not check.allowed or now - check.at > CHECK_VALID_FOR:
         raise DomainError("That check can't be used to post. Type **check consent** to check again.")
+    await lock_pupils(session, tenant_id=actor.tenant_id, pupil_ids=check.pupil_ids)  # against a consent change's reconcile
     verdicts = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=check.pupil_ids, purpose=Purpose(check.purpose),
                                   now=now)
     if not all(v.ok for v in verdicts):
