@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.pupil_files import TEAMS_FILE_HOSTS
+from storage.bot_state import MAX_ITEM_BYTES
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     validate_authority: bool = Field(True, alias="VALIDATE_AUTHORITY")
     # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
+    # Largest stored dialog state of one conversation; beyond it the conversation is ended (storage/bot_state.py).
+    max_conversation_state_bytes: int = Field(default=MAX_ITEM_BYTES, alias="MAX_CONVERSATION_STATE_BYTES", ge=64 * 1024)
     # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
     retention_bot_state_days: int = Field(30, alias="RETENTION_BOT_STATE_DAYS", ge=1)
     # Closed breaches are kept this long after closing (never less than 6 years by default).

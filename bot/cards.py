@@ -10,6 +10,8 @@ from typing import Any
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_CARD_BYTES = 24_000  # Teams refuses a message over about 28 KB (413); the rest of the activity needs room
+_SHOWN = ("TextBlock", "FactSet", "Container", "ColumnSet")  # what may be left out of a card that is too big
+_SHORT = 300  # characters a very long text is cut to when a card is too big
 # Card text is markdown, and Teams clients differ on backslash escapes, so characters that would start markdown,
 # a link, HTML or a mention are shown as look-alikes instead.
 _LOOKALIKES = str.maketrans({
@@ -38,25 +40,47 @@ def card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ())
 
 
 def _size(value: object) -> int:
-    return len(json.dumps(value, ensure_ascii=False).encode())
+    return len(json.dumps(value))  # as sent: ASCII, anything else escaped
 
 
 def _fit(result: Card) -> Card:
-    """Keep a card within Teams' message size: the end of a long list is left out, with "and N more"."""
+    """Keep a card within Teams' message size: very long texts are shortened, then the end of a long list is left out
+    with "and N more". The heading, inputs and buttons are never left out."""
     over = _size(result) - MAX_CARD_BYTES
     if over <= 0:
         return result
-    body, dropped = result["body"], 0
-    over += 300  # room for the note
-    while over > 0 and len(body) > 1:
-        last = body[-1]
-        if last.get("type") == "FactSet" and len(last["facts"]) > 1:
-            over -= _size(last["facts"].pop()) + 1
+    body, dropped, over = result["body"], 0, over + 300  # room for the note
+    long_texts = [(block, key) for block in _texts(body) for key in ("text", "value") if len(block.get(key, "")) > _SHORT]
+    for block, key in sorted(long_texts, key=lambda found: -len(found[0][found[1]])):
+        if over <= 0:
+            break
+        before = _size(block[key])
+        block[key] = block[key][:_SHORT].rstrip() + "\u2026"
+        over -= before - _size(block[key])
+    while over > 0:
+        shown = [i for i, block in enumerate(body) if i and block.get("type") in _SHOWN]
+        if not shown:
+            break
+        last = body[shown[-1]]
+        if last["type"] == "FactSet" and len(last["facts"]) > 1:
+            over -= _size(last["facts"].pop()) + 2
         else:
-            over -= _size(body.pop()) + 1
+            over -= _size(body.pop(shown[-1])) + 2
         dropped += 1
-    body.append(text(f"\u2026 and {dropped:,} more, not shown: the list is too long for one Teams message.", subtle=True))
+    if dropped:
+        body.append(text(f"\u2026 and {dropped:,} more, not shown: the list is too long for one Teams message.", subtle=True))
     return result
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every TextBlock and fact in these blocks, nested ones included."""
+    found: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "TextBlock":
+            found.append(block)
+        found += block.get("facts", [])
+        found += _texts(block.get("items", []) + block.get("columns", []))
+    return found
 
 
 def heading(value: str) -> dict[str, Any]:

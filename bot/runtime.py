@@ -69,7 +69,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     await create_schema(engine)
     sessions = make_session_factory(engine)
     deps = Deps(sessions=sessions, clock=clock, settings=settings, files=FilePolicy(tuple(settings.pupil_file_hosts)))
-    conversation_state = CustodianConversationState(SqlStorage(engine, clock))
+    conversation_state = CustodianConversationState(SqlStorage(engine, clock, settings.max_conversation_state_bytes))
     features = build_features(deps)
     router = Router(deps, conversation_state, features)
     driver = PooledDriver()
