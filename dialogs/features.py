@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dialogs.accounts import accounts_feature
 from dialogs.breach_dpo import breach_feature
 from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
@@ -32,5 +33,6 @@ def build_features(deps: Deps) -> list[Feature]:
         breach_feature(deps, BREACH_INTENT),
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),
+        accounts_feature(deps),
     ]
     return [status_feature(deps, features), reminders_feature(deps, features), *features]

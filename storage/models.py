@@ -85,6 +85,7 @@ class BotStateRow(SQLModel, table=True):
 
 # Feature tables: imported here so that create_schema() creates them too.
 from storage import (  # noqa: E402
+    account_models,  # noqa: F401
     breach_models,  # noqa: F401
     consent_models,  # noqa: F401
     reminder_models,  # noqa: F401

@@ -1,0 +1,146 @@
+"""The social media account register: `social media accounts`, `add account`, `edit account 2`, `retire account 2 - why`."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
+from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.account_cards import FORM, account_form_card, register_card
+from bot.cards import submit
+from bot.replies import card_activity
+from dialogs.commands import CommandDialog
+from dialogs.deps import Deps, Feature, Intent, StatusLine, actor_of
+from dialogs.prompts import CardPrompt
+from dialogs.training_common import begin_with, stop
+from services import accounts as service
+from services.errors import DomainError
+from services.identity import Actor
+from services.ids import parse_id
+
+LIST = Intent("accounts.list", ("social media accounts", "list accounts", "our accounts"),
+              (r"^(our |the school'?s |list )?social media accounts?$",), private=True)
+ADD = Intent("accounts.add", ("add account", "add social media account", "new account"),
+             (r"^(add|new|register) (an? )?(social media )?account\b",), private=True)
+EDIT = Intent("accounts.edit", ("edit account", "change account"), (r"^(edit|change) (social media )?account\b",),
+              private=True)
+RETIRE = Intent("accounts.retire", ("retire account",), (r"^(retire|close) (social media )?account\b",), private=True)
+NUMBER = "number"
+_FORM_PROMPT = "accounts.form"
+_NUMBERED = re.compile(r"\baccount\s+#?([0-9]+)\b(?:\s*(?:-|\u2013|:|because|reason:?)\s*(?P<reason>.*))?", re.IGNORECASE)
+
+
+async def show_register(context: TurnContext, deps: Deps, _: str = "") -> None:
+    """The register: everything for the DPO (retired accounts too), the live accounts for staff."""
+    actor = actor_of(context)
+    async with deps.sessions() as session:
+        found = await service.accounts(session, actor=actor, retired=True)
+    await context.send_activity(card_activity(register_card(found, is_dpo=actor.is_dpo)))
+
+
+async def retire(context: TurnContext, deps: Deps, said: str) -> None:
+    """`retire account 2 - page closed`."""
+    match = _NUMBERED.search(said)
+    number = parse_id(match[1]) if match else None
+    if match is None or number is None:
+        raise DomainError("Which account? Say it like this: **retire account 2 - page closed**.")
+    async with deps.sessions() as session:
+        account = await service.retire_account(session, actor=actor_of(context), number=number,
+                                               reason=match["reason"] or "", now=deps.clock())
+    await context.send_activity(f"Account {account.number} is retired. It stays in the register with your reason.")
+
+
+class AccountFormDialog(ComponentDialog):
+    """The account form, then the saved account: a new one, or the one named (`edit account 2`)."""
+
+    def __init__(self, intent: Intent, deps: Deps) -> None:
+        super().__init__(intent.dialog_id)
+        self._deps, self._editing = deps, intent is EDIT
+        self.add_dialog(CardPrompt(_FORM_PROMPT, self._form_ok))
+        self.add_dialog(WaterfallDialog(f"{self.id}.steps", [self.form_step, self.save_step]))
+        self.initial_dialog_id = f"{self.id}.steps"
+
+    async def form_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        actor = actor_of(step.context)
+        if not actor.is_dpo:
+            return await stop(step, service.NOT_DPO)
+        values: dict[str, str] = {}
+        if self._editing:
+            options = step.options if isinstance(step.options, dict) else {}
+            match = _NUMBERED.search(str(options.get("utterance") or ""))
+            number = parse_id(options[NUMBER]) if NUMBER in options else parse_id(match[1]) if match else None
+            if number is None:
+                return await stop(step, "Which account? Say it like this: **edit account 2**.")
+            async with self._deps.sessions() as session:
+                try:
+                    account = await service.get_account(session, actor=actor, number=number)
+                except DomainError as error:
+                    return await stop(step, str(error))
+            values, step.values[NUMBER] = service.form_values(account), number
+        title = f"Edit account {step.values[NUMBER]}" if self._editing else "Add a social media account"
+        return await step.prompt(_FORM_PROMPT, PromptOptions(
+            prompt=card_activity(account_form_card(values, title=title)), validations={"title": title}))
+
+    async def _form_ok(self, prompt: PromptValidatorContext) -> bool:
+        """Check the form; when it doesn't check out, show it again with the problem and what was typed."""
+        value = prompt.recognized.value if prompt.recognized.succeeded else None
+        values = {k: str(v) for k, v in value.items() if k != "form"} if isinstance(value, dict) else {}
+        try:
+            if not isinstance(value, dict) or value.get("form") != FORM:
+                raise DomainError("Please fill in the form and press **Save** (or type **cancel**).")
+            service.read_draft(value, today=self._deps.clock().date())
+        except DomainError as error:
+            title = str((prompt.options.validations or {}).get("title", "Social media account"))
+            prompt.options.retry_prompt = card_activity(account_form_card(values, title=title, error=str(error)))
+            return False
+        return True
+
+    async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        actor, now = actor_of(step.context), self._deps.clock()
+        async with self._deps.sessions() as session:
+            try:
+                draft = service.read_draft(step.result, today=now.date())
+                if self._editing:
+                    account = await service.edit_account(session, actor=actor, number=step.values[NUMBER],
+                                                         draft=draft, now=now)
+                else:
+                    account = await service.add_account(session, actor=actor, draft=draft, now=now)
+            except DomainError as error:
+                return await stop(step, str(error))
+        title = "Account saved" if self._editing else f"Account {account.number} added"
+        await step.context.send_activity(card_activity(register_card([account], is_dpo=True, title=title)))
+        return await step.end_dialog()
+
+
+async def account_status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
+    """For the DPO: live accounts with no DPIA date or no backup admin."""
+    if not actor.is_dpo:
+        return []
+    return [
+        StatusLine("Social media accounts", f"Account {account.number}: " + ", ".join(missing), urgency=10,
+                   button=submit("Edit account", {"cmd": "accounts.edit", NUMBER: account.number}))
+        for account in await service.accounts(session, actor=actor) if (missing := service.gaps(account))
+    ]
+
+
+def accounts_feature(deps: Deps) -> Feature:
+    """The account register's dialogs, commands, buttons and status lines."""
+
+    async def show(context: TurnContext, said: str) -> None:
+        await show_register(context, deps, said)
+
+    async def retire_it(context: TurnContext, said: str) -> None:
+        await retire(context, deps, said)
+
+    return Feature(
+        dialogs=(CommandDialog(LIST.dialog_id, show), AccountFormDialog(ADD, deps), AccountFormDialog(EDIT, deps),
+                 CommandDialog(RETIRE.dialog_id, retire_it)),
+        intents=(LIST, ADD, EDIT, RETIRE),
+        actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER)},
+        status=account_status,
+    )

@@ -1,0 +1,159 @@
+"""The social media account register: DPOs add, edit and retire accounts; staff see the live ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import audit
+from services.errors import DomainError, NotAllowed
+from services.identity import Actor
+from services.pupil_csv import parse_date
+from storage.account_models import Audience, SocialAccount
+
+NOT_DPO = "Only your school's DPO can change the social media account register. Type **social media accounts** to see it."
+_TEXTS = {"platform": 40, "handle": 100, "url": 500, "owner": 100, "access": 2000, "backup_admin": 100}
+_DATES = ("privacy_reviewed_on", "dpia_on", "policy_on")
+FIELDS = (*_TEXTS, "audience", *_DATES, "housekeeping_months")
+
+
+@dataclass(frozen=True)
+class AccountDraft:
+    """The account form as checked: every field of an account but its history."""
+
+    platform: str
+    handle: str
+    url: str
+    audience: str
+    owner: str
+    access: str
+    backup_admin: str
+    privacy_reviewed_on: date | None
+    dpia_on: date | None
+    policy_on: date | None
+    housekeeping_months: int | None
+
+
+def _date(value: str, label: str, today: date) -> date | None:
+    if not value:
+        return None
+    try:
+        found = parse_date(value)
+    except ValueError:
+        raise DomainError(f"{label}: \u201c{value}\u201d isn't a date. Please use dd/mm/yyyy.") from None
+    if found > today:
+        raise DomainError(f"{label} can't be in the future ({found:%d/%m/%Y}).")
+    return found
+
+
+def read_draft(values: dict[str, Any], *, today: date) -> AccountDraft:
+    """Check the submitted form; DomainError says what to fix."""
+    texts = {key: " ".join(str(values.get(key) or "").split()) for key in _TEXTS}
+    for key, limit in _TEXTS.items():
+        if len(texts[key]) > limit:
+            raise DomainError(f"{key.replace('_', ' ').capitalize()} is too long (at most {limit} characters).")
+    if not texts["platform"] or not texts["handle"]:
+        raise DomainError("Please give the platform (e.g. Facebook) and the account's name or handle.")
+    if texts["url"] and not texts["url"].lower().startswith("https://"):
+        raise DomainError("The account's address must start with https://")
+    audience = str(values.get("audience") or Audience.PUBLIC)
+    if audience not in set(Audience):
+        raise DomainError("Audience must be public, private or group.")
+    months_text = str(values.get("housekeeping_months") or "").strip()
+    if months_text and not (months_text.isascii() and months_text.isdigit() and 1 <= int(months_text) <= 120):
+        raise DomainError("Housekeeping months must be a whole number from 1 to 120 (or empty for the usual setting).")
+    labels = {"privacy_reviewed_on": "Privacy settings reviewed", "dpia_on": "DPIA done", "policy_on": "Policy adopted"}
+    dates = {key: _date(str(values.get(key) or "").strip(), labels[key], today) for key in _DATES}
+    return AccountDraft(audience=audience, housekeeping_months=int(months_text) if months_text else None,
+                        **texts, **dates)
+
+
+def form_values(account: SocialAccount) -> dict[str, str]:
+    """An account as the form shows it."""
+    values = {key: str(getattr(account, key)) for key in (*_TEXTS, "audience")}
+    values |= {key: f"{getattr(account, key):%d/%m/%Y}" if getattr(account, key) else "" for key in _DATES}
+    values["housekeeping_months"] = str(account.housekeeping_months or "")
+    return values
+
+
+def _require_dpo(actor: Actor) -> None:
+    if not actor.is_dpo:
+        raise NotAllowed(NOT_DPO)
+
+
+async def accounts(session: AsyncSession, *, actor: Actor, retired: bool = False) -> list[SocialAccount]:
+    """The school's live accounts by number (with `retired`, the DPO sees retired ones too)."""
+    query = select(SocialAccount).where(col(SocialAccount.tenant_id) == actor.tenant_id)
+    if not (retired and actor.is_dpo):
+        query = query.where(col(SocialAccount.retired_at).is_(None))
+    return list((await session.execute(query.order_by(col(SocialAccount.number)))).scalars())
+
+
+async def get_account(session: AsyncSession, *, actor: Actor, number: int) -> SocialAccount:
+    """One account of the actor's school, by its number."""
+    found = (await session.execute(select(SocialAccount).where(
+        col(SocialAccount.tenant_id) == actor.tenant_id, col(SocialAccount.number) == number))).scalar_one_or_none()
+    if found is None:
+        raise DomainError(f"There is no account {number}. Type **social media accounts** to see them.")
+    return found
+
+
+async def add_account(session: AsyncSession, *, actor: Actor, draft: AccountDraft, now: datetime) -> SocialAccount:
+    """Register a new account (DPO only). Commits."""
+    _require_dpo(actor)
+    last = (await session.execute(select(func.max(SocialAccount.number)).where(
+        col(SocialAccount.tenant_id) == actor.tenant_id))).scalar()
+    account = SocialAccount(tenant_id=actor.tenant_id, number=(last or 0) + 1, created_at=now, created_by=actor.aad_id,
+                            updated_at=now, **draft.__dict__)
+    session.add(account)
+    await session.flush()
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="account.added", now=now,
+                 subject_type="social_account", subject_id=account.number)
+    await session.commit()
+    return account
+
+
+async def edit_account(
+    session: AsyncSession, *, actor: Actor, number: int, draft: AccountDraft, now: datetime
+) -> SocialAccount:
+    """Save the form over a live account (DPO only). Commits."""
+    _require_dpo(actor)
+    account = await get_account(session, actor=actor, number=number)
+    if account.retired_at is not None:
+        raise DomainError(f"Account {number} is retired, so it can't be changed.")
+    for key, value in draft.__dict__.items():
+        setattr(account, key, value)
+    account.updated_at = now
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="account.edited", now=now,
+                 subject_type="social_account", subject_id=number)
+    await session.commit()
+    return account
+
+
+async def retire_account(session: AsyncSession, *, actor: Actor, number: int, reason: str, now: datetime) -> SocialAccount:
+    """Retire an account with the reason; it stays in the register (DPO only). Commits."""
+    _require_dpo(actor)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError(f"Please say why, e.g. **retire account {number} - page closed**.")
+    if len(reason) > 300:
+        raise DomainError("The reason is too long (at most 300 characters).")
+    account = await get_account(session, actor=actor, number=number)
+    if account.retired_at is not None:
+        raise DomainError(f"Account {number} was already retired on {account.retired_at:%d/%m/%Y}.")
+    account.retired_at, account.retired_reason, account.updated_at = now, reason, now
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="account.retired", now=now,
+                 subject_type="social_account", subject_id=number)
+    await session.commit()
+    return account
+
+
+def gaps(account: SocialAccount) -> list[str]:
+    """What the account is missing for the DPO to follow up."""
+    missing = [] if account.dpia_on else ["no DPIA date"]
+    return missing + ([] if account.backup_admin else ["no backup admin"])

@@ -1,0 +1,102 @@
+"""The social media account register, end to end through /api/messages, and its form checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.account_cards import FORM, account_form_card, register_card
+from bot.runtime import Runtime
+from services.accounts import read_draft
+from services.errors import DomainError
+from storage.account_models import SocialAccount
+from storage.models import AuditEvent
+from tests.card_schema import schema_errors
+from tests.consent_support import rows
+from tests.teams.client import TeamsClient, TeamsUser, texts
+
+FORM_VALUES = {
+    "form": FORM, "platform": "Facebook", "handle": "St Mary's Primary", "url": "https://facebook.com/stmarys",
+    "audience": "public", "owner": "Dana Jones", "access": "Dana Jones, Megan Smith", "backup_admin": "",
+    "privacy_reviewed_on": "01/09/2026", "dpia_on": "", "policy_on": "15/07/2026", "housekeeping_months": "6",
+}
+
+
+async def add(teams: TeamsClient, dpo: TeamsUser, **changes: str) -> list:
+    """The DPO adds an account through the form."""
+    replies = await teams.say(dpo, "add account")
+    assert "Add a social media account" in texts(replies)
+    return await teams.press(dpo, FORM_VALUES | changes)
+
+
+async def test_dpo_adds_edits_and_retires_an_account(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser
+) -> None:
+    replies = await add(teams, dpo_a)
+    assert "Account 1 added" in texts(replies) and "no DPIA date, no backup admin" in texts(replies)
+    [account] = await rows(runtime, SocialAccount)
+    assert (account.number, account.housekeeping_months, account.dpia_on, account.created_by) == (1, 6, None, dpo_a.aad_id)
+
+    replies = await teams.say(dpo_a, "status")
+    assert "Account 1: no DPIA date, no backup admin" in texts(replies)
+    [line] = [item for card in replies[0].cards for item in card["body"] if item.get("selectAction")]
+    edit = await teams.press(dpo_a, line["selectAction"]["data"])
+    assert "Edit account 1" in texts(edit) and "https://facebook.com/stmarys" in texts(edit)
+    saved = await teams.press(dpo_a, FORM_VALUES | {"dpia_on": "01/10/2026", "backup_admin": "Sam Patel"})
+    assert "Account saved" in texts(saved) and "Needs attention" not in texts(saved)
+    assert "Social media accounts" not in texts(await teams.say(dpo_a, "status"))
+
+    await add(teams, dpo_a, platform="Instagram", handle="@stmarys", dpia_on="01/10/2026", backup_admin="Sam Patel")
+    staff_view = texts(await teams.say(staff_a, "social media accounts"))
+    assert "Instagram" in staff_view and "Facebook" in staff_view and "Sam Patel" not in staff_view
+
+    assert "Please say why" in texts(await teams.say(dpo_a, "retire account 2"))
+    assert "Account 2 is retired" in texts(await teams.say(dpo_a, "retire account 2 - we stopped using Instagram"))
+    assert "Instagram" not in texts(await teams.say(staff_a, "social media accounts"))
+    dpo_view = texts(await teams.say(dpo_a, "social media accounts"))
+    assert "we stopped using Instagram" in dpo_view
+    assert len(await rows(runtime, SocialAccount)) == 2
+    actions = [event.action for event in await rows(runtime, AuditEvent) if event.subject_type == "social_account"]
+    assert actions == ["account.added", "account.edited", "account.added", "account.retired"]
+
+
+async def test_staff_cannot_change_the_register_and_schools_are_apart(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser, dpo_b: TeamsUser
+) -> None:
+    await add(teams, dpo_a)
+    assert "Only your school's DPO" in texts(await teams.say(staff_a, "add account"))
+    assert "Only your school's DPO" in texts(await teams.say(staff_a, "retire account 1 - closed"))
+    assert "There is no account 1" in texts(await teams.say(dpo_b, "edit account 1"))
+    assert "No accounts are registered yet" in texts(await teams.say(dpo_b, "social media accounts"))
+    [account] = await rows(runtime, SocialAccount)
+    assert account.retired_at is None
+
+
+async def test_a_bad_form_is_shown_again_with_the_problem(teams: TeamsClient, dpo_a: TeamsUser) -> None:
+    replies = await add(teams, dpo_a, dpia_on="31/02/2026")
+    assert "isn't a date" in texts(replies) and "St Mary" in texts(replies)
+    assert "Account 1 added" in texts(await teams.press(dpo_a, FORM_VALUES))
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"platform": ""}, "Please give the platform"),
+    ({"url": "javascript:alert(1)"}, "must start with https://"),
+    ({"audience": "everyone"}, "public, private or group"),
+    ({"housekeeping_months": "0"}, "1 to 120"),
+    ({"housekeeping_months": "\u0663"}, "1 to 120"),
+    ({"policy_on": "01/01/2027"}, "can't be in the future"),
+    ({"access": "x" * 2001}, "too long"),
+])
+def test_form_checks(changes: dict[str, str], problem: str) -> None:
+    with pytest.raises(DomainError, match=problem):
+        read_draft(FORM_VALUES | changes, today=date(2026, 11, 25))
+
+
+def test_cards_are_valid_and_show_user_text_plainly() -> None:
+    draft = read_draft(FORM_VALUES | {"handle": "**Bold** [link](https://x.test)"}, today=date(2026, 11, 25))
+    account = SocialAccount(tenant_id="t", number=1, created_by="a", **draft.__dict__)
+    for content in (register_card([account], is_dpo=True), register_card([account], is_dpo=False),
+                    account_form_card({}, title="Add", error="Oops")):
+        assert schema_errors(content) == []
+    assert "**Bold**" not in str(register_card([account], is_dpo=True))
