@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.cards import Card, card, facts, heading, plain, submit, text
+from services.accounts import ACCOUNT_PICK, OTHER
 from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult
 from services.consent_register import Change
 from services.pupil_import import Preview
+from storage.account_models import SocialAccount
 from storage.consent_models import Purpose
 
 MAX_LISTED = 8  # a class check lists the pupils who are not OK, then counts the rest
@@ -85,13 +87,19 @@ def checklist_card(note: str = "") -> Card:
     return card(body, [submit("All checked", {"step": "checklist"})])
 
 
-def details_card(purpose: Purpose, note: str = "") -> Card:
-    """Record the post: account or page, a short description, and the link if there is one yet."""
+def details_card(purpose: Purpose, note: str = "", accounts: Sequence[SocialAccount] = ()) -> Card:
+    """Record the post: account or page (one of the school's registered `accounts`, or another), a short description,
+    and the link if there is one yet."""
     body = [heading(f"Record the post ({PURPOSE_LABELS[purpose]})")]
     if note:
         body.append(text(note, attention=True))
+    if accounts:
+        choices = [{"title": plain(account.label), "value": str(account.number)} for account in accounts]
+        body.append({"type": "Input.ChoiceSet", "id": ACCOUNT_PICK, "label": "Which account?", "style": "expanded",
+                     "isRequired": True, "choices": [*choices, {"title": "Another account (not registered)", "value": OTHER}]})
     body += [
-        {"type": "Input.Text", "id": "account", "label": "Which account or page?", "isRequired": True, "maxLength": 100,
+        {"type": "Input.Text", "id": "account", "label": "If another: which account or page?" if accounts
+         else "Which account or page?", "isRequired": not accounts, "maxLength": 100,
          "placeholder": "e.g. school Facebook page, website news page, spring newsletter"},
         {"type": "Input.Text", "id": "description", "label": "Short description (what the photo shows)", "isRequired": True,
          "maxLength": 200, "placeholder": "e.g. Year 4 sports day relay"},

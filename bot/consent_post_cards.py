@@ -28,6 +28,7 @@ def post_facts(view: PostView) -> dict[str, Any]:
              f"Must come down ({REMOVAL_LABELS[view.open_task.reason]})" if view.open_task else "Live")
     rows = [
         ("Post", f"#{post.id}"), ("Where", f"{view.purpose_label} \u2014 {plain(post.account)}"),
+        *([("Account address", plain(view.account_url))] if view.account_url else []),
         ("What", plain(post.description)), ("Link", plain(post.link) or "not added yet"), ("Pupils shown", str(view.pupil_count)),
         ("Posted by", plain(view.poster_name)), ("Posted", format_uk(post.posted_at)), ("Remove by", _day(post.remove_by)),
     ]

@@ -30,7 +30,7 @@ ADD = Intent("accounts.add", ("add account", "add social media account", "new ac
 EDIT = Intent("accounts.edit", ("edit account", "change account"), (r"^(edit|change) (social media )?account\b",),
               private=True)
 RETIRE = Intent("accounts.retire", ("retire account",), (r"^(retire|close) (social media )?account\b",), private=True)
-NUMBER = "number"
+NUMBER, SECTION = "number", "Social media accounts"
 _FORM_PROMPT = "accounts.form"
 _NUMBERED = re.compile(r"\baccount\s+#?([0-9]+)\b(?:\s*(?:-|\u2013|:|because|reason:?)\s*(?P<reason>.*))?", re.IGNORECASE)
 
@@ -118,13 +118,18 @@ class AccountFormDialog(ComponentDialog):
 
 
 async def account_status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
-    """For the DPO: live accounts with no DPIA date or no backup admin."""
+    """For the DPO: live accounts with no DPIA date or no backup admin, and posts to unregistered accounts."""
     if not actor.is_dpo:
         return []
-    return [
-        StatusLine("Social media accounts", f"Account {account.number}: " + ", ".join(missing), urgency=10,
+    lines = [
+        StatusLine(SECTION, f"Account {account.number}: " + ", ".join(missing), urgency=10,
                    button=submit("Edit account", {"cmd": "accounts.edit", NUMBER: account.number}))
         for account in await service.accounts(session, actor=actor) if (missing := service.gaps(account))
+    ]
+    return lines + [
+        StatusLine(SECTION, f"Post #{post.id} went to an account that isn't registered", urgency=20,
+                   button=submit("Open", {"cmd": "consent.show_post", "post": post.id}))
+        for post in await service.unregistered_posts(session, actor=actor)
     ]
 
 

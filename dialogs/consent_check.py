@@ -17,14 +17,16 @@ from dialogs.consent_posts import posts_feature
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.prompts import CardPrompt
+from services.accounts import accounts, picked_account
 from services.consent import check_pupils, purpose_in
 from services.errors import DomainError
 from services.posts import record_post, view_of
+from storage.account_models import SocialAccount
 from storage.consent_models import Purpose
 
 CHECK_DIALOG = "consent.check"
 _STEPS, _CHECKLIST, _DETAILS = f"{CHECK_DIALOG}.steps", f"{CHECK_DIALOG}.checklist", f"{CHECK_DIALOG}.details"
-IDS, WHO, PURPOSE, CHECK_ID = "ids", "who", "purpose", "check_id"
+IDS, WHO, PURPOSE, CHECK_ID, OFFERED = "ids", "who", "purpose", "check_id", "accounts_offered"
 
 
 def housekeeping_months(settings: Settings) -> dict[str, int]:
@@ -64,7 +66,9 @@ class CheckDialog(ComponentDialog):
     @staticmethod
     async def _details_given(prompt: PromptValidatorContext) -> bool:
         value: dict[str, Any] = prompt.recognized.value if prompt.recognized.succeeded else {}
-        return all(0 < len(str(value.get(key) or "").strip()) <= limit for key, limit in (("account", 100), ("description", 200)))
+        choice = picked_account(value)
+        needed = (("description", 200),) if choice and choice[0] else (("account", 100), ("description", 200))
+        return choice is not None and all(0 < len(str(value.get(key) or "").strip()) <= limit for key, limit in needed)
 
     async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         purpose = only_purpose(str((step.options or {}).get("utterance") or ""))
@@ -91,17 +95,25 @@ class CheckDialog(ComponentDialog):
 
     async def checklist_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         purpose = Purpose(step.values[PURPOSE])
-        retry = details_card(purpose, "Please fill in the account or page and a short description (up to 200 characters).")
-        return await step.prompt(_DETAILS, ask(details_card(purpose), retry))
+        registered: list[SocialAccount] = []
+        if purpose == Purpose.SOCIAL_MEDIA:
+            async with self._deps.sessions() as session:
+                registered = await accounts(session, actor=actor_of(step.context))
+        step.values[OFFERED] = bool(registered)
+        retry = details_card(purpose, "Please fill in the account or page and a short description (up to 200 characters).",
+                             registered)
+        return await step.prompt(_DETAILS, ask(details_card(purpose, accounts=registered), retry))
 
     async def record_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         value: dict[str, Any] = step.result
+        number, other = picked_account(value) or (None, True)
         try:
             async with self._deps.sessions() as session:
                 post = await record_post(
                     session, actor=actor_of(step.context), check_id=step.values[CHECK_ID], account=str(value.get("account")),
                     description=str(value.get("description")), link=str(value.get("link") or ""),
                     months=housekeeping_months(self._deps.settings), now=self._deps.clock(),
+                    account_number=number, other=other or (step.values[OFFERED] and number is None),
                 )
                 view = await view_of(session, post)
         except DomainError as error:

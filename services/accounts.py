@@ -15,11 +15,23 @@ from services.errors import DomainError, NotAllowed
 from services.identity import Actor
 from services.pupil_csv import parse_date
 from storage.account_models import Audience, SocialAccount
+from storage.consent_models import Post
 
 NOT_DPO = "Only your school's DPO can change the social media account register. Type **social media accounts** to see it."
 _TEXTS = {"platform": 40, "handle": 100, "url": 500, "owner": 100, "access": 2000, "backup_admin": 100}
 _DATES = ("privacy_reviewed_on", "dpia_on", "policy_on")
-FIELDS = (*_TEXTS, "audience", *_DATES, "housekeeping_months")
+ACCOUNT_PICK, OTHER = "account_pick", "other"  # the post form's account choice: an account number, or another account
+
+
+def picked_account(value: dict[str, Any]) -> tuple[int | None, bool] | None:
+    """From the post form: (registered account number, None) or (None, other=True); (None, False) when the form had
+    no choice (no accounts registered); None when the choice isn't one of those."""
+    pick = str(value.get(ACCOUNT_PICK) or "").strip()
+    if ACCOUNT_PICK not in value:
+        return None, False
+    if pick == OTHER:
+        return None, True
+    return (int(pick), False) if pick.isascii() and pick.isdigit() and 0 < int(pick) < 10**6 else None
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,14 @@ async def get_account(session: AsyncSession, *, actor: Actor, number: int) -> So
     return found
 
 
+async def live_account(session: AsyncSession, *, actor: Actor, number: int) -> SocialAccount:
+    """A live (not retired) account of the actor's school, for a post."""
+    account = await get_account(session, actor=actor, number=number)
+    if account.retired_at is not None:
+        raise DomainError(f"Account {number} is retired. Please pick another account.")
+    return account
+
+
 async def add_account(session: AsyncSession, *, actor: Actor, draft: AccountDraft, now: datetime) -> SocialAccount:
     """Register a new account (DPO only). Commits."""
     _require_dpo(actor)
@@ -157,3 +177,11 @@ def gaps(account: SocialAccount) -> list[str]:
     """What the account is missing for the DPO to follow up."""
     missing = [] if account.dpia_on else ["no DPIA date"]
     return missing + ([] if account.backup_admin else ["no backup admin"])
+
+
+async def unregistered_posts(session: AsyncSession, *, actor: Actor) -> list[Post]:
+    """For the DPO: live posts made to an account that isn't in the register."""
+    _require_dpo(actor)
+    return list((await session.execute(select(Post).where(
+        col(Post.tenant_id) == actor.tenant_id, col(Post.account_other).is_(True), col(Post.removed_at).is_(None),
+    ).order_by(col(Post.id)))).scalars())

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
+from services.accounts import live_account
 from services.consent import PURPOSE_LABELS, lock_pupils, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.ids import parse_id
+from storage.account_models import SocialAccount
 from storage.consent_models import ConsentCheck, Post, PostPupil, Purpose, RemovalTask
 from storage.models import Person
 from storage.reminder_models import Reminder
@@ -40,6 +42,7 @@ class PostView:
     poster_name: str
     pupil_count: int
     open_task: RemovalTask | None
+    account_url: str = ""  # the registered account's address
 
     @property
     def purpose_label(self) -> str:
@@ -100,7 +103,9 @@ async def view_of(session: AsyncSession, post: Post) -> PostView:
         select(Person.name).where(Person.tenant_id == post.tenant_id, Person.aad_id == post.posted_by)
     )).scalar_one_or_none()
     count = (await session.execute(select(func.count()).where(PostPupil.post_id == post.id))).scalar_one()
-    return PostView(post, name or "a colleague", int(count), await open_task_for_post(session, int(post.id or 0)))
+    account = await session.get(SocialAccount, post.account_id) if post.account_id else None
+    return PostView(post, name or "a colleague", int(count), await open_task_for_post(session, int(post.id or 0)),
+                    account.url if account else "")
 
 
 def school_mornings(after: datetime, count: int, tz: str = "Europe/London") -> list[datetime]:
@@ -139,9 +144,12 @@ async def _schedule_housekeeping(session: AsyncSession, post: Post, now: datetim
 
 async def record_post(
     session: AsyncSession, *, actor: Actor, check_id: int, account: str, description: str, link: str,
-    months: Mapping[str, int], now: datetime,
+    months: Mapping[str, int], now: datetime, account_number: int | None = None, other: bool = False,
 ) -> Post:
-    """Record a post made after an allowed check (re-checked now) with its remove-by date. Commits."""
+    """Record a post made after an allowed check (re-checked now) with its remove-by date. Commits.
+
+    `account_number`: a registered account, whose name is used and whose housekeeping months (if set) win;
+    `other`: an account that isn't registered (shown to the DPO)."""
     check = await session.get(ConsentCheck, check_id)
     if check is None or check.tenant_id != actor.tenant_id or check.checked_by != actor.aad_id:
         raise NotAllowed()
@@ -155,11 +163,15 @@ async def record_post(
     if not all(v.ok for v in verdicts):
         raise DomainError("Consent has changed since you checked: please don't post this photo. "
                           "Type **check consent** to check again.")
+    registered = await live_account(session, actor=actor, number=account_number) if account_number else None
+    stays_up = registered.housekeeping_months if registered and registered.housekeeping_months else months[check.purpose]
     post = Post(
         tenant_id=actor.tenant_id, check_id=check_id, purpose=check.purpose,
-        account=clean_text(account, what="the account or page", limit=100),
+        account=registered.label if registered else clean_text(account, what="the account or page", limit=100),
+        account_id=registered.id if registered else None, account_other=other and registered is None,
         description=clean_text(description, what="a short description", limit=200), link=clean_link(link),
-        posted_by=actor.aad_id, posted_at=now, remove_by=now + relativedelta(months=months[check.purpose]),
+        posted_by=actor.aad_id, posted_at=now,
+        remove_by=now + relativedelta(months=stays_up),
     )
     session.add(post)
     await session.flush()

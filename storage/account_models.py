@@ -44,3 +44,8 @@ class SocialAccount(SQLModel, table=True):
     updated_at: datetime = utc_field()
     retired_at: datetime | None = utc_field(nullable=True, default=None)
     retired_reason: str = Field(default="", max_length=300)
+
+    @property
+    def label(self) -> str:
+        """How posts name the account, e.g. "Facebook — St Mary's Primary"."""
+        return f"{self.platform} — {self.handle}"[:100]

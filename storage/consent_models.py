@@ -101,6 +101,8 @@ class Post(SQLModel, table=True):
     check_id: int = ref_field("consentcheck.id")
     purpose: str = Field(max_length=20)
     account: str = Field(default="", max_length=100)
+    account_id: int | None = ref_field("social_account.id", default=None, index=True)  # a registered account
+    account_other: bool = False  # posted to an account that isn't in the register: shown to the DPO
     description: str = Field(default="", max_length=200)
     link: str = Field(default="", max_length=500)
     posted_by: str = Field(max_length=64)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from bot.account_cards import FORM, account_form_card, register_card
 from bot.runtime import Runtime
-from services.accounts import read_draft
+from services.accounts import ACCOUNT_PICK, OTHER, read_draft
 from services.errors import DomainError
 from storage.account_models import SocialAccount
+from storage.consent_models import Post, RemovalTask
 from storage.models import AuditEvent
 from tests.card_schema import schema_errors
-from tests.consent_support import rows
+from tests.conftest import START
+from tests.consent_support import import_sample, rows
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
 FORM_VALUES = {
@@ -100,3 +103,49 @@ def test_cards_are_valid_and_show_user_text_plainly() -> None:
                     account_form_card({}, title="Add", error="Oops")):
         assert schema_errors(content) == []
     assert "**Bold**" not in str(register_card([account], is_dpo=True))
+
+
+async def record_to(teams: TeamsClient, staff: TeamsUser, data: dict[str, str]) -> list:
+    """Staff check Olivia Smith for social media, tick the checklist, and see the post form; then submit `data`."""
+    await teams.say(staff, "check consent")
+    await teams.say(staff, "Olivia Smith")
+    await teams.press(staff, {"purpose": "social_media"})
+    form = await teams.press(staff, {"dressed": "true", "background": "true", "names": "true", "location": "true"})
+    assert "Which account?" in texts(form) and "Another account (not registered)" in texts(form)
+    return await teams.press(staff, data)
+
+
+async def test_a_post_goes_to_a_registered_account_with_its_months(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser
+) -> None:
+    await import_sample(teams, dpo_a)
+    await add(teams, dpo_a)
+    await add(teams, dpo_a, platform="Instagram", handle="@stmarys", url="", housekeeping_months="")
+    replies = await record_to(teams, staff_a, {ACCOUNT_PICK: "1", "account": "", "description": "Sports day"})
+    assert "Post #1 recorded" in texts(replies) and "facebook.com" in texts(replies)
+    [post] = await rows(runtime, Post)
+    registered = (await rows(runtime, SocialAccount))[0]
+    assert (post.account_id, post.account, post.account_other) == (registered.id, "Facebook \u2014 St Mary's Primary", False)
+    assert post.remove_by == START + relativedelta(months=6)
+    assert "isn't registered" not in texts(await teams.say(dpo_a, "status"))
+
+    assert "Removal #1" in texts(await teams.say(dpo_a, "consent withdrawn for Olivia Smith social media"))
+    [task] = await rows(runtime, RemovalTask)
+    shown = texts(await teams.press(staff_a, {"cmd": "consent.show_task", "task": task.id}))
+    assert "Account address" in shown and "facebook.com" in shown
+
+
+async def test_another_account_is_allowed_but_shown_to_the_dpo(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser
+) -> None:
+    await import_sample(teams, dpo_a)
+    await add(teams, dpo_a, housekeeping_months="")
+    replies = await record_to(teams, staff_a, {ACCOUNT_PICK: OTHER, "account": "", "description": "Sports day"})
+    assert "Please fill in the account or page" in texts(replies)
+    replies = await teams.press(staff_a, {ACCOUNT_PICK: OTHER, "account": "PTA page", "description": "Sports day"})
+    assert "Post #1 recorded" in texts(replies)
+    [post] = await rows(runtime, Post)
+    assert (post.account_id, post.account, post.account_other) == (None, "PTA page", True)
+    assert post.remove_by == START + relativedelta(months=12)  # the social media setting
+    assert "Post #1 went to an account that isn't registered" in texts(await teams.say(dpo_a, "status"))
+    assert "isn't registered" not in texts(await teams.say(staff_a, "status"))
