@@ -111,7 +111,7 @@ async def get_account(session: AsyncSession, *, actor: Actor, number: int) -> So
     found = (await session.execute(select(SocialAccount).where(
         col(SocialAccount.tenant_id) == actor.tenant_id, col(SocialAccount.number) == number))).scalar_one_or_none()
     if found is None:
-        raise DomainError(f"There is no account {number}. Type **social media accounts** to see them.")
+        raise DomainError(f"I couldn't find account {number} at your school. Type **social media accounts** to see them.")
     return found
 
 

@@ -70,7 +70,7 @@ async def test_staff_cannot_change_the_register_and_schools_are_apart(
     await add(teams, dpo_a)
     assert "Only your school's DPO" in texts(await teams.say(staff_a, "add account"))
     assert "Only your school's DPO" in texts(await teams.say(staff_a, "retire account 1 - closed"))
-    assert "There is no account 1" in texts(await teams.say(dpo_b, "edit account 1"))
+    assert "couldn't find account 1" in texts(await teams.say(dpo_b, "edit account 1"))
     assert "No accounts are registered yet" in texts(await teams.say(dpo_b, "social media accounts"))
     [account] = await rows(runtime, SocialAccount)
     assert account.retired_at is None

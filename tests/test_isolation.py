@@ -77,6 +77,14 @@ async def an_import_preview(teams: TeamsClient, runtime: Runtime) -> Item:
     return Item({"import": button(preview, "Apply")["import"]}, ("Olivia", "Amir", "Z8011"))
 
 
+async def an_account(teams: TeamsClient, runtime: Runtime) -> Item:
+    await teams.say(DPO_A, "add account")
+    added = await teams.press(DPO_A, {"form": "account.form", "platform": "Facebook", "handle": "@stmarys_hidden",
+                              "url": "https://facebook.com/stmarys_hidden", "owner": "Dana Price", "access": "Megan Bowen"})
+    assert "Account 1 added" in texts(added)
+    return Item({"number": 1}, ("stmarys_hidden", "Megan Bowen"))
+
+
 async def a_booking(teams: TeamsClient, runtime: Runtime) -> Item:
     await teams.say(STAFF_A, "book training")  # loads the seed catalogue
     session = await session_by_key(runtime, "online")
@@ -137,6 +145,9 @@ TABLE: tuple[Row, ...] = (
     Row(a_post, say="pupil left Olivia Smith"),
     Row(a_post, say="make Megan Bowen a DPO"),
     Row(a_post, say="remove dpo from Dana Price"),
+    Row(an_account, {"cmd": "accounts.edit", "number": "$number"}),
+    Row(an_account, say="edit account {number}"),
+    Row(an_account, say="retire account {number} - closed"),
     Row(a_booking, {"cmd": "training.cancel", "booking_id": "$booking"}),
     Row(a_booking, {"cmd": "training.ics", "booking_id": "$booking"}),
     Row(a_booking, {"cmd": "training.attendees", "session_id": "$session"}),
