@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     housekeeping_months_newsletter: int = Field(24, alias="HOUSEKEEPING_MONTHS_NEWSLETTER", ge=1, le=120)
     housekeeping_months_press: int = Field(12, alias="HOUSEKEEPING_MONTHS_PRESS", ge=1, le=120)
     housekeeping_months_displays: int = Field(12, alias="HOUSEKEEPING_MONTHS_DISPLAYS", ge=1, le=120)
+    # Social media accounts: months between reviews of each account (4 = termly).
+    account_review_months: int = Field(4, alias="ACCOUNT_REVIEW_MONTHS", ge=1, le=24)
     # Largest pupil CSV accepted for import (bytes).
     pupil_import_max_bytes: int = Field(2 * 1024 * 1024, alias="PUPIL_IMPORT_MAX_BYTES", ge=1024)
     # Hosts a pupil file may be downloaded from (https only; "*.example.com" = any host under it).

@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from bot.cards import Card, card, facts, heading, plain, say, submit, text
+from bot.reminder_cards import reminder_card
+from services.account_reviews import CHECKS
 from services.accounts import gaps
 from storage.account_models import Audience, SocialAccount
 
@@ -83,3 +85,30 @@ def account_form_card(values: Mapping[str, str], *, title: str, error: str | Non
         _input("housekeeping_months", "Months a post stays up", values, "empty = the usual setting for social media"),
     ]
     return card(body, [submit("Save", {"form": FORM})])
+
+
+def review_checklist(account: SocialAccount) -> list[dict[str, Any]]:
+    """The review's short checklist, with what the register says now."""
+    body = account_facts(account, is_dpo=True)
+    body += [{"type": "Input.Toggle", "id": key, "title": label, "valueOn": "true", "valueOff": "false", "value": "false"}
+             for key, label in CHECKS]
+    body.append(text(f"If something isn't right, fix it first (**edit account {account.number}**).", subtle=True))
+    return body
+
+
+def reviewed_button(account: SocialAccount) -> dict[str, Any]:
+    """Records the review (the school is named for a DPO serving several schools)."""
+    return submit("Reviewed", {"cmd": "accounts.reviewed", "number": account.number, "school": account.tenant_id})
+
+
+def review_card(account: SocialAccount) -> Card:
+    """The review checklist opened from `status`."""
+    return card([heading(f"Review account {account.number}"), *review_checklist(account)], [reviewed_button(account)])
+
+
+def review_reminder(account: SocialAccount, *, reminder_id: int, due: str) -> Card:
+    """The DPO's reminder that an account's review is due."""
+    return reminder_card(
+        why="You're a DPO for this school, and each social media account is reviewed every term.",
+        about=f"Review social media account {account.number}", time_left=f"Due {due}",
+        body=review_checklist(account), actions=[reviewed_button(account)], reminder_id=reminder_id, snoozable=True)

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import ComponentDialog, DialogContext, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.account_cards import FORM, account_form_card, register_card
+from bot.account_cards import FORM, account_form_card, register_card, review_card, review_reminder
 from bot.cards import submit
 from bot.replies import card_activity
 from dialogs.commands import CommandDialog
-from dialogs.deps import Deps, Feature, Intent, StatusLine, actor_of
+from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.prompts import CardPrompt
-from dialogs.training_common import begin_with, stop
+from dialogs.training_common import begin_with, id_of, polite, stop
 from services import accounts as service
-from services.errors import DomainError
+from services.account_reviews import KIND_REVIEW, due_review, mark_reviewed, review_due, schedule_review
+from services.errors import DomainError, NotAllowed
 from services.identity import Actor
 from services.ids import parse_id
+from storage.reminder_models import Reminder
 
 LIST = Intent("accounts.list", ("social media accounts", "list accounts", "our accounts"),
               (r"^(our |the school'?s |list )?social media accounts?$",), private=True)
@@ -110,6 +113,8 @@ class AccountFormDialog(ComponentDialog):
                                                          draft=draft, now=now)
                 else:
                     account = await service.add_account(session, actor=actor, draft=draft, now=now)
+                    await schedule_review(session, account, months=self._deps.settings.account_review_months, now=now)
+                    await session.commit()
             except DomainError as error:
                 return await stop(step, str(error))
         title = "Account saved" if self._editing else f"Account {account.number} added"
@@ -117,14 +122,21 @@ class AccountFormDialog(ComponentDialog):
         return await step.end_dialog()
 
 
-async def account_status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
-    """For the DPO: live accounts with no DPIA date or no backup admin, and posts to unregistered accounts."""
+async def account_status(session: AsyncSession, actor: Actor, now: datetime, *, months: int) -> list[StatusLine]:
+    """For the DPO: live accounts with no DPIA date or no backup admin or an overdue review, and posts to
+    unregistered accounts."""
     if not actor.is_dpo:
         return []
+    live = await service.accounts(session, actor=actor)
     lines = [
         StatusLine(SECTION, f"Account {account.number}: " + ", ".join(missing), urgency=10,
                    button=submit("Edit account", {"cmd": "accounts.edit", NUMBER: account.number}))
-        for account in await service.accounts(session, actor=actor) if (missing := service.gaps(account))
+        for account in live if (missing := service.gaps(account))
+    ]
+    lines += [
+        StatusLine(SECTION, f"Account {account.number}: review due since {due:%d/%m/%Y}", urgency=15,
+                   button=submit("Review", {"cmd": "accounts.review", NUMBER: account.number}))
+        for account in live if (due := review_due(account, months)) <= now.date()
     ]
     return lines + [
         StatusLine(SECTION, f"Post #{post.id} went to an account that isn't registered", urgency=20,
@@ -133,8 +145,45 @@ async def account_status(session: AsyncSession, actor: Actor, now: datetime) -> 
     ]
 
 
+class ReviewActions:
+    """The review checklist: opened from `status` or a reminder, and recorded with every check ticked."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self.months = deps.settings.account_review_months
+
+    async def open(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """The checklist card for one account (DPO only)."""
+        if not actor.is_dpo:
+            raise NotAllowed(service.NOT_DPO)
+        async with self._deps.sessions() as session:
+            account = await service.live_account(session, actor=actor, number=id_of(data, NUMBER))
+        await dc.context.send_activity(card_activity(review_card(account)))
+
+    async def reviewed(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Record the review."""
+        now = self._deps.clock()
+        async with self._deps.sessions() as session:
+            account = await mark_reviewed(session, actor=actor, number=id_of(data, NUMBER), ticked=data,
+                                          months=self.months, now=now)
+        due = review_due(account, self.months)
+        await dc.context.send_activity(f"Review of account {account.number} recorded. The next is due {due:%d/%m/%Y}.")
+
+    async def render(self, session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+        """A review that is due (None once it is done or the account is retired)."""
+        account = await due_review(session, reminder, self.months)
+        if account is None:
+            return None
+        return review_reminder(account, reminder_id=int(reminder.id or 0),
+                               due=f"{review_due(account, self.months):%d/%m/%Y}")
+
+
 def accounts_feature(deps: Deps) -> Feature:
-    """The account register's dialogs, commands, buttons and status lines."""
+    """The account register's dialogs, commands, buttons, reminders and status lines."""
+    reviews = ReviewActions(deps)
+
+    async def status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
+        return await account_status(session, actor, now, months=reviews.months)
 
     async def show(context: TurnContext, said: str) -> None:
         await show_register(context, deps, said)
@@ -146,6 +195,8 @@ def accounts_feature(deps: Deps) -> Feature:
         dialogs=(CommandDialog(LIST.dialog_id, show), AccountFormDialog(ADD, deps), AccountFormDialog(EDIT, deps),
                  CommandDialog(RETIRE.dialog_id, retire_it)),
         intents=(LIST, ADD, EDIT, RETIRE),
-        actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER)},
-        status=account_status,
+        actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER), "accounts.review": polite(reviews.open),
+                 "accounts.reviewed": polite(reviews.reviewed)},
+        reminder_kinds={KIND_REVIEW: ReminderKind(reviews.render)},
+        status=status,
     )

@@ -39,6 +39,7 @@ class SocialAccount(SQLModel, table=True):
     dpia_on: date | None = None
     policy_on: date | None = None
     housekeeping_months: int | None = None  # None: the purpose's setting
+    reviewed_on: date | None = None  # the last review (privacy settings, access, still suitable)
     created_at: datetime = utc_field()
     created_by: str = Field(max_length=64)
     updated_at: datetime = utc_field()
