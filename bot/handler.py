@@ -16,7 +16,8 @@ from bot.locks import KeyedLocks
 from bot.ratelimit import RateLimiter, admit
 from bot.replies import card_activity
 from bot.state import CustodianConversationState
-from dialogs.deps import ACTOR_KEY, Deps
+from dialogs.account_leavers import member_removed
+from dialogs.deps import ACTOR_KEY, Deps, actor_of
 from dialogs.router import Router
 from services.identity import record_visit
 from storage.bot_state import StateTooLarge
@@ -75,8 +76,13 @@ class CustodianBot(TeamsActivityHandler):
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Not the Teams dispatch: it fetches every added member from the channel first, which we don't need.
-        if turn_context.activity.members_added:
+        activity = turn_context.activity
+        if activity.members_added:
             await self._welcome_once(turn_context)
+        bot_id = activity.recipient.id if activity.recipient else None
+        for member in activity.members_removed or []:
+            if member.id != bot_id and member.aad_object_id:
+                await member_removed(self._deps, actor_of(turn_context).tenant_id, member.aad_object_id)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._welcome_once(turn_context)

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.account_cards import FORM, account_form_card, register_card, review_card, review_reminder
 from bot.cards import submit
 from bot.replies import card_activity
+from dialogs.account_leavers import DONE, LEFT, access_done, access_status, left_staff
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.prompts import CardPrompt
@@ -183,7 +184,10 @@ def accounts_feature(deps: Deps) -> Feature:
     reviews = ReviewActions(deps)
 
     async def status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
-        return await account_status(session, actor, now, months=reviews.months)
+        return [*await account_status(session, actor, now, months=reviews.months), *await access_status(session, actor, now)]
+
+    async def left(context: TurnContext, said: str) -> None:
+        await left_staff(context, deps, said)
 
     async def show(context: TurnContext, said: str) -> None:
         await show_register(context, deps, said)
@@ -193,10 +197,10 @@ def accounts_feature(deps: Deps) -> Feature:
 
     return Feature(
         dialogs=(CommandDialog(LIST.dialog_id, show), AccountFormDialog(ADD, deps), AccountFormDialog(EDIT, deps),
-                 CommandDialog(RETIRE.dialog_id, retire_it)),
-        intents=(LIST, ADD, EDIT, RETIRE),
+                 CommandDialog(RETIRE.dialog_id, retire_it), CommandDialog(LEFT.dialog_id, left)),
+        intents=(LIST, ADD, EDIT, RETIRE, LEFT),
         actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER), "accounts.review": polite(reviews.open),
-                 "accounts.reviewed": polite(reviews.reviewed)},
+                 "accounts.reviewed": polite(reviews.reviewed), DONE: polite(access_done(deps))},
         reminder_kinds={KIND_REVIEW: ReminderKind(reviews.render)},
         status=status,
     )

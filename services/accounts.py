@@ -173,10 +173,17 @@ async def retire_account(session: AsyncSession, *, actor: Actor, number: int, re
     return account
 
 
+def people_of(account: SocialAccount) -> list[str]:
+    """Everyone named on the account: owner, backup admin and people with access."""
+    names = [account.owner, account.backup_admin, *account.access.split(",")]
+    return [name.strip() for name in names if name.strip()]
+
+
 def gaps(account: SocialAccount) -> list[str]:
     """What the account is missing for the DPO to follow up."""
     missing = [] if account.dpia_on else ["no DPIA date"]
-    return missing + ([] if account.backup_admin else ["no backup admin"])
+    missing += [] if account.backup_admin else ["no backup admin"]
+    return missing + ([] if people_of(account) else ["no one left with access (no contingency)"])
 
 
 async def unregistered_posts(session: AsyncSession, *, actor: Actor) -> list[Post]:

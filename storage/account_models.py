@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import id_field, utc_field
+from storage.types import id_field, ref_field, utc_field
 
 
 class Audience(StrEnum):
@@ -50,3 +50,18 @@ class SocialAccount(SQLModel, table=True):
     def label(self) -> str:
         """How posts name the account, e.g. "Facebook — St Mary's Primary"."""
         return f"{self.platform} — {self.handle}"[:100]
+
+
+class AccountAccessTask(SQLModel, table=True):
+    """For the DPO: take a leaver's access away from an account (open until done)."""
+
+    __tablename__ = "account_access_task"
+
+    id: int | None = id_field()
+    tenant_id: str = Field(index=True, max_length=64)
+    account_id: int = ref_field("social_account.id", index=True)
+    name: str = Field(max_length=100)  # the leaver, as the register names them
+    opened_at: datetime = utc_field()
+    opened_by: str = Field(max_length=64)  # the DPO's aad id, or "teams" when Teams said they were removed
+    done_at: datetime | None = utc_field(nullable=True, default=None)
+    done_by: str | None = Field(default=None, max_length=64)

@@ -85,6 +85,12 @@ async def an_account(teams: TeamsClient, runtime: Runtime) -> Item:
     return Item({"number": 1}, ("stmarys_hidden", "Megan Bowen"))
 
 
+async def an_access_task(teams: TeamsClient, runtime: Runtime) -> Item:
+    item = await an_account(teams, runtime)
+    assert "named on account(s) 1" in texts(await teams.say(DPO_A, "left staff Megan Bowen"))
+    return Item({**item.ids, "task": 1}, item.secrets)
+
+
 async def a_booking(teams: TeamsClient, runtime: Runtime) -> Item:
     await teams.say(STAFF_A, "book training")  # loads the seed catalogue
     session = await session_by_key(runtime, "online")
@@ -149,6 +155,7 @@ TABLE: tuple[Row, ...] = (
     Row(an_account, {"cmd": "accounts.review", "number": "$number"}),
     Row(an_account, {"cmd": "accounts.reviewed", "number": "$number", "privacy": "true", "access": "true",
                      "suitable": "true"}),
+    Row(an_access_task, {"cmd": "accounts.access_removed", "task": "$task"}),
     Row(an_account, say="edit account {number}"),
     Row(an_account, say="retire account {number} - closed"),
     Row(a_booking, {"cmd": "training.cancel", "booking_id": "$booking"}),

@@ -1,0 +1,68 @@
+"""People leave: `left staff Name` (DPO), Teams' members-removed event, and the DPO's access tasks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogContext
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cards import plain, submit
+from dialogs.deps import ActionHandler, Deps, Intent, StatusLine, actor_of
+from services import account_leavers as leavers
+from services.accounts import NOT_DPO
+from services.errors import DomainError, NotAllowed
+from services.identity import Actor
+
+LEFT = Intent("accounts.left_staff", ("left staff", "staff left"), (r"^(left staff|staff (member )?(has )?left)\b",),
+              private=True)
+DONE = "accounts.access_removed"
+_NAME = re.compile(r"^(?:left staff|staff (?:member )?(?:has )?left)\s*:?\s*(?P<name>.*)$", re.IGNORECASE)
+
+
+async def left_staff(context: TurnContext, deps: Deps, said: str) -> None:
+    """`left staff Megan Smith`: a task per account naming them."""
+    actor = actor_of(context)
+    if not actor.is_dpo:
+        raise NotAllowed(NOT_DPO)
+    match = _NAME.match(" ".join(said.split()))
+    name = match["name"] if match else ""
+    if not name or len(name) > 100:
+        raise DomainError("Who left? Say it like this: **left staff Megan Smith** (the name as the account register has it).")
+    async with deps.sessions() as session:
+        found = await leavers.staff_left(session, tenant_id=actor.tenant_id, name=name, by=actor.aad_id, now=deps.clock())
+    if not found:
+        await context.send_activity(f"No live account names {plain(name)}, so there is no access to remove.")
+        return
+    numbers = ", ".join(str(account.number) for account in found)
+    await context.send_activity(f"{plain(name)} is named on account(s) {numbers}. Their access removal is now a task "
+                                "in your **status** until you mark it done.")
+
+
+async def member_removed(deps: Deps, tenant_id: str, aad_id: str) -> None:
+    """Teams removed someone from a team the bot is in: the same tasks, by the name the bot knows them by."""
+    async with deps.sessions() as session:
+        await leavers.member_removed(session, tenant_id=tenant_id, aad_id=aad_id, now=deps.clock())
+
+
+def access_done(deps: Deps) -> ActionHandler:
+    """The status line's Done button."""
+
+    async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        async with deps.sessions() as session:
+            account = await leavers.access_removed(session, actor=actor, task_id=data.get("task"), now=deps.clock())
+        await dc.context.send_activity(f"Done: the register for account {account.number} is updated.")
+
+    return run
+
+
+async def access_status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
+    """For the DPO: open access-removal tasks."""
+    return [
+        StatusLine("Social media accounts", f"Remove {plain(task.name)}'s access to account {account.number} "
+                   f"({plain(account.label)})", urgency=40, button=submit("Done", {"cmd": DONE, "task": task.id}))
+        for task, account in await leavers.open_tasks(session, actor=actor)
+    ]
