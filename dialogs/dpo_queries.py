@@ -25,7 +25,7 @@ from services.breach import visible_breaches
 from services.consent import purpose_in
 from services.consent_register import not_ok_in_group
 from services.dates import parse_uk_datetime, to_local
-from services.dpo_exports import audit_csv, consent_csv, posts_csv
+from services.dpo_exports import accounts_csv, audit_csv, consent_csv, posts_csv
 from services.dpo_overview import breaches_between, due_today, uk_day, uk_month
 from services.identity import Actor, active_roles
 from services.posts import posts_past_remove_by
@@ -50,6 +50,8 @@ _EXPORT_POSTS = Intent("dpo.export_posts", ("export posts", "export post registe
                        (r"^export (the )?posts?( register)?$",), private=True)
 _EXPORT_AUDIT = Intent("dpo.export_audit", ("export audit", "export audit trail", "export the audit trail", "export audit log"),
                        (r"^export (the )?audit( trail| log)?$",), private=True)
+_EXPORT_ACCOUNTS = Intent("dpo.export_accounts", ("export accounts", "export social media accounts", "export account register"),
+                          (r"^export (the )?(social media )?accounts?( register)?$",), private=True)
 # Questions we don't know: list what can be asked (words of other flows are left to them).
 _QUESTIONS = Intent("dpo.questions", ("what can i ask", "questions", "dpo questions"),
                     (r"^(what about|show me|list|tell me( about)?|how many)\b"
@@ -70,7 +72,8 @@ class DpoQueries:
         """Intents in the order they are tried, with their handlers."""
         return [(_OPEN, self.open_breaches), (_MONTH, self.breaches_month), (_TODAY, self.today), (_POSTS, self.posts),
                 (_GAPS, self.consent_gaps), (_BOOKINGS, self.bookings), (_EXPORT_CONSENT, self.export_consent),
-                (_EXPORT_POSTS, self.export_posts), (_EXPORT_AUDIT, self.export_audit), (_QUESTIONS, self.questions)]
+                (_EXPORT_POSTS, self.export_posts), (_EXPORT_AUDIT, self.export_audit), (_EXPORT_ACCOUNTS, self.export_accounts),
+                (_QUESTIONS, self.questions)]
 
     async def _card(self, context: TurnContext, content: dict[str, Any]) -> None:
         await context.send_activity(card_activity(content))
@@ -148,6 +151,10 @@ class DpoQueries:
     async def export_audit(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the audit trail CSV."""
         await self._export(context, audit_csv, "audit-trail", "audit trail")
+
+    async def export_accounts(self, context: TurnContext, utterance: str) -> None:
+        """DPO only: the social media account register CSV."""
+        await self._export(context, accounts_csv, "social-media-accounts", "social media account register")
 
     async def questions(self, context: TurnContext, utterance: str) -> None:
         """What can be asked (staff see the questions about their own items)."""

@@ -10,6 +10,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
+from services.accounts import accounts, gaps
 from services.consent import PURPOSE_LABELS
 from services.consent_register import register_rows
 from services.dates import format_uk
@@ -57,11 +58,27 @@ async def posts_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> by
     """DPO only: the post register, newest first. Commits (audit)."""
     views = await post_register(session, actor=actor)
     header = ["Post", "Purpose", "Account", "Description", "Link", "Posted by", "Posted", "Pupils", "Remove by",
-              "Removed", "Kept up because", "Open removal task"]
+              "Removed", "Kept up because", "Open removal task", "Account registered"]
     lines = [[f"#{v.post.id}", v.purpose_label, v.post.account, v.post.description, v.post.link, v.poster_name,
               _when(v.post.posted_at), v.pupil_count, _when(v.post.remove_by), _when(v.post.removed_at),
-              v.post.extension_reason, f"#{v.open_task.id}" if v.open_task else ""] for v in views]
+              v.post.extension_reason, f"#{v.open_task.id}" if v.open_task else "",
+              "yes" if v.post.account_id else "no (another account)" if v.post.account_other else ""] for v in views]
     await _done(session, actor, "post_register", len(lines), now)
+    return csv_bytes(header, lines)
+
+
+async def accounts_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> bytes:
+    """DPO only: the social media account register, retired accounts included. Commits (audit)."""
+    if not actor.is_dpo:
+        raise NotAllowed(ONLY_DPO)
+    header = ["Account", "Platform", "Name or handle", "Address", "Audience", "Owner", "People with access", "Backup admin",
+              "Privacy settings reviewed", "DPIA done", "Policy adopted", "Last review", "Housekeeping months",
+              "Needs attention", "Added", "Retired", "Retired because"]
+    lines = [[a.number, a.platform, a.handle, a.url, a.audience, a.owner, a.access, a.backup_admin,
+              *(d.strftime("%d/%m/%Y") if d else "" for d in (a.privacy_reviewed_on, a.dpia_on, a.policy_on, a.reviewed_on)),
+              a.housekeeping_months or "", "" if a.retired_at else "; ".join(gaps(a)), _when(a.created_at),
+              _when(a.retired_at), a.retired_reason] for a in await accounts(session, actor=actor, retired=True)]
+    await _done(session, actor, "account_register", len(lines), now)
     return csv_bytes(header, lines)
 
 

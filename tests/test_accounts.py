@@ -16,6 +16,7 @@ from storage.consent_models import Post, RemovalTask
 from storage.models import AuditEvent
 from tests.card_schema import schema_errors
 from tests.conftest import START
+from tests.breach_support import csv_rows
 from tests.consent_support import import_sample, rows
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
@@ -149,3 +150,18 @@ async def test_another_account_is_allowed_but_shown_to_the_dpo(
     assert post.remove_by == START + relativedelta(months=12)  # the social media setting
     assert "Post #1 went to an account that isn't registered" in texts(await teams.say(dpo_a, "status"))
     assert "isn't registered" not in texts(await teams.say(staff_a, "status"))
+
+
+async def test_the_register_exports_as_csv_for_the_dpo_only(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser, dpo_b: TeamsUser
+) -> None:
+    await add(teams, dpo_a, handle="=HYPERLINK(1)")
+    await add(teams, dpo_a, platform="Instagram", handle="@stmarys", dpia_on="01/10/2026", backup_admin="Sam Patel")
+    await teams.say(dpo_a, "retire account 2 - closed")
+    [first, second] = csv_rows(await teams.say(dpo_a, "export social media accounts"))
+    assert (first["Platform"], first["Name or handle"], first["Needs attention"]) == (
+        "Facebook", "'=HYPERLINK(1)", "no DPIA date; no backup admin")
+    assert (second["Retired because"], second["DPIA done"], second["Housekeeping months"]) == ("closed", "01/10/2026", "6")
+    assert "Only your school's DPO can export" in texts(await teams.say(staff_a, "export accounts"))
+    assert csv_rows(await teams.say(dpo_b, "export accounts")) == []
+    assert "account_register.exported" in [event.action for event in await rows(runtime, AuditEvent)]
