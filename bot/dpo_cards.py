@@ -144,6 +144,7 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
         ("Overdue: posts past remove-by", refs(digest.posts_overdue, "#")),
         ("Consents changed", str(digest.consents_changed)),
         ("Posts removed", str(digest.posts_removed)),
+        ("Overdue: social media account reviews", refs(digest.reviews_overdue, "account ")),
     ]
     title = "Your weekly digest" + (f" \u2014 {plain(label)}" if label else "")
     body = [heading(title), text(f"Since {format_uk(since)}", subtle=True),

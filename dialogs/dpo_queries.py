@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -162,13 +163,16 @@ class DpoQueries:
         await self._card(context, cards.questions_card(is_dpo=actor_of(context).is_dpo, lead=lead))
 
 
-async def render_digest(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+async def render_digest(
+    session: AsyncSession, reminder: Reminder, now: datetime, *, review_months: int
+) -> dict[str, Any] | None:
     """The weekly digest, built at send time; None when the recipient is no longer a DPO of that school."""
     roles = await active_roles(session, tenant_id=reminder.tenant_id, aad_id=reminder.recipient_aad_id)
     if not Actor(reminder.tenant_id, reminder.recipient_aad_id, roles=roles).is_dpo:
         return None
     since = datetime.fromisoformat(str(reminder.payload.get("since") or (reminder.due_at - digest.WEEK).isoformat()))
-    summary = await digest.summarise(session, tenant_id=reminder.tenant_id, since=since, now=now)
+    summary = await digest.summarise(session, tenant_id=reminder.tenant_id, since=since, now=now,
+                                     review_months=review_months)
     served = await schools_served(session, aad_id=reminder.recipient_aad_id)
     label = next((name for tenant, name in served if tenant == reminder.tenant_id), "") if len(served) > 1 else ""
     return cards.digest_card(label, summary, since)
@@ -183,8 +187,9 @@ def digest_time(deps: Deps) -> digest.DigestTime:
 def dpo_queries_feature(deps: Deps) -> Feature:
     """The DPO's questions and exports, and the weekly digest's reminder kind."""
     pairs = DpoQueries(deps).handlers()
+    render = partial(render_digest, review_months=deps.settings.account_review_months)
     return Feature(
         dialogs=tuple(CommandDialog(intent.dialog_id, handler) for intent, handler in pairs),
         intents=tuple(intent for intent, _ in pairs),
-        reminder_kinds={digest.KIND: ReminderKind(render=render_digest, urgent=False, snoozable=False)},
+        reminder_kinds={digest.KIND: ReminderKind(render=render, urgent=False, snoozable=False)},
     )

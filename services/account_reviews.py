@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
-from services.accounts import live_account
+from services.accounts import accounts, live_account
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.posts import school_mornings
@@ -68,3 +68,9 @@ async def mark_reviewed(
                  subject_type=SUBJECT, subject_id=number)
     await session.commit()
     return account
+
+
+async def reviews_overdue(session: AsyncSession, *, tenant_id: str, months: int, today: date) -> list[int]:
+    """The numbers of a school's live accounts whose review is due or overdue."""
+    school = Actor(tenant_id, "", "", frozenset())
+    return [account.number for account in await accounts(session, actor=school) if review_due(account, months) <= today]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
+from services.account_reviews import reviews_overdue
 from services.breach import open_breaches
 from services.posts import posts_past_remove_by
 from services.removals import open_tasks
@@ -94,6 +95,7 @@ class Digest:
     posts_overdue: list[int]  # live posts past their remove-by date
     consents_changed: int
     posts_removed: int
+    reviews_overdue: list[int] = field(default_factory=list)  # social media account numbers
 
 
 async def _count(session: AsyncSession, tenant_id: str, since: datetime, until: datetime, *actions: str) -> int:
@@ -103,8 +105,8 @@ async def _count(session: AsyncSession, tenant_id: str, since: datetime, until: 
     return int((await session.execute(query)).scalar_one())
 
 
-async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, now: datetime) -> Digest:
-    """What happened in a school from `since` to `now`, and what is overdue now."""
+async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, now: datetime, review_months: int) -> Digest:
+    """What happened in a school from `since` to `now`, and what is overdue now (accounts reviewed every `review_months`)."""
     new = await session.execute(
         select(col(Breach.reference)).where(col(Breach.tenant_id) == tenant_id, col(Breach.created_at) >= since,
                                        col(Breach.created_at) < now).order_by(col(Breach.id)))
@@ -119,6 +121,7 @@ async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, n
         posts_overdue=[int(p.id or 0) for p in await posts_past_remove_by(session, tenant_id=tenant_id, now=now)],
         consents_changed=await _count(session, tenant_id, since, now, *consent_actions),
         posts_removed=await _removed(session, tenant_id, since, now),
+        reviews_overdue=await reviews_overdue(session, tenant_id=tenant_id, months=review_months, today=now.date()),
     )
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.dpo_cards import digest_card
 from bot.runtime import Runtime
 from services.account_reviews import KIND_REVIEW
 from services.clock import SettableClock
+from services.digest import summarise
 from storage.account_models import SocialAccount
 from storage.reminder_models import Reminder
+from tests.conftest import SCHOOL_A
 from tests.consent_support import button, rows
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import FakeTeamsChannel
@@ -32,6 +35,10 @@ async def test_a_termly_review_reminder_with_its_checklist(
     sent = channel.to(dpo_a.conversation_id)[before:]
     assert "Review social media account 1" in texts(sent) and "privacy settings are checked" in texts(sent)
     assert "Account 1: review due since 25/03/2027" in texts(await teams.say(dpo_a, "status"))
+    async with runtime.deps.sessions() as session:
+        week = await summarise(session, tenant_id=SCHOOL_A, since=clock() - timedelta(days=7), now=clock(), review_months=4)
+    assert week.reviews_overdue == [1]
+    assert "Overdue: social media account reviews" in str(digest_card("", week, clock()))
 
     reviewed = button(sent, "Reviewed")
     assert "Only your school's DPO" in texts(await teams.press(staff_a, reviewed | TICKED))

@@ -14,9 +14,9 @@ from services.errors import DomainError
 from storage.account_models import SocialAccount
 from storage.consent_models import Post, RemovalTask
 from storage.models import AuditEvent
+from tests.breach_support import csv_rows
 from tests.card_schema import schema_errors
 from tests.conftest import START
-from tests.breach_support import csv_rows
 from tests.consent_support import import_sample, rows
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
