@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot import breach_cards, breach_forms, cards, consent_cards, consent_post_cards, dpo_cards, reminder_cards, training_cards
+from bot import account_cards, breach_cards, breach_forms, cards, consent_cards, consent_post_cards, dpo_cards, reminder_cards, training_cards
 from bot.runtime import Runtime
 from dialogs.deps import StatusLine
 from dialogs.status import SchoolStatus, status_card
@@ -24,6 +24,7 @@ from services.pupil_csv import RowError
 from services.pupil_import import Preview
 from services.training import Offer
 from services.training_catalogue import Attendee
+from storage.account_models import SocialAccount
 from storage.breach_models import Breach, BreachEvent
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
 from storage.training_models import BookingStatus, TrainingBooking, TrainingFormat, TrainingSession
@@ -37,14 +38,14 @@ EVIL = ("Eve [click me](https://evil.example/x) **b0ld** _1t_ <at>Head</at> @Hea
 # What would come out live if EVIL reached a card as markdown.
 LIVE = ("](", "https://evil", "**b0ld", "_1t_", "<at>", "@Head", "www.evil", "`c0de`", "~~str1ke", "# h3", "\n- l1st",
         "\n1. n0", "&lt;at")
-BUILDER_MODULES = (cards, breach_cards, breach_forms, consent_cards, consent_post_cards, dpo_cards, reminder_cards,
+BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, consent_cards, consent_post_cards, dpo_cards, reminder_cards,
                    training_cards)
 # Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
 OWN_WORDING = {
     "cards.card", "cards.help_card", "cards.welcome_card", "cards.notice_card", "cards.did_you_mean_card",
     "breach_forms.question_card",
     "breach_forms.pick_card", "breach_forms.decision_form", "breach_forms.reported_form", "breach_forms.ask_form",
-    "breach_forms.close_form", "consent_cards.who_card", "consent_cards.checklist_card", "consent_cards.details_card",
+    "breach_forms.close_form", "consent_cards.who_card", "consent_cards.checklist_card", "account_cards.account_form_card",
     "consent_cards.report_card", "consent_cards.import_done_card", "dpo_cards.questions_card", "dpo_cards.posts_card",
     "reminder_cards.reminder_card", "reminder_cards.notice_reminder_card", "training_cards.session_form_card",
 }
@@ -102,7 +103,17 @@ def preview(errors: bool) -> Preview:
     return Preview(1, EVIL, 2, [RowError(2, EVIL)] if errors else [], summary, [EVIL], 2)
 
 
+def account() -> SocialAccount:
+    return SocialAccount(tenant_id=SCHOOL_A, number=1, platform=EVIL, handle=EVIL, url=EVIL, owner=EVIL, access=EVIL,
+                         backup_admin=EVIL, created_by="a", created_at=START, updated_at=START, retired_reason=EVIL)
+
+
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "account_cards.register_card": lambda: account_cards.register_card([account()], is_dpo=True),
+    "account_cards.register_card+staff": lambda: account_cards.register_card([account()], is_dpo=False),
+    "account_cards.review_card": lambda: account_cards.review_card(account()),
+    "account_cards.review_reminder": lambda: account_cards.review_reminder(account(), reminder_id=1, due="today"),
+    "consent_cards.details_card": lambda: consent_cards.details_card(Purpose.SOCIAL_MEDIA, accounts=[account()]),
     "breach_cards.dpo_alert_card": lambda: breach_cards.dpo_alert_card(breach(), START, title="New breach"),
     "breach_cards.receipt_card": lambda: breach_cards.receipt_card(breach(), dpos_told=1) | {"_": EVIL},
     "breach_cards.detail_card": lambda: breach_cards.detail_card(
