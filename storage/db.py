@@ -115,11 +115,10 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create every table that is missing (all models must be imported first)."""
-    import storage.models  # noqa: F401  (registers the tables)
+    """Bring the database to the newest schema revision (storage.migrate); raises SchemaTooNew when it is ahead."""
+    from storage import migrate  # Alembic loads the models and revisions only when a database is opened
 
-    async with engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
+    await migrate.upgrade(engine)
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
