@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     validate_authority: bool = Field(True, alias="VALIDATE_AUTHORITY")
     # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
+    # App processes sharing one database: each keeps 1/INSTANCES of the send and message limits above.
+    instances: int = Field(1, alias="INSTANCES", ge=1, le=50)
     # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
     retention_bot_state_days: int = Field(30, alias="RETENTION_BOT_STATE_DAYS", ge=1)
     # Closed breaches are kept this long after closing (never less than 6 years by default).
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     def auth_enabled(self) -> bool:
         """Inbound JWT checks and outbound tokens are on once an app id is set."""
         return bool(self.app_id)
+
+    def share(self, limit: int) -> int:
+        """This process's part of a limit that all INSTANCES keep together (0 = no limit stays 0)."""
+        return max(1, limit // self.instances) if limit else 0
 
     def tenant_allowed(self, tenant_id: str | None) -> bool:
         """True when ALLOWED_TENANTS is empty or lists this tenant."""

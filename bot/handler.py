@@ -42,7 +42,7 @@ class CustodianBot(TeamsActivityHandler):
         self._welcomed = conversation_state.create_property("Welcomed")
         self._router = router
         self._locks = KeyedLocks()
-        self._limiter = RateLimiter(deps.settings.rate_limit_per_minute, deps.clock)
+        self._limiter = RateLimiter(deps.settings.share(deps.settings.rate_limit_per_minute), deps.clock)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
