@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
+import sys
 
 from aiohttp import web
 
 from bot.logs import configure_logging
 from bot.server import create_app
 from config import Settings
+from storage.migrate import SchemaTooNew, upgrade_database
 
 
 def tune_gc() -> None:
@@ -26,6 +30,11 @@ def main() -> None:
     settings = Settings()
     tune_gc()
     configure_logging(settings.log_level)
+    try:  # before serving: a load balancer sees no instance of this version until its schema is in place
+        revision = asyncio.run(upgrade_database(settings.database_url))
+    except SchemaTooNew as error:
+        sys.exit(f"Custodian did not start. {error}")
+    logging.getLogger(__name__).info("database schema at revision %s", revision)
     app = create_app(settings)
 
     async def started(_app: web.Application) -> None:

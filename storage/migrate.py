@@ -10,6 +10,7 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +18,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.types import TypeDecorator
+from sqlmodel.sql.sqltypes import AutoString
+
+from storage.db import make_engine
 
 SCRIPTS = Path(__file__).parent / "migrations"
 BASELINE = "0001"  # the schema every database had before migrations (made by create_all)
@@ -32,6 +37,17 @@ class SchemaTooNew(RuntimeError):
             f"(it knows up to {head()}): a newer version has upgraded it. Start that version, or restore the "
             "backup taken before the upgrade."
         )
+
+
+def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write columns as plain SQLAlchemy types, so a revision never imports the app's own types."""
+    if kind != "type":
+        return False
+    if isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    if isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -74,6 +90,16 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Bring the database to head in one transaction; raises SchemaTooNew when it is ahead of this code."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def upgrade_database(url: str) -> str:
+    """Open the database at `url`, bring it to head and close it (app start-up); returns the revision."""
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    return head()
 
 
 async def at_head(engine: AsyncEngine) -> bool:

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
-from sqlmodel.sql.sqltypes import AutoString
 
 import storage.models  # noqa: F401  (registers every table)
-
-
-def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
-    """Write columns as plain SQLAlchemy types, so a revision never imports the app's own types."""
-    if kind != "type":
-        return False
-    if isinstance(obj, AutoString):
-        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
-    if isinstance(obj, TypeDecorator):
-        return f"sa.{obj.impl!r}"
-    return False
-
+from storage.migrate import render_item
 
 connection = context.config.attributes["connection"]
 context.configure(
