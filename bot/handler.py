@@ -71,7 +71,7 @@ class CustodianBot(TeamsActivityHandler):
             turn_context.turn_state[ACTOR_KEY] = actor
             await super().on_turn(turn_context)
             try:
-                await self._conversation_state.save_changes(turn_context)
+                await self._conversation_state.save_changes(turn_context, conn=guard.conn)
             except StateTooLarge:
                 await self._end_oversized_conversation(turn_context)
             await guard.done(self._deps.clock())

@@ -22,15 +22,15 @@ class TurnGuard:
     """What a turn holds: its conversation's lock (PostgreSQL), and whether its activity has run already."""
 
     def __init__(self, conn: AsyncConnection, activity_key: str | None) -> None:
-        self._conn = conn
+        self.conn = conn  # the turn saves its state on it, so state and "handled" commit together in `done`
         self._activity_key = activity_key
         self.already_handled = False
 
     async def done(self, now: datetime) -> None:
-        """The turn has run: a redelivery of the same activity will be skipped."""
+        """The turn has run: commit its state with its activity marked handled (a redelivery will be skipped)."""
         if self._activity_key is not None:
-            await insert_ignore(self._conn, HandledActivity, {"key": self._activity_key, "at": now}, ["key"])
-        await self._conn.commit()
+            await insert_ignore(self.conn, HandledActivity, {"key": self._activity_key, "at": now}, ["key"])
+        await self.conn.commit()
 
 
 @asynccontextmanager
