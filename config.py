@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
     # App processes sharing one database: each keeps 1/INSTANCES of the send and message limits above.
-    instances: int = Field(1, alias="INSTANCES", ge=1, le=50)
+    instances: Annotated[int, Field(ge=1, le=50)] = 1  # INSTANCES
     # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
     retention_bot_state_days: int = Field(30, alias="RETENTION_BOT_STATE_DAYS", ge=1)
     # Closed breaches are kept this long after closing (never less than 6 years by default).

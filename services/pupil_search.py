@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import bindparam, func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent import label
@@ -139,7 +140,7 @@ _COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname,
 
 
 # Moves whenever any process adds, changes (every change sets updated_at) or deletes one of the school's pupils.
-_STAMP = select(func.count(), func.max(Pupil.updated_at), func.max(Pupil.id)).where(Pupil.tenant_id == bindparam("b_tenant"))
+_STAMP = select(func.count(), func.max(Pupil.updated_at), func.max(Pupil.id)).where(col(Pupil.tenant_id) == bindparam("b_tenant"))
 
 
 @dataclass(frozen=True)

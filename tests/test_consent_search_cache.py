@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, insert, select, update
+from sqlmodel import col
 
 from services.pupil_search import load_index
 from storage.consent_models import Pupil
@@ -91,9 +92,9 @@ async def test_another_process_change_is_seen_at_once(sessions: SessionFactory, 
     await labels(sessions)
     other = make_engine(db_url)
     async with other.begin() as conn:  # Core on its own engine: this process's change counter never hears of it
-        await conn.execute(update(Pupil).where(Pupil.mis_id == "P2").values(forename="Oliver", updated_at=LATER))
+        await conn.execute(update(Pupil).where(col(Pupil.mis_id) == "P2").values(forename="Oliver", updated_at=LATER))
     assert any(label.startswith("Oliver Jones") for label in await labels(sessions))
     async with other.begin() as conn:
-        await conn.execute(delete(Pupil).where(Pupil.mis_id == "P1"))
+        await conn.execute(delete(Pupil).where(col(Pupil.mis_id) == "P1"))
     assert not any(label.startswith("Olivia") for label in await labels(sessions))
     await other.dispose()

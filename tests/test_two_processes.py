@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from config import Settings
 from storage.breach_models import Breach
@@ -111,8 +112,9 @@ async def test_two_processes_lose_nothing_and_duplicate_nothing(
     engine = make_engine(settings.database_url)
     try:
         async with make_session_factory(engine)() as session:
-            stored = (await session.execute(select(Breach.reference, Breach.reporter_aad_id))).all()
-            sent = (await session.execute(select(Reminder.state).where(Reminder.kind == "breach.alert"))).scalars().all()
+            stored = (await session.execute(select(col(Breach.reference), col(Breach.reporter_aad_id)))).all()
+            alert_states = select(col(Reminder.state)).where(col(Reminder.kind) == "breach.alert")
+            sent = (await session.execute(alert_states)).scalars().all()
     finally:
         await engine.dispose()
     assert sorted(stored) == sorted(zip(references, [u.aad_id for u in STAFF], strict=True)), "one breach per dialog"
