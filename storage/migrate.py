@@ -1,7 +1,9 @@
 """Schema migrations (Alembic): start-up brings the database to the newest revision ("head").
 
-`python -m storage.migrate revision "what changed"` (what `make migration m=...` runs) writes the next
-revision from the difference between the models and head; read it, then commit it with the model change.
+Revisions are numbered 0001, 0002, ... in storage/migrations/versions/. `python -m storage.migrate revision
+"what changed"` (what `make migration m=...` runs) writes the next one from the difference between the models
+and head; read it, then commit it with the model change. Alembic itself is loaded only when a database needs
+an upgrade (a process at head never carries it).
 """
 
 from __future__ import annotations
@@ -10,13 +12,8 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from alembic import command
-from alembic.autogenerate.api import AutogenContext
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
@@ -24,9 +21,14 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from storage.db import make_engine
 
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
+    from alembic.config import Config
+
 SCRIPTS = Path(__file__).parent / "migrations"
 BASELINE = "0001"  # the schema every database had before migrations (made by create_all)
 _LOCK = 0x637573746F6479  # PostgreSQL advisory lock: one instance migrates, the others wait, then find nothing to do
+_VERSION = text("SELECT version_num FROM alembic_version")
 
 
 class SchemaTooNew(RuntimeError):
@@ -51,26 +53,32 @@ def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | L
     return False
 
 
-def _config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPTS))
-    config.attributes["connection"] = connection
-    return config
-
-
 @cache
-def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+def revisions() -> tuple[str, ...]:
+    """Every revision this code has, oldest first (their files are named by number)."""
+    return tuple(sorted(path.name[:4] for path in (SCRIPTS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")))
 
 
 def head() -> str:
     """The newest revision this code knows."""
-    return str(_scripts().get_current_head())
+    return revisions()[-1]
 
 
 def current_revision(conn: Connection) -> str | None:
     """The database's revision (None before the first migration)."""
-    return MigrationContext.configure(conn).get_current_revision()
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(_VERSION).scalar()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, run on `connection` (storage/migrations/env.py takes it from here)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["connection"] = connection
+    return config
 
 
 def _upgrade(conn: Connection) -> None:
@@ -79,11 +87,13 @@ def _upgrade(conn: Connection) -> None:
     revision = current_revision(conn)
     if revision == head():
         return
-    config = _config(conn)
+    if revision is not None and revision not in revisions():
+        raise SchemaTooNew(revision)
+    from alembic import command
+
+    config = alembic_config(conn)
     if revision is None and inspect(conn).has_table("organisation"):
         command.stamp(config, BASELINE)  # made by create_all before migrations existed: it is the baseline
-    elif revision is not None and revision not in {script.revision for script in _scripts().walk_revisions()}:
-        raise SchemaTooNew(revision)
     command.upgrade(config, "head")
 
 
@@ -114,12 +124,13 @@ async def at_head(engine: AsyncEngine) -> bool:
 
 def new_revision(message: str) -> None:
     """Write the next revision: the difference between the models and head, found on a scratch SQLite database."""
+    from alembic import command
+
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{scratch}/head.db")
         with engine.begin() as conn:
             _upgrade(conn)
-            number = int(head()) + 1 if head() != "None" else 1
-            command.revision(_config(conn), message, autogenerate=True, rev_id=f"{number:04d}")
+            command.revision(alembic_config(conn), message, autogenerate=True, rev_id=f"{int(head()) + 1:04d}")
         engine.dispose()
 
 

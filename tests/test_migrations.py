@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, insert, select, text
 from sqlmodel import SQLModel
 
@@ -57,7 +58,7 @@ def _rows(conn: Connection, tables: MetaData) -> Rows:
 
 
 def _at_baseline(conn: Connection) -> Rows:
-    command.upgrade(migrate._config(conn), migrate.BASELINE)
+    command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
     return _fill_every_table(conn)
 
 
@@ -76,8 +77,11 @@ async def test_models_and_head_agree(db_url: str) -> None:
     engine = make_engine(db_url)
     await create_schema(engine)
 
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    chain = [script.revision for script in scripts.walk_revisions()]  # newest first, one line of revisions
+    assert chain == list(reversed(migrate.revisions())) and scripts.get_current_head() == migrate.head()
     async with engine.connect() as conn:
-        await conn.run_sync(lambda sync: command.check(migrate._config(sync)))  # raises on any difference
+        await conn.run_sync(lambda sync: command.check(migrate.alembic_config(sync)))  # raises on any difference
         assert await conn.run_sync(migrate.current_revision) == migrate.head()
     await engine.dispose()
 
