@@ -25,7 +25,6 @@ from storage.turns import guard_turn
 log = logging.getLogger(__name__)
 
 
-
 def _done() -> InvokeResponse:
     """The answer to a card's Action.Execute: Teams shows the cards the turn sent, not this message."""
     return InvokeResponse(status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config import Settings
@@ -49,8 +50,8 @@ async def purge_idle_bot_state(session: AsyncSession, days: int, now: datetime) 
     """Conversation state (dialog progress) untouched for `days`, and the ids of activities handled before then
     (Teams redelivers within minutes); not per school: keys are ids only."""
     cutoff = now - timedelta(days=days)
-    await session.execute(delete(HandledActivity).where(HandledActivity.at < cutoff))  # type: ignore[arg-type]
-    result = await session.execute(delete(BotStateRow).where(BotStateRow.updated_at < cutoff))  # type: ignore[arg-type]
+    await session.execute(delete(HandledActivity).where(col(HandledActivity.at) < cutoff))
+    result = await session.execute(delete(BotStateRow).where(col(BotStateRow.updated_at) < cutoff))
     return int(result.rowcount or 0)
 
 

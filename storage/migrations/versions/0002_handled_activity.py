@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Created: 2026-12-06 16:32:16.558974
+Created: 2026-12-06
 """
 
 from __future__ import annotations
