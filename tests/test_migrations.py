@@ -131,3 +131,15 @@ async def test_a_database_newer_than_the_code_is_refused_with_a_clear_message(db
     assert started.returncode == 1
     assert "Custodian did not start. The database is at schema revision 9999" in started.stderr
     assert "Traceback" not in started.stderr
+
+
+async def test_ready_only_while_the_database_has_this_versions_schema(teams: TeamsClient, runtime: Runtime) -> None:
+    url = teams.bot_url.replace("/api/messages", "/readyz")
+    async with teams.http.get(url) as response:
+        assert response.status == 200
+    async with runtime.engine.begin() as conn:  # a newer version has upgraded the database
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    async with teams.http.get(url) as response:
+        assert response.status == 503 and (await response.json())["status"] == "not ready"
+    async with teams.http.get(url.replace("/readyz", "/healthz")) as response:
+        assert response.status == 200  # alive, but not to be sent turns
