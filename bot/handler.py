@@ -55,7 +55,7 @@ class CustodianBot(TeamsActivityHandler):
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         activity_key = f"{key}/{activity.id}" if activity.id else None
-        async with self._locks.hold(key), guard_turn(self._engine, key, activity_key) as guard:
+        async with self._locks.hold(key), guard_turn(self._engine, key, activity_key, self._deps.clock()) as guard:
             if guard.already_handled:  # a redelivery: the person already has this turn's answer
                 log.info("activity %s already handled; redelivery skipped", activity.id)
                 if activity.type == ActivityTypes.invoke:
