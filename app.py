@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
+import os
+import subprocess
 import sys
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from aiohttp import web
 from bot.logs import configure_logging
 from bot.server import create_app
 from config import Settings
-from storage.migrate import SchemaTooNew, upgrade_database
+from storage.migrate import head, revision_of
 
 
 def tune_gc() -> None:
@@ -25,16 +26,23 @@ def tune_gc() -> None:
     gc.freeze()
 
 
+def upgrade_schema(settings: Settings) -> None:
+    """Bring the database to this version's schema before serving (a load balancer sees no instance of this version
+    until it is in place). Alembic runs in a short-lived child process, so the server never holds it in memory."""
+    if asyncio.run(revision_of(settings.database_url)) == head():
+        return
+    upgraded = subprocess.run([sys.executable, "-m", "storage.migrate", "upgrade"], check=False,
+                              env={**os.environ, "DATABASE_URL": settings.database_url})
+    if upgraded.returncode:
+        sys.exit(upgraded.returncode)  # the child said why (a newer schema, or the database unreachable)
+
+
 def main() -> None:
     """Read settings, build the app, serve until stopped."""
     settings = Settings()
     tune_gc()
     configure_logging(settings.log_level)
-    try:  # before serving: a load balancer sees no instance of this version until its schema is in place
-        revision = asyncio.run(upgrade_database(settings.database_url))
-    except SchemaTooNew as error:
-        sys.exit(f"Custodian did not start. {error}")
-    logging.getLogger(__name__).info("database schema at revision %s", revision)
+    upgrade_schema(settings)
     app = create_app(settings)
 
     async def started(_app: web.Application) -> None:

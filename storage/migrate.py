@@ -8,6 +8,8 @@ an upgrade (a process at head never carries it).
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 import tempfile
 from functools import cache
@@ -113,6 +115,16 @@ async def upgrade_database(url: str) -> str:
     return head()
 
 
+async def revision_of(url: str) -> str | None:
+    """The revision of the database at `url` (None before the first migration), without loading Alembic."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(current_revision)
+    finally:
+        await engine.dispose()
+
+
 async def at_head(engine: AsyncEngine) -> bool:
     """True when the database answers and is at this code's head (the readiness check)."""
     try:
@@ -134,7 +146,18 @@ def new_revision(message: str) -> None:
         engine.dispose()
 
 
+def main(argv: list[str]) -> None:
+    """`upgrade` (the database at $DATABASE_URL: what app start-up runs) or `revision "what changed"`."""
+    if argv == ["upgrade"] and os.environ.get("DATABASE_URL"):
+        try:
+            print(f"database schema at revision {asyncio.run(upgrade_database(os.environ['DATABASE_URL']))}")
+        except SchemaTooNew as error:
+            sys.exit(f"Custodian did not start. {error}")
+    elif len(argv) == 2 and argv[0] == "revision" and argv[1].strip():
+        new_revision(argv[1])
+    else:
+        sys.exit('usage: DATABASE_URL=... python -m storage.migrate upgrade | python -m storage.migrate revision "what changed"')
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "revision" or not sys.argv[2].strip():
-        sys.exit('usage: python -m storage.migrate revision "what changed"')
-    new_revision(sys.argv[2])
+    main(sys.argv[1:])
