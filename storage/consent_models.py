@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, sele
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.types import utc_field
+from storage.types import id_field, ref_field, utc_field
 
 
 class Purpose(StrEnum):
@@ -45,7 +45,7 @@ class Pupil(SQLModel, table=True):
     # ix_pupil_changed: the newest change to a school's register, read before every search (services.pupil_search).
     __table_args__ = (UniqueConstraint("tenant_id", "mis_id"), Index("ix_pupil_changed", "tenant_id", "updated_at"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     mis_id: str = Field(max_length=40)
     legal_surname: str = Field(max_length=100)
@@ -65,9 +65,9 @@ class PupilConsent(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("pupil_id", "purpose"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
-    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    pupil_id: int = ref_field("pupil.id", index=True)
     purpose: str = Field(max_length=20)
     state: str = Field(default=ConsentState.NOT_ASKED, max_length=12)
     given_by: str = Field(default="", max_length=100)
@@ -80,7 +80,7 @@ class PupilConsent(SQLModel, table=True):
 class ConsentCheck(SQLModel, table=True):
     """Evidence: who checked which pupils for which purpose, the answer, and when."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     checked_by: str = Field(max_length=64)
     purpose: str = Field(max_length=20)
@@ -89,7 +89,7 @@ class ConsentCheck(SQLModel, table=True):
     results: list[dict[str, object]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     allowed: bool = False
     at: datetime = utc_field(index=True)
-    post_id: int | None = None
+    post_id: int | None = ref_field(default=None)
 
 
 class Post(SQLModel, table=True):
@@ -97,9 +97,9 @@ class Post(SQLModel, table=True):
 
     __table_args__ = (Index("ix_post_live", "tenant_id", "removed_at", "remove_by"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(max_length=64)
-    check_id: int = Field(foreign_key="consentcheck.id")
+    check_id: int = ref_field("consentcheck.id")
     purpose: str = Field(max_length=20)
     account: str = Field(default="", max_length=100)
     description: str = Field(default="", max_length=200)
@@ -115,17 +115,17 @@ class Post(SQLModel, table=True):
 class PostPupil(SQLModel, table=True):
     """A pupil shown in a post."""
 
-    post_id: int = Field(foreign_key="post.id", primary_key=True)
-    pupil_id: int = Field(foreign_key="pupil.id", primary_key=True, index=True)
+    post_id: int = ref_field("post.id", primary_key=True)
+    pupil_id: int = ref_field("pupil.id", primary_key=True, index=True)
     tenant_id: str = Field(max_length=64)
 
 
 class RemovalTask(SQLModel, table=True):
     """An image that must come down (one open task per post; post_id is empty for images posted outside the register)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
-    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    post_id: int | None = ref_field("post.id", default=None, index=True)
     purpose: str = Field(max_length=20)
     reason: str = Field(max_length=30)
     pupil_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -141,7 +141,7 @@ class RemovalTask(SQLModel, table=True):
 class PupilImport(SQLModel, table=True):
     """A CSV import awaiting Apply or Cancel; the file text is cleared once it is decided."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     uploaded_by: str = Field(max_length=64)
     file_name: str = Field(default="", max_length=200)

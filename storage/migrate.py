@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.sql.sqltypes import AutoString
@@ -134,16 +134,22 @@ async def at_head(engine: AsyncEngine) -> bool:
         return False
 
 
-def new_revision(message: str) -> None:
-    """Write the next revision: the difference between the models and head, found on a scratch SQLite database."""
+async def new_revision(message: str, url: str = "") -> None:
+    """Write the next revision: the difference between the models and head, found on an empty scratch database
+    (`url`, e.g. a throwaway PostgreSQL for a change only PostgreSQL sees; default a temporary SQLite file)."""
     from alembic import command
 
+    def write(conn: Connection) -> None:
+        _upgrade(conn)
+        command.revision(alembic_config(conn), message, autogenerate=True, rev_id=f"{int(head()) + 1:04d}")
+
     with tempfile.TemporaryDirectory() as scratch:
-        engine = create_engine(f"sqlite:///{scratch}/head.db")
-        with engine.begin() as conn:
-            _upgrade(conn)
-            command.revision(alembic_config(conn), message, autogenerate=True, rev_id=f"{int(head()) + 1:04d}")
-        engine.dispose()
+        engine = make_engine(url or f"sqlite+aiosqlite:///{scratch}/head.db")
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(write)
+        finally:
+            await engine.dispose()
 
 
 def main(argv: list[str]) -> None:
@@ -154,7 +160,7 @@ def main(argv: list[str]) -> None:
         except SchemaTooNew as error:
             sys.exit(f"Custodian did not start. {error}")
     elif len(argv) == 2 and argv[0] == "revision" and argv[1].strip():
-        new_revision(argv[1])
+        asyncio.run(new_revision(argv[1], os.environ.get("MIGRATION_DATABASE_URL", "")))
     else:
         sys.exit('usage: DATABASE_URL=... python -m storage.migrate upgrade | python -m storage.migrate revision "what changed"')
 

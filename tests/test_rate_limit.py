@@ -104,6 +104,12 @@ async def test_a_report_with_every_answer_at_full_length_still_reaches_its_summa
     assert "Please check your report" in last and TOO_LONG not in last
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A lower state limit: cards are capped at 24 KB, so a breach report's state stays near 220 KB at most."""
+    return settings.model_copy(update={"max_conversation_state_bytes": 192 * 1024})
+
+
 async def test_a_conversation_whose_state_outgrows_the_limit_is_ended_not_stored(
     teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, staff_a: TeamsUser,
 ) -> None:
