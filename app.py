@@ -31,8 +31,10 @@ def upgrade_schema(settings: Settings) -> None:
     until it is in place). Alembic runs in a short-lived child process, so the server never holds it in memory."""
     if asyncio.run(revision_of(settings.database_url)) == head():
         return
+    here = os.path.dirname(os.path.abspath(__file__))  # importable from any working directory (which stays ours)
+    path = os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))
     upgraded = subprocess.run([sys.executable, "-m", "storage.migrate", "upgrade"], check=False,
-                              env={**os.environ, "DATABASE_URL": settings.database_url})
+                              env={**os.environ, "DATABASE_URL": settings.database_url, "PYTHONPATH": path})
     if upgraded.returncode:
         sys.exit(upgraded.returncode)  # the child said why (a newer schema, or the database unreachable)
 
