@@ -78,3 +78,9 @@ async def test_next_with_nothing_chosen_shows_the_same_card_with_the_reason(
     assert card["body"][0]["text"].startswith("Nothing was chosen") and card["body"][0]["color"] == "Attention"
     assert card["body"][1:] == question["body"] and card["actions"] == question["actions"]
     assert "didn't catch" not in texts(again)
+
+
+async def test_the_kind_question_starts_on_what_the_answer_sounds_like(teams: TeamsClient, staff_a: TeamsUser) -> None:
+    await teams.say(staff_a, "report a breach")
+    kind = last_card(await teams.say(staff_a, "I emailed a pupil's SEN report to the wrong parent"))
+    assert dropdown(kind)["value"] == "wrong_person" and "looks like **Sent to the wrong person**" in str(kind)
