@@ -16,17 +16,21 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-nodeps.txt
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
+node_modules/.installed: package.json package-lock.json  ## Microsoft 365 Agents Playground (the Teams emulator), pinned
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(VENV)/.runtime  ## start the bot on 0.0.0.0:$$PORT (3978) with SQLite in ./data
 	$(PY) app.py
 
 chat: $(VENV)/.runtime  ## talk to the bot in this terminal, no Teams needed
 	$(PY) -m bot.chat
 
-test: $(VENV)/.dev  ## the whole suite on SQLite, then on a throwaway PostgreSQL 15
+test: $(VENV)/.dev node_modules/.installed  ## the whole suite on SQLite (with the Playground suite), then on a throwaway PostgreSQL 15
 	$(PY) -m pytest -q
 	tests/with_postgres.sh $(PY) -m pytest -q
 
-test-sqlite: $(VENV)/.dev
+test-sqlite: $(VENV)/.dev node_modules/.installed
 	$(PY) -m pytest -q
 
 test-postgres: $(VENV)/.dev
@@ -48,4 +52,4 @@ bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints table
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

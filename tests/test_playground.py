@@ -138,3 +138,55 @@ async def test_breach_report_from_first_sentence_to_receipt_and_the_dpo_alert(bo
     await only_expected_warnings(sam)
     await only_expected_warnings(dee)
 
+
+
+async def test_every_dpo_button_and_the_reporters_answer_coming_back(bot: BotProcess, sam: Chat, dee: Chat) -> None:
+    alert = dee.card_with("Record decision")
+    form = await dee.press("Record decision", expect="Decision on BR-", card=alert)
+    await dee.choose(form, "Notify the ICO")
+    await dee.fill(form, "Reason", "Special category data about a child went to the wrong parent")
+    await dee.select(form, "Must the people affected be told?", "Tell the people affected (Art. 34)")
+    await dee.fill(form, "Notes on telling them", "Phone the family today")
+    await dee.press("Save decision", expect="Recorded for BR-", card=form)
+
+    form = await dee.press("Mark reported to ICO", expect="Reported BR-", card=alert)
+    await dee.fill(form, "ICO case reference", "IC-123456-A1B2")
+    await dee.press("Save", expect="reported to the ICO (case IC-123456-A1B2)", card=form)
+
+    form = await dee.press("Ask the reporter", expect="Ask the reporter about BR-", card=alert)
+    await dee.fill(form, "Your question", "Has the parent confirmed they deleted it?")
+    asked_before = await sam.count()
+    await dee.press("Send question", expect="Sent your question to the reporter", card=form)
+
+    question = await sam.wait_for("Your DPO needs more information", asked_before)  # proactive, to Sam
+    await sam.screenshot(question, "reporter-question")
+    pick = await sam.press("Answer", expect="What would you like to add", card=question)
+    answer_before = await dee.count()
+    await sam.press("Next", expect="What would you like to add?", card=pick)  # starts on answering: no choosing
+    await sam.say("Yes, she deleted it and replied to say so", expect="Saved to the timeline")
+    await dee.wait_for("Yes, she deleted it", answer_before)  # and straight back to the DPO
+
+    form = await dee.press("Close", expect="Close BR-", card=alert)
+    await dee.fill(form, "Lessons learned", "Check the recipient before sending SEN reports")
+    closed_before = await sam.count()
+    closed = await dee.press("Close the breach", expect="is closed", card=form)
+    assert "I'm telling the reporter now." in await closed.inner_text()
+    await sam.wait_for("Lessons learned", closed_before)  # true when said: Sam has it
+
+    timeline = await dee.press("Timeline", expect="Timeline", card=alert)
+    await dee.screenshot(timeline, "breach-timeline")
+    shown = await timeline.inner_text()
+    for entered in ("Special category data about a child went to the wrong parent", "Phone the family today",
+                    "IC-123456-A1B2", "Has the parent confirmed they deleted it?", "Yes, she deleted it and replied",
+                    "Check the recipient before sending SEN reports", "Tell the people affected"):
+        assert entered in shown, entered  # every card input arrived
+    no_failed_turn(bot)
+    await only_expected_warnings(sam)
+    await only_expected_warnings(dee)
+
+
+async def test_status_for_staff_and_the_dpo(bot: BotProcess, sam: Chat, dee: Chat) -> None:
+    await sam.say("status", expect="BR-")
+    status = await dee.say("status", expect="School")
+    await dee.screenshot(status, "dpo-status")
+    no_failed_turn(bot)

@@ -8,7 +8,7 @@ sends `msteams` activities to the bot and is the bot's Bot Connector (its `/_con
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 import os
 import subprocess
 from pathlib import Path
@@ -127,17 +127,18 @@ class Chat:
         return await self.wait_for(expect, before)
 
     async def fill(self, card: Locator, label: str, value: str) -> None:
-        """Type into the card's text input labelled `label`."""
-        await card.get_by_label(label, exact=True).fill(value)
+        """Type into the card's text input whose label starts with `label`."""
+        await card.get_by_label(label).fill(value)
 
     async def choose(self, card: Locator, *titles: str) -> None:
         """Tick the card's radio buttons / check boxes titled `titles`."""
-        for title in titles:  # (their accessible names start with the input's label, so find them by title)
-            await card.locator(f"input[aria-label={json.dumps(title)}]").check()
+        for title in titles:  # by the choice's own label (the input's accessible name starts with the field's label)
+            await card.locator("label").filter(has_text=re.compile(f"^{re.escape(title)}$")).click()
 
     async def select(self, card: Locator, label: str, title: str) -> None:
-        """Pick `title` in the card's drop-down labelled `label`."""
-        await card.get_by_label(label, exact=True).select_option(label=title)
+        """Pick `title` in the card's drop-down (a Fluent UI combobox, as in Teams) whose label starts with `label`."""
+        await card.get_by_role("combobox", name=label).click()
+        await self.page.get_by_role("option", name=title, exact=True).click()
 
     async def log_panel(self) -> list[str]:
         """Every line of the Playground's Log Panel."""
