@@ -31,7 +31,8 @@ DEE_AAD, NIA_AAD = "d0d0d0d0-0000-4000-8000-0000000000c1", "d0d0d0d0-0000-4000-8
 SORRY = "something went wrong"
 # The Log Panel's own words for what the Playground cannot show yet (its README: "will show a warning message in
 # conversation and log panel"): the file-consent card. Nothing else may be reported as a problem.
-EXPECTED_WARNINGS = (re.compile(r"File Consent Card is not supported yet in Microsoft 365 Agents Playground"),)
+NO_FILE_CONSENT = "File Consent Card is not supported yet"
+EXPECTED_WARNINGS = (re.compile(r"\(!\) Warning: File Consent Card is not supported yet in Microsoft 365 Agents playground"),)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -140,6 +141,15 @@ async def test_breach_report_from_first_sentence_to_receipt_and_the_dpo_alert(bo
 
 
 
+async def test_status_for_staff_and_the_dpo(bot: BotProcess, sam: Chat, dee: Chat) -> None:
+    mine = await sam.say("status", expect="Your items")
+    assert "BR-2026-0001" in await mine.inner_text()
+    status = await dee.say("status", expect="What needs you now")
+    assert "BR-2026-0001" in await status.inner_text()
+    await dee.screenshot(status, "dpo-status")
+    no_failed_turn(bot)
+
+
 async def test_every_dpo_button_and_the_reporters_answer_coming_back(bot: BotProcess, sam: Chat, dee: Chat) -> None:
     alert = dee.card_with("Record decision")
     form = await dee.press("Record decision", expect="Decision on BR-", card=alert)
@@ -185,8 +195,27 @@ async def test_every_dpo_button_and_the_reporters_answer_coming_back(bot: BotPro
     await only_expected_warnings(dee)
 
 
-async def test_status_for_staff_and_the_dpo(bot: BotProcess, sam: Chat, dee: Chat) -> None:
-    await sam.say("status", expect="BR-")
-    status = await dee.say("status", expect="School")
-    await dee.screenshot(status, "dpo-status")
+
+async def test_training_booking_and_cancelling_with_the_calendar_file(bot: BotProcess, sam: Chat) -> None:
+    catalogue = await sam.say("book training", expect="Training you can book")
+    await sam.screenshot(catalogue, "training-catalogue")
+    await sam.press("Book a seat", expect="What is your role?", card=catalogue.locator(".ac-adaptiveCard"))
+    await sam.press("Head teacher", expect="Book a seat on this session?")
+    before = await sam.count()
+    booked = await sam.press("Book my seat", expect="You're booked")
+    await sam.screenshot(booked, "training-booked")
+    assert "Join on Teams" in await booked.inner_text() and "(UK time)" in await booked.inner_text()
+    await sam.wait_for(NO_FILE_CONSENT, before)  # the .ics, offered through Teams' file-consent card
+    await sam.say("cancel booking", expect="Cancel your seat?")
+    before = await sam.count()
+    await sam.press("Yes, cancel it", expect="Booking cancelled")
+    await sam.wait_for(NO_FILE_CONSENT, before)  # and the cancellation for the calendar
     no_failed_turn(bot)
+    await only_expected_warnings(sam)
+
+
+async def test_the_dpos_exports_are_offered_as_files(bot: BotProcess, dee: Chat) -> None:
+    for command in ("export breaches", "export consent", "export posts", "export audit"):
+        await dee.say(command, expect=NO_FILE_CONSENT)
+    no_failed_turn(bot)
+    await only_expected_warnings(dee)

@@ -123,7 +123,7 @@ class Chat:
     async def press(self, button: str, expect: str, card: Locator | None = None) -> Locator:
         """Press `button` on `card` (default: the newest card that has it) and wait for a reply showing `expect`."""
         before = await self.count()
-        await (card or self.card_with(button)).get_by_role("button", name=button, exact=True).click()
+        await (card or self.card_with(button)).get_by_role("button", name=button, exact=True).first.click()
         return await self.wait_for(expect, before)
 
     async def fill(self, card: Locator, label: str, value: str) -> None:
