@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run chat test test-sqlite test-postgres lint typecheck audit package bench clean
+.PHONY: run playground chat test test-sqlite test-postgres lint typecheck audit package bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ node_modules/.installed: package.json package-lock.json  ## Microsoft 365 Agents
 
 run: $(VENV)/.runtime  ## start the bot on 0.0.0.0:$$PORT (3978) with SQLite in ./data
 	$(PY) app.py
+
+playground: node_modules/.installed  ## Microsoft's Teams emulator in your browser, for the bot of `make run` (AS=staff or AS=dpo)
+	M365_AGENTS_PLAYGROUND_CONFIG_PATH=tests/playground/$(or $(AS),staff).m365agentsplayground.yml \
+		node_modules/.bin/agentsplayground -e http://127.0.0.1:$(or $(PORT),3978)/api/messages -c msteams --dt \
+		-p $(or $(PLAYGROUND_PORT),56150)
 
 chat: $(VENV)/.runtime  ## talk to the bot in this terminal, no Teams needed
 	$(PY) -m bot.chat
