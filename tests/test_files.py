@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.runtime import Runtime
 from config import Settings
@@ -37,7 +38,7 @@ async def held(runtime: Runtime) -> int:
 async def exports_audited(runtime: Runtime) -> int:
     async with runtime.deps.sessions() as session:
         found = await session.execute(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.tenant_id == SCHOOL_A, AuditEvent.action == "breach.log_exported"))
+            col(AuditEvent.tenant_id) == SCHOOL_A, col(AuditEvent.action) == "breach.log_exported"))
         return int(found.scalar_one())
 
 

@@ -8,8 +8,8 @@ sends `msteams` activities to the bot and is the bot's Bot Connector (its `/_con
 from __future__ import annotations
 
 import asyncio
-import re
 import os
+import re
 import subprocess
 from pathlib import Path
 
