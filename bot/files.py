@@ -8,12 +8,11 @@ bytes there and answers with a FileInfoCard. Decline, or 24 hours, and the bytes
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import aiohttp
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment
-from botbuilder.schema.teams import FileConsentCardResponse
+from botbuilder.schema.teams import FileConsentCardResponse, FileUploadInfo
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from dialogs.deps import Deps, actor_of
@@ -38,7 +37,7 @@ def consent_activity(file_id: str, name: str, size: int, description: str) -> Ac
     return activity
 
 
-def file_info_activity(upload: Any) -> Activity:
+def file_info_activity(upload: FileUploadInfo) -> Activity:
     """A FileInfoCard pointing at the uploaded file (what Teams shows as the file in the chat)."""
     card = {"uniqueId": upload.unique_id, "fileType": upload.file_type}
     activity = MessageFactory.attachment(Attachment(content_type=FILE_INFO, name=upload.name,
@@ -48,26 +47,24 @@ def file_info_activity(upload: Any) -> Activity:
 
 
 async def offer_file(context: TurnContext, deps: Deps, *, name: str, content: bytes, description: str,
-                     again: str, audit_action: str = "") -> bool:
+                     again: str, audit_action: str = "") -> None:
     """Hold `content` and send its consent card; if Teams won't take the card, say so plainly (never a failure
-    of the work already saved) with how to ask `again`. True when the card was sent."""
+    of the work already saved) with how to ask `again`."""
     actor = actor_of(context)
     async with deps.sessions() as session:
         held = await held_files.hold(session, actor=actor, name=name, content=content, audit_action=audit_action,
                                      now=deps.clock())
     try:
         await context.send_activity(consent_activity(held.id, name, len(content), description))
-        return True
     except DELIVERY_ERRORS as error:
         log.warning("file consent card not delivered (%s) in conversation %s", type(error).__name__,
                     context.activity.conversation.id if context.activity.conversation else None)
         async with deps.sessions() as session:
             await held_files.drop(session, held.id)
-    try:
-        await context.send_activity(f"The file {name} couldn't be sent. {again}")
-    except DELIVERY_ERRORS as error:
-        log.warning("could not say the file was not sent: %s", type(error).__name__)
-    return False
+        try:
+            await context.send_activity(f"The file {name} couldn't be sent. {again}")
+        except DELIVERY_ERRORS as again_error:
+            log.warning("could not say the file was not sent: %s", type(again_error).__name__)
 
 
 def _file_id(response: FileConsentCardResponse) -> str:

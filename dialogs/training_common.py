@@ -110,18 +110,19 @@ def begin_with(dialog_id: str, key: str) -> ActionHandler:
     return polite(run)
 
 
-async def send_invite(context: TurnContext, deps: Deps, training: TrainingSession, booking: TrainingBooking) -> bool:
+async def send_invite(context: TurnContext, deps: Deps, training: TrainingSession, booking: TrainingBooking) -> None:
     """Offer the .ics for a booking: an invite while it stands, a cancellation once it is gone."""
     now = deps.clock()
     if booking.status == BookingStatus.BOOKED and training.status == TrainingStatus.SCHEDULED:
-        return await offer_file(context, deps, name=invites.file_name(training),
-                                content=invites.invite_for(training, booking, now=now),
-                                description="Your calendar invite: open it to add the session to your calendar.",
-                                again="Your seat is booked. Ask for the calendar file again with **my bookings**.")
-    return await offer_file(context, deps, name=invites.file_name(training, cancelled=True),
-                            content=invites.cancellation_for(training, booking, now=now),
-                            description="This removes the session from your calendar.",
-                            again="Your booking is cancelled. Press **Remove from calendar** above to get the file again.")
+        await offer_file(context, deps, name=invites.file_name(training),
+                         content=invites.invite_for(training, booking, now=now),
+                         description="Your calendar invite: open it to add the session to your calendar.",
+                         again="Your seat is booked. Ask for the calendar file again with **my bookings**.")
+        return
+    await offer_file(context, deps, name=invites.file_name(training, cancelled=True),
+                     content=invites.cancellation_for(training, booking, now=now),
+                     description="This removes the session from your calendar.",
+                     again="Your booking is cancelled. Press **Remove from calendar** above to get the file again.")
 
 
 def lead_time(training: TrainingSession, now: datetime) -> str:
