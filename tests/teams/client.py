@@ -13,12 +13,12 @@ import aiohttp
 
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 
-ACTIVITIES = Path(__file__).resolve().parents[3] / "shared" / "teams-activities"
+ACTIVITIES = Path(__file__).resolve().parent / "activities"
 _ids = itertools.count(1)
 
 
 def load_activity(name: str) -> dict[str, Any]:
-    """One of the real payloads in shared/teams-activities/."""
+    """One of the real payloads in tests/teams/activities/ (see SOURCES.txt there)."""
     return json.loads((ACTIVITIES / name).read_text())
 
 
