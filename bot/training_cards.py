@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, submit, text
+from bot.cards import Card, card, facts, heading, shorten, submit, text
 from services.dates import format_uk, to_local
 from services.training import Offer
 from services.training_catalogue import Attendee
@@ -57,10 +57,6 @@ def _booking_buttons(booking: TrainingBooking) -> dict[str, Any]:
     return _buttons(*actions)
 
 
-def _short(value: str, limit: int = 300) -> str:
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
-
-
 def catalogue_card(offers: Sequence[Offer]) -> Card:
     """The next sessions open for booking with seats left, each with a button (kept well under Teams' card size)."""
     body: list[dict[str, Any]] = [heading("Training you can book")]
@@ -69,7 +65,7 @@ def catalogue_card(offers: Sequence[Offer]) -> Card:
     for offer in offers[:CATALOGUE_LIMIT]:
         label = "Book a seat" if offer.seats_left else "Join the waiting list"
         body += _session_block(offer.training, [("Seats", _seats(offer))])
-        body.append(text(_short(offer.training.description), subtle=True))
+        body.append(text(shorten(offer.training.description), subtle=True))
         body.append(_buttons(submit(label, {"cmd": "training.book", "session_id": offer.training.id})))
     if len(offers) > CATALOGUE_LIMIT:
         body.append(text(f"These are the next {CATALOGUE_LIMIT} of {len(offers)} sessions.", subtle=True))

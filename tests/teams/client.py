@@ -100,6 +100,15 @@ class TeamsClient:
         return await self.send(self.message(user, None, data))
 
 
+def card_actions(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button on a card, in order: its actions and those of the ActionSets in its body."""
+    found = list(content.get("actions") or [])
+    for element in content.get("body") or []:
+        if element.get("type") == "ActionSet":
+            found += element.get("actions") or []
+    return found
+
+
 def texts(replies: list[Received]) -> str:
     """Everything visible in replies (text and card text) as one string, for assertions."""
     parts: list[str] = []
