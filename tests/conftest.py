@@ -51,8 +51,9 @@ SCHOOL_B = "bbbbbbbb-0000-4000-8000-00000000000b"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("CI") and RENDER_OFF and not os.environ.get("TEST_DATABASE_URL"):
-        raise pytest.UsageError(f"the card renderer is required when CI is set: {RENDER_OFF}")
+    needed = os.environ.get("CI") or os.environ.get("CARDS_DIR")  # CI, or `make cards`
+    if needed and RENDER_OFF and not os.environ.get("TEST_DATABASE_URL"):
+        raise pytest.UsageError(f"the card renderer is required (CI or CARDS_DIR is set): {RENDER_OFF}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
