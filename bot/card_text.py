@@ -80,8 +80,6 @@ def _field(element: dict[str, Any]) -> Field:
 
 def _actions(actions: list[dict[str, Any]], out: Rendered) -> None:
     for action in actions:
-        if action.get("type") == "Action.ToggleVisibility":  # shows hidden parts, which the text shows anyway
-            continue
         title = str(action.get("title", "Open"))
         if action.get("type") == "Action.OpenUrl":
             out.buttons.append(Button(title, None, str(action.get("url"))))
