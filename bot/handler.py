@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cards import welcome_card
 from bot.identity import visit_of
 from bot.locks import KeyedLocks
-from bot.ratelimit import RateLimiter, admit
+from bot.ratelimit import SLOW_DOWN, RateLimiter, admit
 from bot.replies import card_activity
 from bot.state import CustodianConversationState
 from dialogs.deps import ACTOR_KEY, Deps
@@ -44,7 +44,10 @@ class CustodianBot(TeamsActivityHandler):
             if activity.type == ActivityTypes.invoke:  # an invoke must be answered, or botbuilder says 501
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=400)))
             return
-        if activity.type == ActivityTypes.message and not await admit(self._limiter, turn_context, visit):
+        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and not await admit(self._limiter, turn_context, visit):
+            if activity.type == ActivityTypes.invoke:  # answered, but nothing done
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                          value=_card_action_answer(SLOW_DOWN)))
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         async with self._locks.hold(key):
@@ -96,10 +99,14 @@ class CustodianBot(TeamsActivityHandler):
             data = action.get("data") if isinstance(action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 await self._router.on_invoke_action(turn_context, data)
-            return InvokeResponse(
-                status=200,
-                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},
-            )
+            return _card_action_answer("Done")
         response = await super().on_invoke_activity(turn_context)
         # Invokes we don't offer (message extensions, task modules...) are the caller's mistake: 400, not 501.
         return InvokeResponse(status=400) if response.status == HTTPStatus.NOT_IMPLEMENTED else response
+
+
+def _card_action_answer(message: str) -> InvokeResponse:
+    """The answer to an `adaptiveCard/action` invoke: a message Teams shows the person who pressed the button."""
+    return InvokeResponse(
+        status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": message},
+    )

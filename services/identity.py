@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -133,12 +134,21 @@ def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
         changes["name"] = visit.name
     if visit.teams_user_id and visit.teams_user_id != person.teams_user_id:
         changes["teams_user_id"] = visit.teams_user_id
-    if visit.reference_json and person.conversation_reference != visit.reference_json:
+    if visit.reference_json and person.conversation_reference != visit.reference_json \
+            and _same_channel_and_tenant(person.conversation_reference, visit.reference_json):
         changes["conversation_reference"] = visit.reference_json
         changes["unreachable_at"] = None
     if now - person.last_seen_at > _SEEN_REFRESH:
         changes["last_seen_at"] = now
     return changes
+
+
+def _same_channel_and_tenant(stored: str | None, new: str) -> bool:
+    """A stored 1:1 reference is only replaced by one from the same channel and tenant."""
+    if stored is None:
+        return True
+    old, fresh = json.loads(stored), json.loads(new)
+    return bool(old.get("channelId") == fresh.get("channelId") and old.get("tenantId") == fresh.get("tenantId"))
 
 
 async def active_roles(session: AsyncSession, *, tenant_id: str, aad_id: str) -> frozenset[str]:
