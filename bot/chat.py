@@ -102,7 +102,7 @@ async def ask_fields(fields: list[Field]) -> dict[str, str]:
 async def chat() -> None:
     """Run the bot and the terminal side by side until EOF or `/quit`."""
     settings = Settings()
-    settings.dpo_aad_ids = [*settings.dpo_aad_ids, PEOPLE["dpo"][1]]
+    settings.dpo_aad_ids = [*settings.dpo_aad_ids, f"{TENANT}:{PEOPLE['dpo'][1]}"]
     settings.host = "127.0.0.1"
     terminal = Terminal()
     runners = [web.AppRunner(connector_app(terminal)), web.AppRunner(create_app(settings))]

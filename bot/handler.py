@@ -35,6 +35,8 @@ class CustodianBot(TeamsActivityHandler):
         self._router = router
         self._locks = KeyedLocks()
         self._limiter = RateLimiter(deps.settings.rate_limit_per_minute, deps.clock)
+        self._dpo_seed = deps.settings.role_seeds(deps.settings.dpo_aad_ids)
+        self._organiser_seed = deps.settings.role_seeds(deps.settings.organiser_aad_ids)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -53,8 +55,7 @@ class CustodianBot(TeamsActivityHandler):
         async with self._locks.hold(key):
             async with self._engine.connect() as conn:  # one connection: who is talking, and where the dialog is
                 actor = await record_visit(
-                    conn, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
-                    organiser_seed=self._deps.settings.organiser_aad_ids,
+                    conn, visit=visit, dpo_seed=self._dpo_seed, now=self._deps.clock(), organiser_seed=self._organiser_seed,
                 )
                 await self._conversation_state.load(turn_context, conn=conn)
             turn_context.turn_state[ACTOR_KEY] = actor

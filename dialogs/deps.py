@@ -90,5 +90,7 @@ class Feature:
     dialogs: tuple[Dialog, ...] = ()
     intents: tuple[Intent, ...] = ()
     actions: dict[str, ActionHandler] = field(default_factory=dict)
+    # Buttons that neither show nor change personal data; every other button is refused in group chats and channels.
+    public_actions: frozenset[str] = frozenset()
     reminder_kinds: dict[str, ReminderKind] = field(default_factory=dict)
     status: StatusProvider | None = None

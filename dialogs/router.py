@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
-from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
 from bot.cards import help_card, notice_card
 from bot.replies import card_activity
-from dialogs.deps import Deps, Feature, actor_of
+from dialogs.deps import ACTOR_KEY, Deps, Feature, actor_of
 from dialogs.intents import normalise, recognise
 from services.errors import DomainError
 from services.roles import actor_in
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind", "abort"})
 HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
 MAX_TEXT = 4000
+GROUP_REFUSAL = ("That involves personal data, so let's not do it here. Open a 1:1 chat with me "
+                 "(click my name, then **Chat**) and type it there.")
 
 
 def _in_group(context: TurnContext) -> bool:
@@ -56,6 +58,9 @@ class Router:
                 self.dialogs.add(dialog)
         self.intents = [intent for feature in features for intent in feature.intents]
         self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
+        self.public_actions = frozenset(name for feature in features for name in feature.public_actions)
+        # The school a dialog started from another school's card runs in (absent = the chat's own school).
+        self._school = conversation_state.create_property("DialogSchool")
 
     async def on_message(self, context: TurnContext) -> None:
         """Handle one message (typed text or a card submit)."""
@@ -91,13 +96,36 @@ class Router:
         if handler is None:
             await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
             return
-        actor = actor_of(dc.context)
+        if data["cmd"] not in self.public_actions and _in_group(dc.context):
+            await dc.context.send_activity(GROUP_REFUSAL)
+            return
+        chat_actor = actor_of(dc.context)
         school = data.get("school")
-        if isinstance(school, str) and school != actor.tenant_id:
+        actor = chat_actor
+        if isinstance(school, str) and school != chat_actor.tenant_id:
             # A DPO serving several schools acts on another school's item from this chat.
             async with self._deps.sessions() as session:
-                actor = await actor_in(session, actor=actor, tenant_id=school)
-        await handler(dc, actor, data)
+                actor = await actor_in(session, actor=chat_actor, tenant_id=school)
+        before = dc.active_dialog
+        dc.context.turn_state[ACTOR_KEY] = actor  # a dialog the button starts runs in the button's school
+        try:
+            await handler(dc, actor, data)
+        finally:
+            dc.context.turn_state[ACTOR_KEY] = chat_actor
+        if dc.active_dialog is not None and dc.active_dialog is not before:
+            await self._school.set(dc.context, actor.tenant_id)
+
+    async def _continue_in_its_school(self, dc: DialogContext) -> DialogTurnResult:
+        """Continue the active dialog as the person in the school it started in, checked against their roles there."""
+        chat_actor = actor_of(dc.context)
+        school = await self._school.get(dc.context)
+        if isinstance(school, str) and school != chat_actor.tenant_id:
+            async with self._deps.sessions() as session:
+                dc.context.turn_state[ACTOR_KEY] = await actor_in(session, actor=chat_actor, tenant_id=school)
+        try:
+            return await dc.continue_dialog()
+        finally:
+            dc.context.turn_state[ACTOR_KEY] = chat_actor
 
     async def _on_text(self, dc: DialogContext, text: str) -> None:
         said = normalise(text)
@@ -115,7 +143,7 @@ class Router:
             return
         match = recognise(text, self.intents)
         if dc.active_dialog is not None and not (match and match.exact):
-            result = await dc.continue_dialog()
+            result = await self._continue_in_its_school(dc)
             if result.status != DialogTurnStatus.Empty:
                 return
         if match is None:
@@ -127,10 +155,9 @@ class Router:
         if dc.active_dialog is not None:
             await dc.cancel_all_dialogs()
         if match.intent.private and _in_group(context):
-            await context.send_activity(
-                "That involves personal data, so let's not do it here. Open a 1:1 chat with me "
-                "(click my name, then **Chat**) and type it there."
-            )
+            await context.send_activity(GROUP_REFUSAL)
             return
         log.info("starting dialog %s", match.intent.dialog_id)
+        if await self._school.get(context) is not None:  # a typed command runs in the chat's own school
+            await self._school.delete(context)
         await dc.begin_dialog(match.intent.dialog_id, {"utterance": text})

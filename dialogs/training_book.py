@@ -230,6 +230,9 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
             "training.mine": polite(show_mine),
             **admin_actions(),
         },
+        # As the typed commands: booking and session buttons work in group chats (each person's dialog is their own).
+        public_actions=frozenset({"training.book", "training.cancel", "training.ics", "training.mine", "training.edit",
+                                  "training.cancel_session"}),
         reminder_kinds=REMINDER_KINDS,
         status=training_status,
     )

@@ -79,9 +79,11 @@ class _Stored:
 
 
 async def record_visit(
-    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[str], now: datetime, organiser_seed: Collection[str] = ()
+    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[tuple[str, str]], now: datetime,
+    organiser_seed: Collection[tuple[str, str]] = (),
 ) -> Actor:
-    """Upsert the school and person, seed DPOs and training organisers from settings, and return the actor. Commits."""
+    """Upsert the school and person, seed DPOs and training organisers from settings ((tenant, aad) pairs), and
+    return the actor. Commits."""
     keys = {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id}
     person, roles = await _person_and_roles(conn, keys)
     wrote = False
@@ -102,7 +104,7 @@ async def record_visit(
         wrote = True
     for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
         # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-        if visit.aad_id in seed and role not in roles and await _seed_role(conn, visit, role, now):
+        if (visit.tenant_id, visit.aad_id) in seed and role not in roles and await _seed_role(conn, visit, role, now):
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()

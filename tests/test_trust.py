@@ -6,11 +6,16 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.ratelimit import SLOW_DOWN
 from bot.runtime import Runtime
+from config import Settings
 from storage.models import Person
+from tests.breach_support import ANSWERS, answer, breaches, ledger
+from tests.conftest import SCHOOL_A, SCHOOL_B
+from tests.consent_support import button, check_and_post, import_sample, tasks
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
 
@@ -61,3 +66,46 @@ async def test_card_invokes_and_submits_count_against_the_rate_limit(
     assert (status, json.loads(body)["value"]) == (200, SLOW_DOWN)
     assert await teams.say(staff_a, "help") == []  # told once; the rest is dropped
     assert "Custodian can help you with" in texts(await teams.say(staff_b, "help"))
+
+
+async def test_a_breach_reported_from_another_schools_task_is_filed_and_alerted_in_that_school(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, dpo_b: TeamsUser, staff_b: TeamsUser,
+) -> None:
+    """Dana is DPO of A and B; from her chat in school A she reports a breach from school B's removal task."""
+    await teams.say(dpo_a, "hello")
+    dana_in_b = TeamsUser(dpo_a.name, dpo_a.aad_id, SCHOOL_B)
+    await teams.say(dana_in_b, "hello")
+    await teams.say(dpo_b, "hello")
+    await import_sample(teams, dpo_b)
+    await check_and_post(teams, staff_b, "Olivia Smith")
+    await teams.say(dpo_b, "consent withdrawn for Olivia Smith social media")
+    [task] = await tasks(runtime)
+    shown = await teams.press(dpo_a, {"cmd": "consent.show_task", "task": task.id, "school": SCHOOL_B})
+    started = await teams.press(dpo_a, button(shown, "Report a breach"))
+    assert "I've noted what happened" in texts(started)
+    for key, (how, value) in ANSWERS.items():
+        if key != "what_happened":
+            await answer(teams, dpo_a, key, how, value)
+    await teams.press(dpo_a, {"q": "summary", "nav": "confirm"})
+    [breach] = await breaches(runtime)
+    assert (breach.tenant_id, breach.reporter_aad_id) == (SCHOOL_B, dpo_a.aad_id)
+    alerts = await ledger(runtime, breach.id)
+    recipients = {(r.tenant_id, r.recipient_aad_id) for r in alerts}
+    assert (SCHOOL_B, dpo_b.aad_id) in recipients <= {(SCHOOL_B, dpo_a.aad_id), (SCHOOL_B, dpo_b.aad_id)}
+    assert breach.reference in texts(await teams.say(dpo_b, "open breaches"))
+
+
+def test_role_seeds_name_their_school() -> None:
+    with pytest.raises(ValidationError, match="names no school"):
+        Settings(_env_file=None, DPO_AAD_IDS="d0d0d0d0-0000-4000-8000-0000000000a1")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="names no school"):
+        Settings(_env_file=None, ORGANISER_AAD_IDS="0c0c", ALLOWED_TENANTS=f"{SCHOOL_A},{SCHOOL_B}")  # type: ignore[call-arg]
+    one = Settings(_env_file=None, DPO_AAD_IDS="D0D0, " + SCHOOL_B + ":B1", ALLOWED_TENANTS=SCHOOL_A)  # type: ignore[call-arg]
+    assert one.role_seeds(one.dpo_aad_ids) == {(SCHOOL_A, "d0d0"), (SCHOOL_B, "b1")}
+
+
+async def test_a_seeded_dpo_is_a_dpo_only_in_their_school(teams: TeamsClient, staff_a: TeamsUser, dpo_b: TeamsUser) -> None:
+    await teams.say(staff_a, "hello")
+    priya_in_a = TeamsUser(dpo_b.name, dpo_b.aad_id, SCHOOL_A)  # seeded as DPO of school B only
+    assert "Only a DPO" in texts(await teams.say(priya_in_a, "make Megan Bowen a DPO"))
+    assert "DPOs:** none yet" in texts(await teams.say(priya_in_a, "roles"))
