@@ -10,6 +10,7 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
 from bot.cards import help_card, notice_card
+from bot.identity import in_group
 from bot.replies import card_activity
 from dialogs.deps import ACTOR_KEY, Deps, Feature, actor_of
 from dialogs.intents import normalise, recognise
@@ -23,13 +24,6 @@ HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start
 MAX_TEXT = 4000
 GROUP_REFUSAL = ("That involves personal data, so let's not do it here. Open a 1:1 chat with me "
                  "(click my name, then **Chat**) and type it there.")
-
-
-def _in_group(context: TurnContext) -> bool:
-    conversation = context.activity.conversation
-    return conversation is not None and (
-        bool(conversation.is_group) or conversation.conversation_type in ("groupChat", "channel")
-    )
 
 
 def without_bot_mention(context: TurnContext) -> str:
@@ -96,7 +90,7 @@ class Router:
         if handler is None:
             await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
             return
-        if data["cmd"] not in self.public_actions and _in_group(dc.context):
+        if data["cmd"] not in self.public_actions and in_group(dc.context.activity):
             await dc.context.send_activity(GROUP_REFUSAL)
             return
         chat_actor = actor_of(dc.context)
@@ -154,7 +148,7 @@ class Router:
             return
         if dc.active_dialog is not None:
             await dc.cancel_all_dialogs()
-        if match.intent.private and _in_group(context):
+        if match.intent.private and in_group(context.activity):
             await context.send_activity(GROUP_REFUSAL)
             return
         log.info("starting dialog %s", match.intent.dialog_id)
