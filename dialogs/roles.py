@@ -64,7 +64,8 @@ def roles_feature(deps: Deps) -> Feature:
                 session, tenant_id=actor.tenant_id, name=name)
             role = roles.parse_role(role_word)
             if granting:
-                done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock())
+                done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock(),
+                                         hub_tenant_id=deps.settings.hub_tenant_id)
                 reply = f"**{person.name}** is now {_label(role)}." if done else f"**{person.name}** is already {_label(role)}."
             else:
                 done = await roles.revoke(session, actor=actor, person=person, role=role, now=deps.clock())

@@ -11,6 +11,7 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, Dialo
 
 from bot.cards import help_card, notice_card
 from bot.identity import in_group
+from bot.membership import require_staff
 from bot.replies import card_activity
 from dialogs.deps import ACTOR_KEY, Deps, Feature, actor_of
 from dialogs.intents import normalise, recognise
@@ -53,6 +54,10 @@ class Router:
         self.intents = [intent for feature in features for intent in feature.intents]
         self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
         self.public_actions = frozenset(name for feature in features for name in feature.public_actions)
+        self.staff_only = frozenset(
+            name for feature in features if feature.staff_only
+            for name in (*feature.actions, *(intent.dialog_id for intent in feature.intents))
+        )
         # The school a dialog started from another school's card runs in (absent = the chat's own school).
         self._school = conversation_state.create_property("DialogSchool")
 
@@ -100,6 +105,8 @@ class Router:
             # A DPO serving several schools acts on another school's item from this chat.
             async with self._deps.sessions() as session:
                 actor = await actor_in(session, actor=chat_actor, tenant_id=school)
+        if data["cmd"] in self.staff_only:
+            await require_staff(dc.context, actor, self._deps.sessions, self._deps.clock())
         before = dc.active_dialog
         dc.context.turn_state[ACTOR_KEY] = actor  # a dialog the button starts runs in the button's school
         try:
@@ -151,6 +158,8 @@ class Router:
         if match.intent.private and in_group(context.activity):
             await context.send_activity(GROUP_REFUSAL)
             return
+        if match.intent.dialog_id in self.staff_only:
+            await require_staff(context, actor_of(context), self._deps.sessions, self._deps.clock())
         log.info("starting dialog %s", match.intent.dialog_id)
         if await self._school.get(context) is not None:  # a typed command runs in the chat's own school
             await self._school.delete(context)

@@ -17,12 +17,12 @@ from dialogs.intents import normalise
 from dialogs.prompts import CardPrompt
 from dialogs.training_admin import admin_actions, admin_dialogs, admin_intents
 from dialogs.training_common import (
-    REMINDER_KINDS,
     Catalogue,
     begin_with,
     id_of,
     invite_activity,
     polite,
+    reminder_kinds,
     stop,
     training_status,
     yes_no,
@@ -233,6 +233,6 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
         # As the typed commands: booking and session buttons work in group chats (each person's dialog is their own).
         public_actions=frozenset({"training.book", "training.cancel", "training.ics", "training.mine", "training.edit",
                                   "training.cancel_session"}),
-        reminder_kinds=REMINDER_KINDS,
+        reminder_kinds=reminder_kinds(deps.settings.hub_tenant_id),
         status=training_status,
     )

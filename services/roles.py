@@ -39,9 +39,15 @@ async def find_colleague(session: AsyncSession, *, tenant_id: str, name: str) ->
     return next(p for p in people if p.id == found[0][2])
 
 
-async def grant(session: AsyncSession, *, actor: Actor, person: Person, role: Role, now: datetime) -> bool:
-    """Give `person` a role in the actor's school (DPOs only). False when they already had it. Commits."""
+async def grant(
+    session: AsyncSession, *, actor: Actor, person: Person, role: Role, now: datetime, hub_tenant_id: str
+) -> bool:
+    """Give `person` a role in the actor's school (DPOs only; organisers only by the hub's DPOs, in the hub's
+    tenant: an organiser edits the catalogue every school books). False when they already had it. Commits."""
     _require_dpo(actor, person)
+    if role == Role.ORGANISER and not (hub_tenant_id and actor.tenant_id == hub_tenant_id):
+        raise NotAllowed("Training organisers are appointed by the data hub that runs the training, "
+                         "not by a school. Ask the hub if a colleague should organise sessions.")
     if role in await active_roles(session, tenant_id=person.tenant_id, aad_id=person.aad_id):
         return False
     session.add(RoleGrant(tenant_id=person.tenant_id, aad_id=person.aad_id, role=role, granted_by=actor.aad_id, granted_at=now))

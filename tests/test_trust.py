@@ -109,3 +109,31 @@ async def test_a_seeded_dpo_is_a_dpo_only_in_their_school(teams: TeamsClient, st
     priya_in_a = TeamsUser(dpo_b.name, dpo_b.aad_id, SCHOOL_A)  # seeded as DPO of school B only
     assert "Only a DPO" in texts(await teams.say(priya_in_a, "make Megan Bowen a DPO"))
     assert "DPOs:** none yet" in texts(await teams.say(priya_in_a, "roles"))
+
+
+GUEST = TeamsUser("Gus Guest (Guest)", "9e9e9e9e-0000-4000-8000-0000000000a7", SCHOOL_A)
+
+
+def member(user: TeamsUser, role: str, tenant: str) -> dict[str, Any]:
+    """A TeamsChannelAccount as Teams answers GET /v3/conversations/{id}/members/{id}."""
+    return {"id": user.teams_id, "name": user.name, "aadObjectId": user.aad_id, "userRole": role, "tenantId": tenant,
+            "userPrincipalName": "gus_partner.org#EXT#@stmarys.onmicrosoft.com"}
+
+
+@pytest.mark.parametrize(("answer", "refusal"), [
+    ([member(GUEST, "guest", SCHOOL_A)], "only for your school's own staff"),
+    ([member(GUEST, "anonymous", SCHOOL_A)], "only for your school's own staff"),
+    ([member(GUEST, "user", SCHOOL_B)], "only for your school's own staff"),  # a member of another tenant
+    ([], "couldn't check with Teams"),  # Teams did not know them: no guess
+])
+async def test_guests_and_outsiders_do_not_see_the_pupil_register(
+    teams: TeamsClient, dpo_a: TeamsUser, staff_a: TeamsUser, answer: list[dict[str, Any]], refusal: str,
+) -> None:
+    await teams.say(dpo_a, "hello")
+    await import_sample(teams, dpo_a)
+    await check_and_post(teams, staff_a, "Olivia Smith")
+    teams.channel.members[GUEST.conversation_id] = answer
+    for replies in (await teams.say(GUEST, "check consent"), await teams.press(GUEST, {"cmd": "consent.show_post", "post": 1})):
+        assert refusal in texts(replies) and "Olivia" not in texts(replies)
+    assert "Olivia" not in texts(await teams.say(GUEST, "Olivia Smith"))  # no dialog was started
+    assert "Olivia" in texts(await teams.say(staff_a, "check consent") + await teams.say(staff_a, "Olivia Smith"))
