@@ -76,6 +76,8 @@ def connector_app(terminal: Terminal) -> web.Application:
             terminal.show(body)
         if request.path.rstrip("/").endswith("/v3/conversations"):
             return web.json_response({"id": f"a:chat-created-{next(ids)}"}, status=201)
+        if "/members/" in request.path:  # both terminal people are ordinary members of the demo school
+            return web.json_response({"id": request.path.rsplit("/", 1)[1], "userRole": "user", "tenantId": TENANT})
         return web.json_response([] if request.method == "GET" else {"id": f"chat-{next(ids)}"})
 
     app = web.Application()
