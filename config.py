@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # Training organisers from the start, written like DPO_AAD_IDS; the hub's DPOs can grant more in chat.
     organiser_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="ORGANISER_AAD_IDS")
     # The data hub's own tenant: its DPOs may make training organisers; organisers there see every school's bookings.
-    hub_tenant_id: str = Field("", alias="HUB_TENANT_ID")
+    hub_tenant_id: str = Field(default="", alias="HUB_TENANT_ID")
     # Seed catalogue loaded when there are no training sessions yet; empty = data/training_sessions.json.
     training_seed_file: str = Field("", alias="TRAINING_SEED_FILE")
     # Photo consent: months a post may stay up before its housekeeping (remove-by) reminder, per purpose.

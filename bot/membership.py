@@ -12,6 +12,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema.teams import TeamsChannelAccount
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.errors import DomainError, NotAllowed
@@ -67,7 +68,7 @@ async def sign_in_name(session: AsyncSession, *, tenant_id: str, aad_id: str) ->
 
 
 async def _membership(session: AsyncSession, actor: Actor) -> Membership | None:
-    query = select(Membership).where(Membership.tenant_id == actor.tenant_id, Membership.aad_id == actor.aad_id)
+    query = select(Membership).where(col(Membership.tenant_id) == actor.tenant_id, col(Membership.aad_id) == actor.aad_id)
     return (await session.execute(query)).scalar_one_or_none()
 
 
