@@ -9,6 +9,7 @@ import pytest
 
 from bot.runtime import Runtime
 from config import Settings
+from services.clock import SettableClock
 from services.training_catalogue import form_values
 from tests.conftest import SCHOOL_A
 from tests.teams.client import TeamsClient, TeamsUser, texts
@@ -45,8 +46,11 @@ async def test_only_the_hubs_dpos_appoint_organisers(
 
 
 async def test_an_organiser_in_a_school_sees_only_that_schools_attendees(
-    teams: TeamsClient, runtime: Runtime, staff_a: TeamsUser, staff_b: TeamsUser,
+    teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, clock: SettableClock, staff_a: TeamsUser,
+    staff_b: TeamsUser,
 ) -> None:
+    for organiser in (ORGANISER, SCHOOL_ORGANISER):
+        await teams.say(organiser, "hello")  # seeded organisers: told when booking closes
     await teams.say(staff_a, "book training")
     online = await session_by_key(runtime, "online")
     await book_via_chat(teams, staff_a, online.id or 0)
@@ -57,6 +61,11 @@ async def test_an_organiser_in_a_school_sees_only_that_schools_attendees(
     assert "Megan Bowen" in school and "Ben Carter" not in school
     hub = texts(await teams.say(ORGANISER, f"attendees {online.id}"))
     assert "Megan Bowen" in hub and "Ben Carter" in hub
+    clock.set(online.booking_closes_at)
+    await runtime.sweep_reminders()
+    school = texts(channel.to(SCHOOL_ORGANISER.conversation_id))
+    assert "Booking has closed" in school and school.count("Ben Carter") == 0
+    assert "Ben Carter" in texts(channel.to(ORGANISER.conversation_id))
 
 
 @pytest.mark.parametrize("link", [
