@@ -12,6 +12,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema.teams import TeamsChannelAccount
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,7 +47,13 @@ async def require_staff(context: TurnContext, actor: Actor, sessions: SessionFac
             known.upn = str(member.user_principal_name or member.email or "")[:200]
             known.checked_at = now
             session.add(known)
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:  # their other chat asked at the same moment: take its answer
+                await session.rollback()
+                known = await _membership(session, actor)
+                if known is None:
+                    raise DomainError(UNCHECKED) from None
     if not known.staff:
         log.info("pupil register refused: tenant %s user %s is not staff (%s)", actor.tenant_id, actor.aad_id,
                  known.user_role or "no role")
