@@ -96,6 +96,24 @@ async def test_a_breach_reported_from_another_schools_task_is_filed_and_alerted_
     assert breach.reference in texts(await teams.say(dpo_b, "open breaches"))
 
 
+async def test_a_flow_in_another_school_stops_when_the_role_there_is_removed(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, dpo_b: TeamsUser, staff_b: TeamsUser,
+) -> None:
+    dana_in_b = TeamsUser(dpo_a.name, dpo_a.aad_id, SCHOOL_B)
+    for user in (dpo_a, dana_in_b, dpo_b):
+        await teams.say(user, "hello")
+    await import_sample(teams, dpo_b)
+    await check_and_post(teams, staff_b, "Olivia Smith")
+    await teams.say(dpo_b, "consent withdrawn for Olivia Smith social media")
+    [task] = await tasks(runtime)
+    started = await teams.press(dpo_a, {"cmd": "consent.report_breach", "task": task.id, "school": SCHOOL_B})
+    assert "I've noted what happened" in texts(started)
+    assert "no longer a DPO" in texts(await teams.say(dpo_b, "remove dpo from Dana Price"))
+    refused = texts(await answer(teams, dpo_a, "kind", *ANSWERS["kind"]))
+    assert "access" in refused
+    assert "I've noted" not in texts(await teams.say(dpo_a, "yes")) and await breaches(runtime) == []
+
+
 def from_env(**env: Any) -> Settings:
     """Settings as read from these environment variables only."""
     return Settings(_env_file=None, **env)  # type: ignore[call-arg]
