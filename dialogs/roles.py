@@ -10,8 +10,7 @@ from botbuilder.dialogs import DialogContext
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import card, facts, heading, say, submit, text
-from bot.consent_cards import plain
+from bot.cards import card, facts, heading, plain, say, submit, text
 from bot.identity import in_group
 from bot.membership import sign_in_name
 from bot.replies import card_activity
@@ -20,6 +19,7 @@ from dialogs.deps import Deps, Feature, Intent, actor_of
 from services import roles
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, holders_of
+from services.ids import parse_id
 from storage.models import Person, Role
 
 _ROLE = r"(?P<role>dpo|data protection officer|organi[sz]er)"
@@ -39,7 +39,6 @@ ROLES_INTENT = Intent(
 )
 LIST_INTENT = Intent("roles.list", ("roles", "who are the dpos", "list roles"))
 CONFIRM_GRANT = "roles.confirm_grant"
-_ID = re.compile(r"[0-9]{1,18}")
 SCHOOL_INTENT = Intent("roles.school_name", (), (r"^school name\b",))
 
 
@@ -94,11 +93,11 @@ def roles_feature(deps: Deps) -> Feature:
 
     async def confirm(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """The DPO confirmed the near match: grant, with every check made again."""
-        person_id, role_word = data.get("person"), data.get("role")
-        if not isinstance(person_id, int | str) or not _ID.fullmatch(str(person_id)) or not isinstance(role_word, str):
+        person_id, role_word = parse_id(data.get("person")), data.get("role")
+        if person_id is None or not isinstance(role_word, str):
             raise DomainError("Sorry, that button is no longer valid. Type the command again.")
         async with deps.sessions() as session:
-            person = await session.get(Person, int(person_id))
+            person = await session.get(Person, person_id)
             if person is None or person.tenant_id != actor.tenant_id:
                 raise NotAllowed()
             reply = await _grant(session, actor, person, roles.parse_role(role_word))
