@@ -8,12 +8,14 @@ from http import HTTPStatus
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema.teams import FileConsentCardResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import files
 from bot.cards import welcome_card
 from bot.identity import visit_of
 from bot.locks import KeyedLocks
-from bot.ratelimit import RateLimiter, admit
+from bot.ratelimit import SLOW_DOWN, RateLimiter, admit
 from bot.replies import card_activity
 from bot.state import CustodianConversationState
 from dialogs.account_leavers import member_removed
@@ -21,6 +23,7 @@ from dialogs.deps import ACTOR_KEY, Deps, actor_of
 from dialogs.router import Router
 from services.identity import record_visit
 from storage.bot_state import StateTooLarge
+from storage.turns import guard_turn
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,9 @@ class CustodianBot(TeamsActivityHandler):
         self._welcomed = conversation_state.create_property("Welcomed")
         self._router = router
         self._locks = KeyedLocks()
-        self._limiter = RateLimiter(deps.settings.rate_limit_per_minute, deps.clock)
+        self._limiter = RateLimiter(deps.settings.share(deps.settings.rate_limit_per_minute), deps.clock)
+        self._dpo_seed = deps.settings.role_seeds(deps.settings.dpo_aad_ids)
+        self._organiser_seed = deps.settings.role_seeds(deps.settings.organiser_aad_ids)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -45,22 +50,32 @@ class CustodianBot(TeamsActivityHandler):
             if activity.type == ActivityTypes.invoke:  # an invoke must be answered, or botbuilder says 501
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=400)))
             return
-        if activity.type == ActivityTypes.message and not await admit(self._limiter, turn_context, visit):
+        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and not await admit(self._limiter, turn_context, visit):
+            if activity.type == ActivityTypes.invoke:  # answered, but nothing done
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                          value=_card_action_answer(SLOW_DOWN)))
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
-        async with self._locks.hold(key):
+        activity_key = f"{key}/{activity.id}" if activity.id else None
+        async with self._locks.hold(key), guard_turn(self._engine, key, activity_key, self._deps.clock()) as guard:
+            if guard.already_handled:  # a redelivery: the person already has this turn's answer
+                log.info("activity %s already handled; redelivery skipped", activity.id)
+                if activity.type == ActivityTypes.invoke:
+                    await turn_context.send_activity(
+                        Activity(type=ActivityTypes.invoke_response, value=_card_action_answer("Done")))
+                return
             async with self._engine.connect() as conn:  # one connection: who is talking, and where the dialog is
                 actor = await record_visit(
-                    conn, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
-                    organiser_seed=self._deps.settings.organiser_aad_ids,
+                    conn, visit=visit, dpo_seed=self._dpo_seed, now=self._deps.clock(), organiser_seed=self._organiser_seed,
                 )
                 await self._conversation_state.load(turn_context, conn=conn)
             turn_context.turn_state[ACTOR_KEY] = actor
             await super().on_turn(turn_context)
             try:
-                await self._conversation_state.save_changes(turn_context)
+                await self._conversation_state.save_changes(turn_context, conn=guard.conn)
             except StateTooLarge:
                 await self._end_oversized_conversation(turn_context)
+            await guard.done(self._deps.clock())
 
     async def _end_oversized_conversation(self, turn_context: TurnContext) -> None:
         """The conversation's state outgrew the storage limit: end its dialog instead of keeping it."""
@@ -94,6 +109,14 @@ class CustodianBot(TeamsActivityHandler):
         await self._welcomed.set(turn_context, True)
         await turn_context.send_activity(card_activity(welcome_card(), summary="Welcome to Custodian"))
 
+    async def on_teams_file_consent_accept(self, turn_context: TurnContext,
+                                           file_consent_card_response: FileConsentCardResponse) -> None:
+        await files.accept(turn_context, self._deps, file_consent_card_response)
+
+    async def on_teams_file_consent_decline(self, turn_context: TurnContext,
+                                            file_consent_card_response: FileConsentCardResponse) -> None:
+        await files.decline(turn_context, self._deps, file_consent_card_response)
+
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1 serialises on_adaptive_card_invoke's response twice (HTTP 500), so answer here.
         if turn_context.activity.name == "adaptiveCard/action":
@@ -102,10 +125,14 @@ class CustodianBot(TeamsActivityHandler):
             data = action.get("data") if isinstance(action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 await self._router.on_invoke_action(turn_context, data)
-            return InvokeResponse(
-                status=200,
-                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},
-            )
+            return _card_action_answer("Done")
         response = await super().on_invoke_activity(turn_context)
         # Invokes we don't offer (message extensions, task modules...) are the caller's mistake: 400, not 501.
         return InvokeResponse(status=400) if response.status == HTTPStatus.NOT_IMPLEMENTED else response
+
+
+def _card_action_answer(message: str) -> InvokeResponse:
+    """The answer to an `adaptiveCard/action` invoke: a message Teams shows the person who pressed the button."""
+    return InvokeResponse(
+        status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": message},
+    )

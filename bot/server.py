@@ -1,4 +1,4 @@
-"""The aiohttp application: /api/messages and /healthz."""
+"""The aiohttp application: /api/messages, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from bot.runtime import Runtime, start_runtime
 from config import Settings
 from services.clock import Clock, system_clock
 from storage.db import ping
+from storage.migrate import at_head
 
 log = logging.getLogger(__name__)
 
+TEAMS_CHANNEL = "msteams"
 RUNTIME = web.AppKey("runtime", Runtime)
 TURN_SLOTS = web.AppKey("turn_slots", asyncio.Semaphore)
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app
 
 
@@ -130,6 +133,10 @@ async def _turn(request: web.Request, runtime: Runtime) -> web.Response:
     activity = parse_activity(raw)
     if activity is None:
         return _problem(400, "not a Bot Framework activity")
+    if activity.channel_id != TEAMS_CHANNEL:
+        # Web Chat, Direct Line, the Emulator...: their ids are not Teams-authenticated identities.
+        log.warning("rejected an activity from channel other than msteams")
+        return _problem(403, "only Microsoft Teams may talk to this bot")
     try:
         auth = await runtime.adapter.bot_framework_authentication.authenticate_request(
             activity, request.headers.get("Authorization")  # None = no header (botbuilder treats "" differently)
@@ -150,3 +157,11 @@ async def healthz(request: web.Request) -> web.Response:
     """200 when the database answers, else 503."""
     ok = await ping(request.app[RUNTIME].engine)
     return web.json_response({"status": "ok" if ok else "database unreachable"}, status=200 if ok else 503)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when the database is at this code's schema revision; 503 when it is unreachable or at another revision
+    (a newer version has upgraded it: a load balancer then stops sending this instance turns). An instance that is
+    upgrading the schema is not listening yet, so its checks fail too."""
+    ready = await at_head(request.app[RUNTIME].engine)
+    return web.json_response({"status": "ready" if ready else "not ready"}, status=200 if ready else 503)

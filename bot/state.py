@@ -8,6 +8,7 @@ from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.identity import in_group
 from storage.bot_state import SqlStorage
 
 _NOTHING_STORED = SqlStorage.encode_item({})
@@ -30,6 +31,16 @@ class CustodianConversationState(ConversationState):  # type: ignore[misc]
         super().__init__(storage)
         self._sql = storage
 
+    def get_storage_key(self, turn_context: TurnContext) -> str:
+        """Per conversation; in a group chat or channel per member too, so a dialog there (and the personal data it
+        carries) belongs to the person who started it: another member cannot see or continue it."""
+        key = str(super().get_storage_key(turn_context))
+        activity = turn_context.activity
+        if in_group(activity):
+            sender = activity.from_property
+            key += f"/users/{(sender.aad_object_id or sender.id or '').lower() if sender else ''}"
+        return key
+
     async def load(self, turn_context: TurnContext, force: bool = False, conn: AsyncConnection | None = None) -> None:
         """botbuilder's load; `conn` (ours) reads on a connection the turn already holds."""
         cached: Any = self.get_cached_state(turn_context)
@@ -38,11 +49,12 @@ class CustodianConversationState(ConversationState):  # type: ignore[misc]
             item, stored = (await self._sql.read_stored([key], conn)).get(key, (None, _NOTHING_STORED))
             turn_context.turn_state[self._context_service_key] = _CachedState(item, stored)
 
-    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+    async def save_changes(self, turn_context: TurnContext, force: bool = False, conn: AsyncConnection | None = None) -> None:
+        """botbuilder's save; `conn` (ours) writes in the caller's transaction, which the caller commits."""
         cached: Any = self.get_cached_state(turn_context)
         if cached is None:
             return
         data = SqlStorage.encode_item(cached.state)
         if force or data != cached.hash:
-            await self._sql.write_encoded(self.get_storage_key(turn_context), cached.state, data)
+            await self._sql.write_encoded(self.get_storage_key(turn_context), cached.state, data, conn)
             cached.hash = data

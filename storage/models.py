@@ -60,6 +60,20 @@ class RoleGrant(SQLModel, table=True):
     revoked_at: datetime | None = utc_field(nullable=True, default=None)
 
 
+class Membership(SQLModel, table=True):
+    """What Teams last said about a person's place in their school (TeamsInfo.get_member): staff or guest."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "aad_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    aad_id: str = Field(max_length=64)
+    user_role: str = Field(default="", max_length=20)  # Teams' userRole: "user", "guest", "anonymous" ("" = not said)
+    staff: bool = False
+    upn: str = Field(default="", max_length=200)  # their sign-in name (userPrincipalName or email), when Teams gave it
+    checked_at: datetime = utc_field()
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when; ids and codes only, never personal details."""
 
@@ -83,11 +97,21 @@ class BotStateRow(SQLModel, table=True):
     updated_at: datetime = utc_field(index=True)
 
 
+class HandledActivity(SQLModel, table=True):
+    """An inbound activity whose turn has run: a redelivery (a Teams retry, a duplicate) is not run again."""
+
+    __tablename__ = "handled_activity"
+
+    key: str = Field(primary_key=True, max_length=512)  # tenant / conversation / activity id
+    at: datetime = utc_field(index=True)
+
+
 # Feature tables: imported here so that create_schema() creates them too.
 from storage import (  # noqa: E402
     account_models,  # noqa: F401
     breach_models,  # noqa: F401
     consent_models,  # noqa: F401
+    file_models,  # noqa: F401
     reminder_models,  # noqa: F401
     training_models,  # noqa: F401
 )

@@ -158,10 +158,10 @@ async def test_the_register_exports_as_csv_for_the_dpo_only(
     await add(teams, dpo_a, handle="=HYPERLINK(1)")
     await add(teams, dpo_a, platform="Instagram", handle="@stmarys", dpia_on="01/10/2026", backup_admin="Sam Patel")
     await teams.say(dpo_a, "retire account 2 - closed")
-    [first, second] = csv_rows(await teams.say(dpo_a, "export social media accounts"))
+    [first, second] = await csv_rows(teams, dpo_a, await teams.say(dpo_a, "export social media accounts"))
     assert (first["Platform"], first["Name or handle"], first["Needs attention"]) == (
         "Facebook", "'=HYPERLINK(1)", "no DPIA date; no backup admin")
     assert (second["Retired because"], second["DPIA done"], second["Housekeeping months"]) == ("closed", "01/10/2026", "6")
     assert "Only your school's DPO can export" in texts(await teams.say(staff_a, "export accounts"))
-    assert csv_rows(await teams.say(dpo_b, "export accounts")) == []
+    assert await csv_rows(teams, dpo_b, await teams.say(dpo_b, "export accounts")) == []
     assert "account_register.exported" in [event.action for event in await rows(runtime, AuditEvent)]

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from bot import account_cards, breach_cards, breach_forms, cards, consent_cards, consent_post_cards, dpo_cards, reminder_cards, training_cards
+from bot import (
+    account_cards,
+    breach_cards,
+    breach_forms,
+    cards,
+    consent_cards,
+    consent_post_cards,
+    dpo_cards,
+    reminder_cards,
+    training_cards,
+)
 from bot.runtime import Runtime
 from dialogs.deps import StatusLine
 from dialogs.status import SchoolStatus, status_card
@@ -159,7 +169,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "training_cards.reminder_card": lambda: training_cards.reminder_card(
         training(TrainingFormat.ONLINE), booking(), lead="tomorrow") | {"_": EVIL},
     "training_cards.promoted_card": lambda: training_cards.promoted_card(training(), booking()),
-    "training_cards.changed_card": lambda: training_cards.changed_card(training(), booking()),
+    "training_cards.changed_card": lambda: training_cards.changed_card(training(), booking(), ["title", "join link"]),
     "training_cards.session_cancelled_card": lambda: training_cards.session_cancelled_card(
         training(), booking(), had_seat=True),
     "training_cards.attendees_card": lambda: training_cards.attendees_card(training(), attendees()),
