@@ -65,7 +65,7 @@ class Membership(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("tenant_id", "aad_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(max_length=64)
     aad_id: str = Field(max_length=64)
     user_role: str = Field(default="", max_length=20)  # Teams' userRole: "user", "guest", "anonymous" ("" = not said)
