@@ -24,7 +24,9 @@ from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.process import ROOT
 
 Rows = dict[str, list[tuple[Any, ...]]]
-ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership"}  # tables that later revisions create
+# Tables that later revisions create.
+ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership", "social_account", "account_access_task"}
+COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}}  # compared as the baseline had them
 
 
 def _value(column: Any, table: str) -> Any:
@@ -54,7 +56,9 @@ def _fill_every_table(conn: Connection) -> Rows:
 
 
 def _rows(conn: Connection, tables: MetaData) -> Rows:
-    return {t.name: sorted(map(tuple, conn.execute(select(*t.columns)).all()), key=repr) for t in tables.sorted_tables}
+    def columns(table: Any) -> list[Any]:
+        return [c for c in table.columns if c.name not in COLUMNS_ADDED_SINCE_BASELINE.get(table.name, set())]
+    return {t.name: sorted(map(tuple, conn.execute(select(*columns(t))).all()), key=repr) for t in tables.sorted_tables}
 
 
 def _at_baseline(conn: Connection) -> Rows:
@@ -96,7 +100,8 @@ async def test_a_baseline_database_keeps_every_row_and_the_app_works_on_it(
     def kept(conn: Connection) -> tuple[str | None, Rows]:
         baseline = MetaData()
         baseline.reflect(conn, only=list(baseline_rows))
-        return migrate.current_revision(conn), _rows(conn, baseline)
+        return migrate.current_revision(conn), {name: rows for name, rows in _rows(conn, baseline).items()
+                                                if name in baseline_rows}  # not the tables foreign keys lead to
 
     async with runtime.engine.connect() as conn:
         revision, rows = await conn.run_sync(kept)
