@@ -13,7 +13,8 @@ from services.accounts import gaps
 from storage.account_models import Audience, SocialAccount
 
 FORM = "account.form"
-_AUDIENCES = {Audience.PUBLIC: "Public", Audience.PRIVATE: "Private (approved followers)", Audience.GROUP: "Closed group"}
+_AUDIENCES: dict[str, str] = {
+    Audience.PUBLIC: "Public", Audience.PRIVATE: "Private (approved followers)", Audience.GROUP: "Closed group"}
 
 
 def _day(value: date | None) -> str:

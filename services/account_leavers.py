@@ -29,7 +29,7 @@ async def staff_left(session: AsyncSession, *, tenant_id: str, name: str, by: st
     school = Actor(tenant_id, by, "", frozenset())
     found = [account for account in await accounts(session, actor=school)
              if any(_same(name, person) for person in people_of(account))]
-    open_for = set((await session.execute(select(AccountAccessTask.account_id, AccountAccessTask.name).where(
+    open_for = set((await session.execute(select(col(AccountAccessTask.account_id), col(AccountAccessTask.name)).where(
         col(AccountAccessTask.tenant_id) == tenant_id, col(AccountAccessTask.done_at).is_(None)))).all())
     for account in found:
         if not any(account_id == account.id and _same(task_name, name) for account_id, task_name in open_for):
@@ -46,7 +46,7 @@ async def staff_left(session: AsyncSession, *, tenant_id: str, name: str, by: st
 
 async def member_removed(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime) -> list[SocialAccount]:
     """Teams says someone was removed from the team: their name as the bot knows it, then as `staff_left`."""
-    name = (await session.execute(select(Person.name).where(
+    name = (await session.execute(select(col(Person.name)).where(
         col(Person.tenant_id) == tenant_id, col(Person.aad_id) == aad_id))).scalar_one_or_none()
     return await staff_left(session, tenant_id=tenant_id, name=name, by=TEAMS, now=now) if name else []
 

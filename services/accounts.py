@@ -81,8 +81,11 @@ def read_draft(values: dict[str, Any], *, today: date) -> AccountDraft:
         raise DomainError("Housekeeping months must be a whole number from 1 to 120 (or empty for the usual setting).")
     labels = {"privacy_reviewed_on": "Privacy settings reviewed", "dpia_on": "DPIA done", "policy_on": "Policy adopted"}
     dates = {key: _date(str(values.get(key) or "").strip(), labels[key], today) for key in _DATES}
-    return AccountDraft(audience=audience, housekeeping_months=int(months_text) if months_text else None,
-                        **texts, **dates)
+    return AccountDraft(
+        platform=texts["platform"], handle=texts["handle"], url=texts["url"], audience=audience, owner=texts["owner"],
+        access=texts["access"], backup_admin=texts["backup_admin"], privacy_reviewed_on=dates["privacy_reviewed_on"],
+        dpia_on=dates["dpia_on"], policy_on=dates["policy_on"],
+        housekeeping_months=int(months_text) if months_text else None)
 
 
 def form_values(account: SocialAccount) -> dict[str, str]:
