@@ -91,7 +91,8 @@ def account_form_card(values: Mapping[str, str], *, title: str, error: str | Non
 def review_checklist(account: SocialAccount) -> list[dict[str, Any]]:
     """The review's short checklist, with what the register says now."""
     body = account_facts(account, is_dpo=True)
-    body += [{"type": "Input.Toggle", "id": key, "title": label, "valueOn": "true", "valueOff": "false", "value": "false"}
+    body += [{"type": "Input.Toggle", "id": key, "title": label, "wrap": True, "valueOn": "true", "valueOff": "false",
+              "value": "false"}
              for key, label in CHECKS]
     body.append(text(f"If something isn't right, fix it first (**edit account {account.number}**).", subtle=True))
     return body

@@ -98,7 +98,8 @@ def details_card(purpose: Purpose, note: str = "", accounts: Sequence[SocialAcco
     if accounts:
         choices = [{"title": plain(account.label), "value": str(account.number)} for account in accounts]
         body.append({"type": "Input.ChoiceSet", "id": ACCOUNT_PICK, "label": "Which account?", "style": "expanded",
-                     "isRequired": True, "choices": [*choices, {"title": "Another account (not registered)", "value": OTHER}]})
+                     "isRequired": True, "errorMessage": "Please pick the account, or Another account.",
+                     "choices": [*choices, {"title": "Another account (not registered)", "value": OTHER}]})
     body += [
         {"type": "Input.Text", "id": "account", "label": "If another: which account or page?" if accounts
          else "Which account or page?", "isRequired": not accounts, "maxLength": 100,
