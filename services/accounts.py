@@ -20,6 +20,7 @@ from storage.consent_models import Post
 NOT_DPO = "Only your school's DPO can change the social media account register. Type **social media accounts** to see it."
 _TEXTS = {"platform": 40, "handle": 100, "url": 500, "owner": 100, "access": 2000, "backup_admin": 100}
 _DATES = ("privacy_reviewed_on", "dpia_on", "policy_on")
+MAX_NUMBER = 2**31 - 1  # the number column is a 32-bit INTEGER on PostgreSQL
 ACCOUNT_PICK, OTHER = "account_pick", "other"  # the post form's account choice: an account number, or another account
 
 
@@ -111,7 +112,7 @@ async def accounts(session: AsyncSession, *, actor: Actor, retired: bool = False
 
 async def get_account(session: AsyncSession, *, actor: Actor, number: int) -> SocialAccount:
     """One account of the actor's school, by its number."""
-    found = (await session.execute(select(SocialAccount).where(
+    found = None if number > MAX_NUMBER else (await session.execute(select(SocialAccount).where(
         col(SocialAccount.tenant_id) == actor.tenant_id, col(SocialAccount.number) == number))).scalar_one_or_none()
     if found is None:
         raise DomainError(f"I couldn't find account {number} at your school. Type **social media accounts** to see them.")
