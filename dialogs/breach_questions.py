@@ -88,7 +88,14 @@ def answer_text(key: str, answers: Mapping[str, Any]) -> str:
     return describe(key, as_fact(key, answers[key])) if key in answers else "\u2014"
 
 
-def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: str | None = None) -> Card:
+def date_echo(key: str, answers: Mapping[str, Any]) -> str | None:
+    """A date answer read back, so a misread time is seen at once (e.g. "School aware since: Wed 02 Dec 2026, 08:45")."""
+    if QUESTIONS[key].style != "date" or key not in answers:
+        return None
+    return f"{FIELD_LABELS[key]}: **{answer_text(key, answers)}** (UK time) \u2014 not right? Type **back** to change it."
+
+
+def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: str | None = None, echo: str = "") -> Card:
     """The card asking one question, showing the current answer (or the guessed kind) when there is one."""
     question = QUESTIONS[key]
     current = answers.get(key)
@@ -101,7 +108,8 @@ def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: 
         current = None
     return question_card(question.prompt, q=key, style=question.style, options=question.options,
                          current=current if isinstance(current, (str, list)) else None, quick=question.quick,
-                         note=note, back=back, keep=key in answers and question.style not in ("choice", "multi"))
+                         note=note, back=back, keep=key in answers and question.style not in ("choice", "multi"),
+                         echo=echo)
 
 
 def _match(said: str, options: Mapping[str, str]) -> str:
