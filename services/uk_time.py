@@ -24,7 +24,7 @@ _TIMES = (  # tried in order; each yields hour, minutes (or none) and am/pm (or 
     re.compile(rf"\b{_MIN_WORD}(?: minutes?)? (?P<dir>past|to) {_HOUR}\b(?:{_AMPM})?"),
     re.compile(rf"\bhalf {_HOUR}\b(?:{_AMPM})?"),  # British "half nine" = 9:30
     re.compile(rf"\b{_HOUR}(?: o'?clock\b|{_AMPM})"),
-    re.compile(rf"\bat {_HOUR}\b(?![/.:]\d)"),
+    re.compile(rf"\b(?:at|about|around) {_HOUR}\b(?![/.:]\d| ?(?:days?|weeks?|hours?|minutes?)\b)"),
     re.compile(r"(?<=day )(?P<h>\d{1,2})$"),  # "yesterday 3"
 )
 _NOON = re.compile(r"\b(?:12 )?(?:noon|midday)\b")
