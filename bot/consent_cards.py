@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from bot.cards import Card, card, facts, heading, submit, text
-from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult
+from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult, Reason
 from services.consent_register import Change
 from services.pupil_import import Preview
 from storage.consent_models import Purpose
@@ -43,11 +43,37 @@ def who_card(note: str = "") -> Card:
 
 
 def pick_card(said: str, options: Sequence[tuple[int, str]]) -> Card:
-    """Several pupils match one name: which one is in the photo? Options are (pupil id, label)."""
+    """Several pupils have this exact name: which one is in the photo? Options are (pupil id, label)."""
     return card(
         [heading(f"Which \u201c{plain(said)}\u201d?"), text("More than one pupil matches. Choose the one in the photo:")],
         [*(submit(plain(label), {"pupil": pupil_id}) for pupil_id, label in options), submit("None of these", {"pupil": "none"})],
     )
+
+
+def confirm_card(said: str, options: Sequence[tuple[int, str]]) -> Card:
+    """The name typed only resembles a pupil (or several): ask, never substitute. Options are (pupil id, label)."""
+    typed = text(f"You typed \u201c{plain(said)}\u201d, which isn't exactly a name on the register.", subtle=True)
+    if len(options) == 1:
+        pupil_id, label = options[0]
+        return card([heading(f"Did you mean {plain(label)}?"), typed],
+                    [submit("Yes", {"pupil": pupil_id}), submit("No", {"pupil": "none"})])
+    return card([heading("Did you mean one of these?"), typed],
+                [*(submit(plain(label), {"pupil": pupil_id}) for pupil_id, label in options),
+                 submit("None of these", {"pupil": "none"})])
+
+
+def unknown_card(said: str, note: str, *, allow_unknown: bool) -> Card:
+    """A name that matches nobody (or too many): type it again, or (staff check) go on with it as not on the register."""
+    body = [heading(f"\u201c{plain(said)}\u201d: {note}"),
+            text("Check the spelling and type the name again; add the class if you know it (e.g. *Oliver Brown 5C*).")]
+    if allow_unknown:
+        body.append(text("If they are in the photo but not on the register, press **Not on the register**: "
+                         "the photo can't be used until your DPO adds them.", subtle=True))
+    body.append({"type": "Input.Text", "id": "who", "label": "Name", "value": said, "maxLength": 200})
+    actions = [submit("Check this name", {"step": "retype"})]
+    if allow_unknown:
+        actions.append(submit("Not on the register", {"pupil": "unknown"}))
+    return card(body, actions)
 
 
 def purpose_card(who: str) -> Card:
@@ -64,8 +90,8 @@ def verdict_card(result: CheckResult) -> Card:
     ok = [v for v in result.verdicts if v.ok]
     where = PURPOSE_LABELS[result.purpose]
     if result.allowed:
-        body = [heading(f"\u2705 You may use this photo on {where}"),
-                text(f"All {len(ok)} pupil{'s' if len(ok) != 1 else ''} have current consent for {where}.")]
+        whom = f"{plain(ok[0].name or ok[0].label)} has" if len(ok) == 1 else f"All {len(ok)} pupils have"
+        body = [heading(f"\u2705 You may use this photo on {where}"), text(f"{whom} current consent for {where}.")]
     else:
         body = [heading(f"\u26d4 Don't use this photo on {where}"),
                 text(f"{len(blocked)} of {len(result.verdicts)} pupil{'s' if len(result.verdicts) != 1 else ''} "
@@ -76,6 +102,9 @@ def verdict_card(result: CheckResult) -> Card:
         body.append(text(f"\u2026 and {len(listed) - 40} more not OK.", attention=True))
     if len(ok) > len([v for v in listed if v.ok]):
         body.append(text(f"The other {len(ok)} pupils are OK.", subtle=True))
+    if any(v.reason is Reason.NOT_ON_REGISTER for v in blocked):
+        body.append(text("A pupil who is not on the register can't be checked. Your DPO can add them "
+                         "(press the button below to ask), then check again.", subtle=True))
     body.append(text(f"Check #{result.check_id} is kept as a record.", subtle=True))
     return card(body)
 

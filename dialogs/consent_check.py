@@ -24,7 +24,7 @@ from storage.consent_models import Purpose
 
 CHECK_DIALOG = "consent.check"
 _STEPS, _CHECKLIST, _DETAILS = f"{CHECK_DIALOG}.steps", f"{CHECK_DIALOG}.checklist", f"{CHECK_DIALOG}.details"
-IDS, WHO, PURPOSE, CHECK_ID = "ids", "who", "purpose", "check_id"
+IDS, WHO, UNKNOWN, PURPOSE, CHECK_ID = "ids", "who", "unknown", "purpose", "check_id"
 
 
 def housekeeping_months(settings: Settings) -> dict[str, int]:
@@ -67,12 +67,13 @@ class CheckDialog(ComponentDialog):
         return all(0 < len(str(value.get(key) or "").strip()) <= limit for key, limit in (("account", 100), ("description", 200)))
 
     async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        purpose = only_purpose(str((step.options or {}).get("utterance") or ""))
+        utterance = str((step.options or {}).get("utterance") or "")
+        purpose = only_purpose(utterance)
         step.values[PURPOSE] = purpose.value if purpose else None
-        return await step.begin_dialog(WHO_DIALOG, {})
+        return await step.begin_dialog(WHO_DIALOG, {"utterance": utterance, "allow_unknown": True})
 
     async def purpose_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values[IDS], step.values[WHO] = step.result["ids"], step.result["who"]
+        step.values[IDS], step.values[WHO], step.values[UNKNOWN] = step.result["ids"], step.result["who"], step.result["unknown"]
         if step.values[PURPOSE]:
             return await step.next({"purpose": step.values[PURPOSE]})
         return await step.prompt(PURPOSE_PROMPT, purpose_prompt(step.values[WHO]))
@@ -81,7 +82,7 @@ class CheckDialog(ComponentDialog):
         purpose = Purpose(step.result["purpose"])  # set by the purpose prompt's validator, or from the phrasing
         async with self._deps.sessions() as session:
             result = await check_pupils(session, actor=actor_of(step.context), pupil_ids=step.values[IDS], purpose=purpose,
-                                        now=self._deps.clock())
+                                        now=self._deps.clock(), unknown=step.values[UNKNOWN])
         await step.context.send_activity(card_activity(verdict_card(result)))
         if not result.allowed:
             return await step.end_dialog()

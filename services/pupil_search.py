@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -46,11 +47,12 @@ class Lookup:
     said: str
     matches: tuple[PupilRef, ...]
     group: str = ""  # "class 4B" / "Year 4" when the part named a whole group
+    exact: bool = False  # the whole legal or preferred name as typed (any case, accents, spacing or order)
 
     @property
     def resolved(self) -> bool:
-        """One pupil, or a whole group."""
-        return len(self.matches) == 1 or (bool(self.group) and bool(self.matches))
+        """A whole group, or one pupil named exactly: nothing to ask."""
+        return bool(self.group) and bool(self.matches) or (self.exact and len(self.matches) == 1)
 
 
 class PupilIndex:
@@ -61,12 +63,16 @@ class PupilIndex:
         self._names: list[str] = []  # each name's words, sorted, so "Smith Olivia" finds Olivia Smith
         self._owner: list[int] = []
         self._words: dict[str, set[int]] = {}
+        self._exact: dict[str, set[int]] = {}  # every spelling that counts as the exact name
         for i, pupil_names in enumerate(names):
             for name in dict.fromkeys(_sorted_words(n) for n in pupil_names if n.strip()):
                 self._names.append(name)
                 self._owner.append(i)
                 for word in name.split():
                     self._words.setdefault(word, set()).add(i)
+            for name in pupil_names:
+                for key in _exact_keys(name):
+                    self._exact.setdefault(key, set()).add(i)
         self._vocabulary = list(self._words)
         self._classes = {r.class_name.lower(): r.class_name for r in refs if r.class_name}
 
@@ -76,7 +82,7 @@ class PupilIndex:
 
     def lookup(self, said: str) -> Lookup:
         """Find one part: a whole class or year, else a name narrowed by any class or year given with it."""
-        text = utils.default_process(said)
+        text = _words(said)
         year_match = _YEAR.search(text)
         year = year_code(year_match.group(0)) if year_match else ""
         rest = (text[: year_match.start()] + " " + text[year_match.end():]) if year_match else text
@@ -84,9 +90,10 @@ class PupilIndex:
         name = " ".join(w for w in rest.split() if w not in classes)
         if not [w for w in name.split() if w not in _FILLER]:
             return self._group(said, year, classes)
-        found = self._by_name(name)
+        exact = sorted({i for key in _exact_keys(name) for i in self._exact.get(key, ())}, key=lambda i: self.refs[i].label)
+        found = [self.refs[i] for i in exact] or self._by_name(name)
         narrowed = [r for r in found if (not classes or r.class_name.lower() in classes) and (not year or r.year_group == year)]
-        return Lookup(said, tuple(narrowed or found))
+        return Lookup(said, tuple(narrowed or found), exact=bool(exact and narrowed))
 
     def _group(self, said: str, year: str, classes: list[str]) -> Lookup:
         if classes:
@@ -130,8 +137,20 @@ class PupilIndex:
         return found or {}
 
 
+def _words(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces: "Zoë O'Brien" -> "zoe o brien"."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return str(utils.default_process(plain))
+
+
 def _sorted_words(name: str) -> str:
-    return " ".join(sorted(utils.default_process(name).split()))
+    return " ".join(sorted(_words(name).split()))
+
+
+def _exact_keys(name: str) -> set[str]:
+    """The same name in any order, or with its spaces left out ("Mary Jane" / "Maryjane")."""
+    words = _words(name).split()
+    return {" ".join(sorted(words)), "".join(words)} if words else set()
 
 
 _COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname, Pupil.year_group, Pupil.class_name,
