@@ -52,7 +52,7 @@ class Lookup:
     @property
     def resolved(self) -> bool:
         """A whole group, or one pupil named exactly: nothing to ask."""
-        return bool(self.group) and bool(self.matches) or (self.exact and len(self.matches) == 1)
+        return (bool(self.group) and bool(self.matches)) or (self.exact and len(self.matches) == 1)
 
 
 class PupilIndex:
