@@ -125,7 +125,8 @@ class AskToAdd:
 
     async def __call__(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Ask every DPO of the school to add the names the check found missing; say honestly who was asked."""
-        names = data.get("names") if isinstance(data.get("names"), list) else []
+        listed = data.get("names")
+        names = [str(n) for n in listed] if isinstance(listed, list) else []
         async with self._deps.sessions() as session:
             told = await ask_dpos_to_add(session, actor=actor, check_id=int(data.get("check") or 0), names=names,
                                          now=self._deps.clock())
@@ -140,8 +141,8 @@ class AskToAdd:
 
 async def render_add_pupil(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """To a DPO: names a staff check found missing from the register."""
-    payload = reminder.payload
-    return add_pupil_card([str(n) for n in payload.get("names", [])], str(payload.get("purpose", "")),
+    payload, names = reminder.payload, reminder.payload.get("names")
+    return add_pupil_card([str(n) for n in names] if isinstance(names, list) else [], str(payload.get("purpose", "")),
                           str(payload.get("asked_by") or ""), int(reminder.subject_id))
 
 

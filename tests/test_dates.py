@@ -7,6 +7,7 @@ Every row runs against a fixed clock. Expected times are UK wall-clock times (Eu
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -299,7 +300,7 @@ def test_the_table_is_big_enough() -> None:
 
 @pytest.mark.parametrize(("clock", "typed", "expected"), ROWS, ids=[f"{c}:{t}" for c, t, _ in ROWS])
 def test_uk_phrasings(clock: str, typed: str, expected: str) -> None:
-    prefer = "future" if clock.endswith("_FUTURE") else "past"
+    prefer: Literal["past", "future"] = "future" if clock.endswith("_FUTURE") else "past"
     now = CLOCKS[clock.removesuffix("_FUTURE")]
     assert parse_uk_datetime(typed, now=now, prefer=prefer) == uk(expected)
 
