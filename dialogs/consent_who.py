@@ -66,12 +66,14 @@ def _question(lookup: Lookup) -> dict[str, Any] | None:
     options = [{"id": r.id, "label": r.label} for r in lookup.matches]
     if lookup.resolved:
         return None
+    said = f"\u201c{lookup.said}\u201d"
     if lookup.group:
-        return {"said": lookup.said, "kind": "unknown", "note": "there is nobody on roll there."}
+        return {"said": lookup.said, "kind": "unknown", "note": f"There is nobody on roll in {said}."}
     if not lookup.matches:
-        return {"said": lookup.said, "kind": "unknown", "note": "not on the register."}
+        return {"said": lookup.said, "kind": "unknown", "note": f"I couldn't find {said} on the register."}
     if len(lookup.matches) > MAX_CHOICES:
-        return {"said": lookup.said, "kind": "unknown", "note": f"{len(lookup.matches)} pupils match: give the full name."}
+        return {"said": lookup.said, "kind": "unknown",
+                "note": f"{len(lookup.matches)} pupils match {said}: please give the full name."}
     return {"said": lookup.said, "kind": "which" if lookup.exact else "confirm", "options": options}
 
 
@@ -184,7 +186,8 @@ class PupilsDialog(ComponentDialog):
         elif picked == "unknown":
             state["unknown"] = [*state["unknown"], question["said"]]
         elif picked == "none":
-            queue = [{"said": question["said"], "kind": "unknown", "note": "not on the register?"}, *queue]
+            note = f"No other pupil on the register matches \u201c{question['said']}\u201d."
+            queue = [{"said": question["said"], "kind": "unknown", "note": note}, *queue]
         else:
             chosen = next(o for o in question["options"] if str(o["id"]) == picked)
             state["ids"], state["parts"] = [*state["ids"], chosen["id"]], [*state["parts"], chosen["label"]]

@@ -32,7 +32,7 @@ async def test_near_namesakes_are_asked_and_names_not_on_the_register_are_never_
         assert f"Did you mean {offered}?" in shown and f"You typed \u201c{typed}\u201d" in shown
         assert set(choices(replies)) == {"Yes", "No"} and not schema_errors(replies[-1].cards[0])
         replies = await teams.press(staff_a, button(replies, "No"))
-        assert f"\u201c{typed}\u201d: not on the register?" in texts(replies)
+        assert f"No other pupil on the register matches \u201c{typed}\u201d." in texts(replies)
         replies = await teams.press(staff_a, button(replies, "Not on the register"))
     assert "Where will the photo go?" in texts(replies)
     assert "Emma Turner (not on the register); Noah Robertson (not on the register)" in texts(replies)
@@ -84,10 +84,10 @@ async def test_only_the_unknown_name_is_asked_again_and_the_known_ones_are_kept(
     await import_sample(teams, dpo_a)
     await teams.say(staff_a, "check consent")
     replies = await teams.say(staff_a, "Olivia Smith, Zebedee Quartermain and Jack Jones")
-    assert "\u201cZebedee Quartermain\u201d: not on the register." in texts(replies)
+    assert "I couldn't find \u201cZebedee Quartermain\u201d on the register." in texts(replies)
     assert "Who is in the photo?" not in texts(replies)
     replies = await teams.say(staff_a, "Zebedee")  # still nobody: asked again, the others kept
-    assert "\u201cZebedee\u201d: not on the register." in texts(replies)
+    assert "I couldn't find \u201cZebedee\u201d on the register." in texts(replies)
     replies = await teams.say(staff_a, "Isla Evans")
     assert "Olivia Smith (Year 4, 4B); Jack Jones (Year 4, 4B); Isla Evans (Year 4, 4B)" in texts(replies)
     shown = texts(await teams.press(staff_a, {"purpose": "website"}))
@@ -112,7 +112,7 @@ async def test_a_dpo_command_for_an_unknown_pupil_asks_again_without_a_not_on_re
 ) -> None:
     await import_sample(teams, dpo_a)
     replies = await teams.say(dpo_a, "consent withdrawn for Zebedee Quartermain facebook")
-    assert "\u201cZebedee Quartermain\u201d: not on the register." in texts(replies)
+    assert "I couldn't find \u201cZebedee Quartermain\u201d on the register." in texts(replies)
     assert "Not on the register" not in choices(replies)
     replies = await teams.say(dpo_a, "Amir Khan")
     assert "Consent withdrawn: School social media" in texts(replies) and "Amir Khan (Year 4, 4B)" in texts(replies)
