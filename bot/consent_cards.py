@@ -94,9 +94,10 @@ def verdict_card(result: CheckResult) -> Card:
         whom = f"{plain(ok[0].name or ok[0].label)} has" if len(ok) == 1 else f"All {len(ok)} pupils have"
         body = [heading(f"\u2705 You may use this photo on {where}"), text(f"{whom} current consent for {where}.")]
     else:
+        who = (f"{plain(blocked[0].name or blocked[0].label)} can't" if len(result.verdicts) == 1
+               else f"{len(blocked)} of {len(result.verdicts)} pupils can't")
         body = [heading(f"\u26d4 Don't use this photo on {where}"),
-                text(f"{len(blocked)} of {len(result.verdicts)} pupil{'s' if len(result.verdicts) != 1 else ''} "
-                     "can't appear. Retake or crop the photo without them, or choose another one.", attention=True)]
+                text(f"{who} appear. Retake or crop the photo without them, or choose another one.", attention=True)]
     listed = blocked + (ok if len(result.verdicts) <= MAX_LISTED else [])
     body.append(facts([(plain(v.label), "\u2705 OK" if v.ok else f"\u26d4 {REASON_LABELS[v.reason]}") for v in listed[:40]]))
     if len(listed) > 40:

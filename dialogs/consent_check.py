@@ -132,7 +132,7 @@ class AskToAdd:
                                          now=self._deps.clock())
         self._deps.wake_reminders()
         if not told:
-            await dc.context.send_activity("Your school has no DPO set up in Custodian yet, so nobody could be asked. "
+            await dc.context.send_activity("No DPO of your school has opened Custodian yet, so I couldn't ask anyone. "
                                            "Please tell your DPO yourself; the photo can't be used until they add the pupil.")
             return
         await dc.context.send_activity(f"I've asked your DPO{'s' if told > 1 else ''} to add them to the register. "
