@@ -163,7 +163,8 @@ class AdminDialog(ComponentDialog):
         value = prompt.recognized.value if prompt.recognized.succeeded else {}
         try:
             parse_uk_datetime(str(value.get("when") or value.get("text") or ""), now=self._deps.clock())
-        except DomainError:
+        except DomainError as error:
+            await prompt.context.send_activity(str(error))  # why, with an example; the card is asked again
             return False
         return True
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.runtime import Runtime
 from dialogs.consent_who import named_in
+from services.pupil_search import PupilIndex, PupilRef
 from tests.consent_support import button, checks, choices, import_sample, pupil, schema_errors
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Received
@@ -124,3 +125,18 @@ def test_the_names_part_of_an_opening_message() -> None:
     assert named_in("Can we put 4B on the school website?") == "4B"
     assert named_in("is it ok to post Jack Jones on twitter") == "Jack Jones"
     assert named_in("can i use this photo") == "" and named_in("check consent") == ""
+
+
+def test_the_index_tells_exact_names_from_near_ones() -> None:
+    refs = [PupilRef(1, "Zoë O'Brien (Year 4, 4B)", "4B", "4", False),
+            PupilRef(2, "Mary Jane Doe (Year 4, 4B)", "4B", "4", False),
+            PupilRef(3, "Oliver Brown (Year 3, 3A)", "3A", "3", False),
+            PupilRef(4, "Ollie Brown (Year 5, 5C)", "5C", "5", False)]
+    index = PupilIndex(refs, [("Zoë O'Brien",), ("Mary Jane Doe",), ("Oliver Brown",), ("Ollie Brown", "Oliver Brown")])
+    for typed in ("zoe obrien", "ZOË O’BRIEN", "O'Brien Zoe", "maryjane doe", "Mary-Jane  DOE", "oliver brown 3a"):
+        found = index.lookup(typed)
+        assert found.exact and found.resolved, typed
+    clash = index.lookup("Oliver Brown")
+    assert clash.exact and not clash.resolved and [r.id for r in clash.matches] == [3, 4]
+    for typed in ("Zoe OBrian", "Mary Doe", "Oliver", "Oliver Brown 4B"):
+        assert not index.lookup(typed).exact, typed
