@@ -90,9 +90,9 @@ def answer_text(key: str, answers: Mapping[str, Any]) -> str:
 
 def date_echo(key: str, answers: Mapping[str, Any]) -> str | None:
     """A date answer read back, so a misread time is seen at once (e.g. "School aware since: Wed 02 Dec 2026, 08:45")."""
-    if QUESTIONS[key].style != "date" or key not in answers:
+    if QUESTIONS.get(key) is None or QUESTIONS[key].style != "date" or key not in answers:
         return None
-    return f"{FIELD_LABELS[key]}: **{answer_text(key, answers)}** (UK time) \u2014 not right? Type **back** to change it."
+    return f"{FIELD_LABELS[key]}: **{answer_text(key, answers)}** (UK time)"
 
 
 def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: str | None = None, echo: str = "") -> Card:

@@ -125,7 +125,8 @@ class BreachReportDialog(ComponentDialog):
             answers = state["answers"] if nav == "keep" else {**state["answers"], at: move["value"]}
             state = {**state, "answers": answers, "at": step_after(state, forward=True)}
             state["editing"] = False
-            state["echo"] = date_echo(at, answers) if nav != "keep" else None
+            echo = date_echo(at, answers) if nav != "keep" else None
+            state["echo"] = f"{echo} \u2014 not right? Type **back** to change it." if echo else None
         return await step.replace_dialog(_LOOP, state)
 
     async def _start(self, step: WaterfallStepContext, options: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from bot.cards import notice_card
 from bot.consent_cards import change_card, import_done_card, import_preview_card, plain, report_card
 from bot.consent_post_cards import unregistered_card
 from bot.replies import card_activity
+from dialogs.breach_questions import ask_again
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.prompts import CardPrompt
@@ -164,8 +165,7 @@ class AdminDialog(ComponentDialog):
         try:
             parse_uk_datetime(str(value.get("when") or value.get("text") or ""), now=self._deps.clock())
         except DomainError as error:
-            await prompt.context.send_activity(str(error))  # why, with an example; the card is asked again
-            return False
+            return await ask_again(prompt, error)  # why, with an example, then the same card
         return True
 
     async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:

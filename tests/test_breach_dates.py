@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.runtime import Runtime
 from services.clock import SettableClock
 from tests.breach_support import ANSWERS, answer, breaches, file_report, last_card
+from tests.consent_support import import_sample
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
 
@@ -68,3 +69,26 @@ async def test_the_dpo_sees_the_ico_report_time_as_read(teams: TeamsClient, staf
     done = await teams.press(dpo_a, {"cmd": "breach.reported", "id": breach.id, "ico_reference": "IC-1",
                                      "reported_at": "half past two", "late_reason": ""})
     assert "reported to the ICO (case IC-1) on Wed 25 Nov 2026, 14:30 UK time" in texts(done)
+
+
+async def test_a_corrected_time_is_read_back_when_saved(teams: TeamsClient, staff_a: TeamsUser, runtime: Runtime) -> None:
+    await file_report(teams, staff_a)
+    await teams.say(staff_a, "update BR-2026-0001")
+    await teams.press(staff_a, {"q": "pick", "answer": "happened_at"})
+    refused = texts(await teams.say(staff_a, "earlier"))
+    assert "couldn't read \u201cearlier\u201d fully" in refused and "Saved" not in refused
+    saved = texts(await teams.say(staff_a, "quarter to nine"))
+    assert "Saved to the timeline of **BR-2026-0001**. When it happened: **Wed 25 Nov 2026, 08:45** (UK time)." in saved
+    [breach] = await breaches(runtime)
+    assert breach.happened_at == datetime(2026, 11, 25, 8, 45, tzinfo=UTC)
+
+
+async def test_when_an_image_was_published_is_read_back(teams: TeamsClient, dpo_a: TeamsUser) -> None:
+    await import_sample(teams, dpo_a)
+    await teams.say(dpo_a, "record published without consent")
+    await teams.say(dpo_a, "Amir Khan")
+    await teams.press(dpo_a, {"purpose": "press"})
+    refused = texts(await teams.press(dpo_a, {"when": "after school", "where": "local paper"}))
+    assert "couldn't read \u201cafter school\u201d fully" in refused and "When and where was it published?" in refused
+    replies = await teams.press(dpo_a, {"when": "yesterday 4.30", "where": "local paper"})
+    assert "It was published Tue 24 Nov 2026, 16:30 (UK time)." in texts(replies)
