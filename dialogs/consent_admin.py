@@ -23,7 +23,7 @@ from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.prompts import CardPrompt
 from services import consent_register as register
 from services.consent import PURPOSE_LABELS, purpose_in
-from services.dates import parse_uk_datetime
+from services.dates import EXAMPLES, format_uk, parse_uk_datetime
 from services.errors import DomainError
 from services.identity import Actor
 from services.posts import to_id
@@ -162,8 +162,11 @@ class AdminDialog(ComponentDialog):
 
     async def _when_ok(self, prompt: PromptValidatorContext) -> bool:
         value = prompt.recognized.value if prompt.recognized.succeeded else {}
+        now = self._deps.clock()
         try:
-            parse_uk_datetime(str(value.get("when") or value.get("text") or ""), now=self._deps.clock())
+            published = parse_uk_datetime(str(value.get("when") or value.get("text") or ""), now=now)
+            if published > now:
+                raise DomainError(f"That's in the future ({format_uk(published)}). When was it published? Try {EXAMPLES}.")
         except DomainError as error:
             return await ask_again(prompt, error)  # why, with an example, then the same card
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -12,6 +13,11 @@ from services.uk_time import EXAMPLES, DateNotUnderstood, read_phrase, refuse
 
 __all__ = ["EXAMPLES", "DateNotUnderstood", "format_uk", "parse_uk_datetime", "to_local", "warm_up"]
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+NOW_WORDS = frozenset({"now", "just now", "right now"})
+MAX_YEARS = 10  # a year further than this from today is a misreading ("2 dec 10" is not 2010)
+_NUMBER = re.compile(r"^(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)$")
+_ORDINAL = re.compile(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$")
+_RELATIVE = re.compile(r"\b(?:today|yesterday|tomorrow|ago|now)\b")
 
 
 def parse_uk_datetime(
@@ -29,6 +35,8 @@ def parse_uk_datetime(
     cleaned = " ".join(text.strip().split())
     if not cleaned or len(cleaned) > 60:
         raise DateNotUnderstood(f"Please give a date and time, {EXAMPLES}.")
+    if cleaned.lower() in NOW_WORDS:
+        return now
     phrase = read_phrase(cleaned)
     if phrase.elapsed:  # "20 minutes ago": counted in real (UTC) time, right across a clock change
         return _dateparser(phrase.day, now.astimezone(UTC), prefer, cleaned).replace(tzinfo=UTC)
@@ -48,11 +56,35 @@ def parse_uk_datetime(
 def _day(words: str, local_now: datetime, prefer: str, typed: str) -> date:
     if words in _WEEKDAYS and _WEEKDAYS.index(words) == local_now.weekday():
         return local_now.date()  # "Wednesday 9am" said on a Wednesday is today
-    day = _dateparser(words, local_now, prefer, typed).date()
+    if _NUMBER.match(words):
+        raise refuse(typed, "Is that a time or a date? Write e.g. at 10 or 10/12.")
+    if ordinal := _ORDINAL.match(words):
+        return _nearest_day_of_month(int(ordinal[1]), local_now.date(), prefer, typed)
+    parsed = _dateparser(words, local_now, prefer, typed)
+    if parsed.time() != time(0) and not _RELATIVE.search(words):
+        raise refuse(typed)  # dateparser found a time this module could not read: never drop it
+    if abs(parsed.year - local_now.year) > MAX_YEARS:
+        raise refuse(typed, f"That would be {parsed.year}.")
+    day = parsed.date()
     named = [i for i, name in enumerate(_WEEKDAYS) if name in words or f"{name[:3]} " in f"{words} "]
     if named and named != [day.weekday()]:
         raise refuse(typed, f"{day:%d/%m/%Y} is a {_WEEKDAYS[day.weekday()].title()}.")
     return day
+
+
+def _nearest_day_of_month(day: int, today: date, prefer: str, typed: str) -> date:
+    """"the 5th": the nearest month with that day, in the preferred direction (this month if it fits)."""
+    step = -1 if prefer == "past" else 1
+    months = today.year * 12 + today.month - 1
+    for offset in range(12):
+        year, month = divmod(months + step * offset, 12)
+        try:
+            candidate = date(year, month + 1, day)
+        except ValueError:
+            continue
+        if (candidate <= today) if prefer == "past" else (candidate >= today):
+            return candidate
+    raise refuse(typed, "There's no such day.")
 
 
 def _dateparser(words: str, base: datetime, prefer: str, typed: str) -> datetime:

@@ -19,14 +19,19 @@ _MINUTES = {"five": 5, "ten": 10, "quarter": 15, "twenty": 20, "twenty five": 25
 _HOUR = r"(?P<h>\d{1,2}|" + "|".join(_HOURS) + ")"
 _MIN_WORD = r"(?P<m>\d{1,2}|twenty[ -]five|" + "|".join(_MINUTES) + ")"
 _AMPM = r"\s*(?P<ampm>[ap])\.?\s?m\b\.?"
+_HALF_HOUR = re.compile(rf"\bhalf {_HOUR}\b(?:{_AMPM})?")  # British "half nine" = 9:30
 _TIMES = (  # tried in order; each yields hour, minutes (or none) and am/pm (or none)
-    re.compile(rf"(?<![\d/.:])(?P<h>\d{{1,2}})[:.](?P<m>\d{{2}})(?![\d/.:]\d)(?:{_AMPM})?"),
+    re.compile(rf"(?<![\d/.:])(?P<h>\d{{1,2}})[:.](?P<m>\d{{2}})(?::\d{{2}})?(?![\d/.:]\d)(?:{_AMPM})?"),
+    # 0845, 1430hrs (not 2015: a year)
+    re.compile(r"(?<![\d/.:])(?P<h>0\d|1\d|2[0-3])(?P<m>[0-5]\d)(?: ?(?:hrs|hours|h)\b|(?<=0\d\d\d)(?![\d/.:]))"),
     re.compile(rf"\b{_MIN_WORD}(?: minutes?)? (?P<dir>past|to) {_HOUR}\b(?:{_AMPM})?"),
-    re.compile(rf"\bhalf {_HOUR}\b(?:{_AMPM})?"),  # British "half nine" = 9:30
-    re.compile(rf"\b{_HOUR}(?: o'?clock\b|{_AMPM})"),
+    _HALF_HOUR,
+    re.compile(rf"\b{_HOUR}(?: o'? ?clock\b|{_AMPM})"),
     re.compile(rf"\b(?:at|about|around) {_HOUR}\b(?![/.:]\d| ?(?:days?|weeks?|hours?|minutes?)\b)"),
     re.compile(r"(?<=day )(?P<h>\d{1,2})$"),  # "yesterday 3"
 )
+_BARE_HOUR = re.compile(rf"^(?P<before>.*?)\b{_HOUR}\b(?P<after>.*)$")  # "9 in the morning", with a part of the day
+_JUST_A_DAY = re.compile(r"^(?:yesterday|today|tomorrow|(?:last |this )?(?:mon|tues|wednes|thurs|fri|satur|sun)day)?$")
 _NOON = re.compile(r"\b(?:12 )?(?:noon|midday)\b")
 _MIDNIGHT = re.compile(r"\bmidnight\b")
 # Parts of the day: (pattern, day words for dateparser, "am" | "pm" | "night"); "yesterday morning" keeps "yesterday".
@@ -43,7 +48,8 @@ _VAGUE = re.compile(r"\b(?:before|after|lunch\w*|break\w*|play\w*|assembly|regis
                     r"between|since)\b")
 _SPELLING = ((r"\b(?:the )?day before yesterday\b", "2 days ago"), (r"\bweds\b", "wednesday"), (r"\bthurs?\b", "thursday"),
              (r"\bhalf an hour\b", "30 minutes"),
-             (r"\ban hour and a half\b", "90 minutes"), (r"\bmins?\b", "minutes"), (r"\bhrs?\b", "hours"))
+             (r"\ban hour and a half\b", "90 minutes"), (r"\bmins?\b", "minutes"), (r"\bhrs?\b", "hours"),
+             (r"(?<=[\d a-z])-?ish\b", ""))
 _ELAPSED = re.compile(r"^\d+ (?:minutes?|hours?) ago$|^an hour ago$")
 
 
@@ -113,16 +119,21 @@ def _take_time(text: str, typed: str, period: str) -> tuple[str, time | None]:
         if match := pattern.search(text):
             break
     else:
-        return text, None
+        bare = _BARE_HOUR.match(" ".join(text.split())) if period else None
+        rest = " ".join(_FILLER.sub(" ", f"{bare['before']} {bare['after']}").split()) if bare else ""
+        if bare is None or not _JUST_A_DAY.match(rest):
+            return text, None
+        match, pattern, text = bare, _BARE_HOUR, f"{bare['before']}{bare['after']}"
     groups = match.groupdict()
     hour = int(groups["h"]) if groups["h"].isdigit() else _HOURS[groups["h"]]
-    minute = 30 if pattern is _TIMES[2] else _minute(groups.get("m"))
+    minute = 30 if pattern is _HALF_HOUR else _minute(groups.get("m"))
     if groups.get("dir") == "to":
         hour, minute = (hour - 1) or 12, 60 - minute
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise refuse(typed, "That isn't a time on the clock.")
     hour = _clock_hour(hour, groups.get("ampm"), period, padded=groups["h"].startswith("0"), typed=typed)
-    return text[: match.start()] + " " + text[match.end():], time(hour, minute)
+    rest = text if pattern is _BARE_HOUR else text[: match.start()] + " " + text[match.end():]
+    return rest, time(hour, minute)
 
 
 def _minute(word: str | None) -> int:

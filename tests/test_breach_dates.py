@@ -90,5 +90,7 @@ async def test_when_an_image_was_published_is_read_back(teams: TeamsClient, dpo_
     await teams.press(dpo_a, {"purpose": "press"})
     refused = texts(await teams.press(dpo_a, {"when": "after school", "where": "local paper"}))
     assert "couldn't read \u201cafter school\u201d fully" in refused and "When and where was it published?" in refused
+    refused = texts(await teams.press(dpo_a, {"when": "tomorrow", "where": "local paper"}))
+    assert "That's in the future (Thu 26 Nov 2026, 00:00)" in refused and "Recorded" not in refused
     replies = await teams.press(dpo_a, {"when": "yesterday 4.30", "where": "local paper"})
     assert "It was published Tue 24 Nov 2026, 16:30 (UK time)." in texts(replies)

@@ -179,6 +179,20 @@ WED | 02.12.2026 10.15 | 2026-12-02 10:15
 WED | 02/12 8.45 | 2026-12-02 08:45
 WED | 1/12 at 4.30pm | 2026-12-01 16:30
 WED | 30/11/2026 | 2026-11-30 00:00
+WED | the 1st | 2026-12-01 00:00
+WED | 5th at 9am | 2026-11-05 09:00
+WED | 31st | 2026-10-31 00:00
+WED | 0845 | 2026-12-02 08:45
+WED | 1430hrs | 2026-12-02 14:30
+WED | 8:45:30 | 2026-12-02 08:45
+WED | 9 o clock | 2026-12-02 09:00
+WED | 9 in the morning | 2026-12-02 09:00
+WED | yesterday 3 in the afternoon | 2026-12-01 15:00
+WED | 11 at night | 2026-12-01 23:00
+WED | around 9ish | 2026-12-02 09:00
+WED | now | 2026-12-02 14:30
+WED | just now | 2026-12-02 14:30
+WED | 03/04/2022 10:00 | 2022-04-03 10:00
 WED | 12/11 | 2026-11-12 00:00
 WED | 25/12/2025 14:00 | 2025-12-25 14:00
 WED | 2 dec 8.45 | 2026-12-02 08:45
@@ -281,6 +295,8 @@ WED_FUTURE | tomorrow 9.30 | 2026-12-03 09:30
 WED_FUTURE | tomorrow | 2026-12-03 00:00
 WED_FUTURE | 14/01/2027 09:00 | 2027-01-14 09:00
 WED_FUTURE | next tuesday at 2 | 2026-12-08 14:00
+WED_FUTURE | the 1st at 10am | 2027-01-01 10:00
+WED_FUTURE | 5th | 2026-12-05 00:00
 """
 ROWS = [tuple(part.strip() for part in line.split("|")) for line in TABLE.strip().splitlines()]
 
@@ -290,7 +306,8 @@ REFUSED = [
     "a few days ago", "last week", "the other day", "yesterday banana 3pm", "banana", "", "   ", "x" * 100,
     "31/02/2026", "13/13/2026", "25:00", "10.75", "today 3pm or 4pm", "between 2 and 3", "9am and 10am",
     "monday 2 dec", "yesterday at midnight", "today at midnight", "tonight at midnight", "this morning at 3pm",
-    "this afternoon at 9am", "after 3", "around lunchtime", "home time",
+    "this afternoon at 9am", "after 3", "around lunchtime", "home time", "10", "ten", "1430", "8 45", "2 dec 10",
+    "2 dec in the morning", "8.45 or 9",
 ]
 
 
