@@ -33,7 +33,6 @@ from services.dates import EXAMPLES, parse_uk_datetime
 from services.errors import DomainError
 
 NOT_KNOWN = re.compile(r"^(not known( yet)?|unknown|don'?t know|not sure)$")
-NOW_WORDS = frozenset({"now", "just now", "right now"})
 BACK_WORDS = frozenset({"back", "go back", "previous", "undo"})
 
 
@@ -160,7 +159,7 @@ def read_answer(key: str, said: str, answers: Mapping[str, Any], *, now: datetim
         cleaned = " ".join(said.lower().split())
         if key == "happened_at" and NOT_KNOWN.match(cleaned):
             return check_value(key, None, answers, now=now)
-        moment = now if cleaned in NOW_WORDS else parse_uk_datetime(said, now=now, prefer="past")
+        moment = parse_uk_datetime(said, now=now, prefer="past")
         return check_value(key, moment.isoformat(), answers, now=now)
     return check_value(key, said, answers, now=now)
 

@@ -13,7 +13,7 @@ from services.uk_time import EXAMPLES, DateNotUnderstood, read_phrase, refuse
 
 __all__ = ["EXAMPLES", "DateNotUnderstood", "format_uk", "parse_uk_datetime", "to_local", "warm_up"]
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-NOW_WORDS = frozenset({"now", "just now", "right now"})
+_NOW = frozenset({"now", "just now", "right now"})
 MAX_YEARS = 10  # a year further than this from today is a misreading ("2 dec 10" is not 2010)
 _NUMBER = re.compile(r"^(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)$")
 _ORDINAL = re.compile(r"^(?:the )?(\d{1,2})(?:st|nd|rd|th)$")
@@ -35,7 +35,7 @@ def parse_uk_datetime(
     cleaned = " ".join(text.strip().split())
     if not cleaned or len(cleaned) > 60:
         raise DateNotUnderstood(f"Please give a date and time, {EXAMPLES}.")
-    if cleaned.lower() in NOW_WORDS:
+    if cleaned.lower() in _NOW:
         return now
     phrase = read_phrase(cleaned)
     if phrase.elapsed:  # "20 minutes ago": counted in real (UTC) time, right across a clock change
