@@ -26,6 +26,7 @@ _ASK, _PICK = f"{WHO_DIALOG}.ask", f"{WHO_DIALOG}.pick"
 _WHO_PROMPT, _PICK_PROMPT = f"{WHO_DIALOG}.who_prompt", f"{WHO_DIALOG}.pick_prompt"
 MAX_CHOICES = 8  # more same-named pupils than this: ask for a surname or class instead of listing them
 _YES, _NO = frozenset({"yes", "y", "yep", "yeah", "correct"}), frozenset({"no", "n", "nope"})
+_NONE = frozenset({"none", "none of these", "neither", "no", "nope"})
 _OPENING = re.compile(r"^\W*(?:(?:please )?(?:can|could|may|should) (?:i|we) (?:please )?|is it ok(?:ay)? (?:to|if i) |"
                       r"am i allowed to )?(?:check consent(?: for)?|"
                       r"check|put|post|use|share|upload|include|publish|show)\b(?: (?:a|this|that|the|my|our) "
@@ -125,8 +126,10 @@ class PupilsDialog(ComponentDialog):
         typed = str(value.get("text") or "").strip()
         if question["kind"] == "confirm" and len(question["options"]) == 1 and typed.lower() in _YES | _NO:
             value = {"pupil": question["options"][0]["id"] if typed.lower() in _YES else "none"}
-        elif question["kind"] == "unknown" and "pupil" not in value and (typed or str(value.get("who") or "").strip()):
-            value = {"retype": typed or str(value.get("who")).strip()}
+        elif question["kind"] != "unknown" and typed.lower() in _NONE:
+            value = {"pupil": "none"}
+        elif "pupil" not in value and (typed or str(value.get("who") or "").strip()):
+            value = {"retype": typed or str(value.get("who")).strip()}  # the name typed again, e.g. with the class
         prompt.recognized.value = value
         allowed = {str(o["id"]) for o in question.get("options", [])} | {"none"}
         allowed |= {"unknown"} if question["kind"] == "unknown" and question["allow_unknown"] else set()
@@ -158,7 +161,8 @@ class PupilsDialog(ComponentDialog):
             return await step.replace_dialog(_ASK, options)
         ids, parts = _settled(lookups)
         queue = [q for q in map(_question, lookups) if q]
-        state = {"ids": ids, "parts": parts, "unknown": [], "queue": queue, "allow_unknown": step.values["allow_unknown"]}
+        state = {"ids": ids, "parts": parts, "unknown": [], "queue": queue, "allow_unknown": step.values["allow_unknown"],
+                 "single": step.values["single"]}
         return await step.replace_dialog(_PICK, state) if queue else await step.end_dialog(_result(state))
 
     async def choice_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -180,6 +184,9 @@ class PupilsDialog(ComponentDialog):
             async with self._deps.sessions() as session:
                 index = await load_index(session, tenant_id=actor_of(step.context).tenant_id)
             lookups = index.lookup_all(str(value["retype"]))
+            if state["single"] and (len(lookups) != 1 or lookups[0].group):
+                again = {**question, "kind": "unknown", "note": "Please type one pupil's name for this."}
+                return await step.replace_dialog(_PICK, {**state, "queue": [again, *queue]})
             ids, parts = _settled(lookups)
             state["ids"], state["parts"] = [*state["ids"], *ids], [*state["parts"], *parts]
             queue = [q for q in map(_question, lookups) if q] + queue

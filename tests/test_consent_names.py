@@ -115,8 +115,23 @@ async def test_a_dpo_command_for_an_unknown_pupil_asks_again_without_a_not_on_re
     replies = await teams.say(dpo_a, "consent withdrawn for Zebedee Quartermain facebook")
     assert "I couldn't find \u201cZebedee Quartermain\u201d on the register." in texts(replies)
     assert "Not on the register" not in choices(replies)
+    replies = await teams.say(dpo_a, "Amir Khan, Jack Jones")  # one pupil at a time for a register change
+    assert "Please type one pupil's name for this." in texts(replies) and "Consent withdrawn" not in texts(replies)
     replies = await teams.say(dpo_a, "Amir Khan")
     assert "Consent withdrawn: School social media" in texts(replies) and "Amir Khan (Year 4, 4B)" in texts(replies)
+
+
+async def test_a_clash_can_be_answered_by_typing_the_class(teams: TeamsClient, runtime: Runtime, staff_a: TeamsUser,
+                                                           dpo_a: TeamsUser) -> None:
+    await import_sample(teams, dpo_a)
+    await teams.say(staff_a, "check consent")
+    replies = await teams.say(staff_a, "Oliver Brown")
+    assert "Which \u201cOliver Brown\u201d?" in texts(replies)
+    replies = await teams.say(staff_a, "Oliver Brown 5C")
+    assert "Pupils: Ollie Brown (Year 5, 5C)" in texts(replies)
+    await teams.press(staff_a, {"purpose": "website"})
+    older = await pupil(runtime, staff_a.tenant_id, "Oliver", "Brown", "5C")
+    assert (await checks(runtime))[-1].pupil_ids == [older.id]
 
 
 def test_the_names_part_of_an_opening_message() -> None:
