@@ -109,7 +109,7 @@ def verdict_card(result: CheckResult) -> Card:
         body.append(text("A pupil who is not on the register can't be checked. Your DPO can add them; "
                          "then check again.", subtle=True))
     body.append(text(f"Check #{result.check_id} is kept as a record.", subtle=True))
-    ask_dpo = submit("Ask the DPO to add them", {"cmd": "consent.ask_add", "check": result.check_id, "names": missing})
+    ask_dpo = submit("Ask the DPO to add them", {"cmd": "consent.ask_add", "check": result.check_id})
     return card(body, [ask_dpo] if missing else ())
 
 

@@ -23,7 +23,7 @@ from services.consent import check_pupils, purpose_in
 from services.errors import DomainError
 from services.identity import Actor
 from services.posts import record_post, view_of
-from services.register_requests import KIND_ADD_PUPIL, ask_dpos_to_add
+from services.register_requests import KIND_ADD_PUPIL, ask_dpos_to_add, missing_for
 from storage.consent_models import Purpose
 from storage.reminder_models import Reminder
 
@@ -125,11 +125,8 @@ class AskToAdd:
 
     async def __call__(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Ask every DPO of the school to add the names the check found missing; say honestly who was asked."""
-        listed = data.get("names")
-        names = [str(n) for n in listed] if isinstance(listed, list) else []
         async with self._deps.sessions() as session:
-            told = await ask_dpos_to_add(session, actor=actor, check_id=int(data.get("check") or 0), names=names,
-                                         now=self._deps.clock())
+            told = await ask_dpos_to_add(session, actor=actor, check_id=data.get("check"), now=self._deps.clock())
         self._deps.wake_reminders()
         if not told:
             await dc.context.send_activity("No DPO of your school has opened Custodian yet, so I couldn't ask anyone. "
@@ -141,9 +138,8 @@ class AskToAdd:
 
 async def render_add_pupil(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """To a DPO: names a staff check found missing from the register."""
-    payload, names = reminder.payload, reminder.payload.get("names")
-    return add_pupil_card([str(n) for n in names] if isinstance(names, list) else [], str(payload.get("purpose", "")),
-                          str(payload.get("asked_by") or ""), int(reminder.subject_id))
+    missing = await missing_for(session, reminder)
+    return add_pupil_card(missing.names, missing.purpose, missing.asked_by, missing.check_id) if missing else None
 
 
 def consent_feature(deps: Deps, check_intent: Intent) -> Feature:

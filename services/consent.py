@@ -183,16 +183,18 @@ async def check_pupils(
 ) -> CheckResult:
     """Answer a staff member's check and keep it as evidence (whether or not a post follows). Commits.
 
-    `unknown`: names the staff member confirmed are not on the register; each is "not OK" (kept without the name).
+    `unknown`: names the staff member confirmed are not on the register; each is "not OK", kept with the name as typed.
     """
     if not pupil_ids and not unknown:
         raise DomainError("Tell me who is in the photo first.")
     found = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=pupil_ids, purpose=purpose, now=now)
-    verdicts = [*found, *(PupilVerdict(0, name, Reason.NOT_ON_REGISTER, name) for name in dict.fromkeys(unknown))]
+    missing = dict.fromkeys(" ".join(name.split())[:100] for name in unknown if name.strip())
+    verdicts = [*found, *(PupilVerdict(0, name, Reason.NOT_ON_REGISTER, name) for name in missing)]
     check = ConsentCheck(
         tenant_id=actor.tenant_id, checked_by=actor.aad_id, purpose=purpose,
         pupil_ids=[v.pupil_id for v in found],
-        results=[{"pupil_id": v.pupil_id or None, "ok": v.ok, "reason": v.reason.value} for v in verdicts],
+        results=[{"pupil_id": v.pupil_id, "ok": v.ok, "reason": v.reason.value} for v in found]
+        + [{"pupil_id": None, "ok": False, "reason": v.reason.value, "name": v.name} for v in verdicts[len(found):]],
         allowed=all(v.ok for v in verdicts), at=now,
     )
     session.add(check)
