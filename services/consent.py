@@ -190,11 +190,12 @@ async def check_pupils(
     found = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=pupil_ids, purpose=purpose, now=now)
     missing = dict.fromkeys(" ".join(name.split())[:100] for name in unknown if name.strip())
     verdicts = [*found, *(PupilVerdict(0, name, Reason.NOT_ON_REGISTER, name) for name in missing)]
+    results: list[dict[str, object]] = [{"pupil_id": v.pupil_id, "ok": v.ok, "reason": v.reason.value} for v in found]
+    results += [{"pupil_id": None, "ok": False, "reason": Reason.NOT_ON_REGISTER.value, "name": name} for name in missing]
     check = ConsentCheck(
         tenant_id=actor.tenant_id, checked_by=actor.aad_id, purpose=purpose,
         pupil_ids=[v.pupil_id for v in found],
-        results=[{"pupil_id": v.pupil_id, "ok": v.ok, "reason": v.reason.value} for v in found]
-        + [{"pupil_id": None, "ok": False, "reason": v.reason.value, "name": v.name} for v in verdicts[len(found):]],
+        results=results,
         allowed=all(v.ok for v in verdicts), at=now,
     )
     session.add(check)

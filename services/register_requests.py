@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
@@ -39,7 +40,7 @@ def missing_names(check: ConsentCheck) -> tuple[str, ...]:
 
 async def ask_dpos_to_add(session: AsyncSession, *, actor: Actor, check_id: object, now: datetime) -> int:
     """Schedule a note to each DPO about the actor's own check; returns how many DPOs. Commits."""
-    check = await session.get(ConsentCheck, int(check_id)) if str(check_id).isdigit() else None
+    check = await session.get(ConsentCheck, int(str(check_id))) if str(check_id).isdigit() else None
     if check is None or check.tenant_id != actor.tenant_id or check.checked_by != actor.aad_id:
         raise NotAllowed()
     if not missing_names(check):
@@ -62,6 +63,6 @@ async def missing_for(session: AsyncSession, reminder: Reminder) -> Missing | No
     check = await session.get(ConsentCheck, int(reminder.subject_id))
     if check is None or check.tenant_id != reminder.tenant_id or not missing_names(check):
         return None
-    who = select(Person.name).where(Person.tenant_id == check.tenant_id, Person.aad_id == check.checked_by)
+    who = select(col(Person.name)).where(col(Person.tenant_id) == check.tenant_id, col(Person.aad_id) == check.checked_by)
     asked_by = (await session.execute(who)).scalar_one_or_none() or ""
     return Missing(int(check.id or 0), check.purpose, missing_names(check), asked_by)
