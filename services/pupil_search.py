@@ -63,16 +63,12 @@ class PupilIndex:
         self._names: list[str] = []  # each name's words, sorted, so "Smith Olivia" finds Olivia Smith
         self._owner: list[int] = []
         self._words: dict[str, set[int]] = {}
-        self._exact: dict[str, set[int]] = {}  # every spelling that counts as the exact name
         for i, pupil_names in enumerate(names):
             for name in dict.fromkeys(_sorted_words(n) for n in pupil_names if n.strip()):
                 self._names.append(name)
                 self._owner.append(i)
                 for word in name.split():
                     self._words.setdefault(word, set()).add(i)
-            for name in pupil_names:
-                for key in _exact_keys(name):
-                    self._exact.setdefault(key, set()).add(i)
         self._vocabulary = list(self._words)
         self._classes = {r.class_name.lower(): r.class_name for r in refs if r.class_name}
 
@@ -90,10 +86,9 @@ class PupilIndex:
         name = " ".join(w for w in rest.split() if w not in classes)
         if not [w for w in name.split() if w not in _FILLER]:
             return self._group(said, year, classes)
-        exact = sorted({i for key in _exact_keys(name) for i in self._exact.get(key, ())}, key=lambda i: self.refs[i].label)
-        found = [self.refs[i] for i in exact] or self._by_name(name)
+        found, exact = self._by_name(name)
         narrowed = [r for r in found if (not classes or r.class_name.lower() in classes) and (not year or r.year_group == year)]
-        return Lookup(said, tuple(narrowed or found), exact=bool(exact and narrowed))
+        return Lookup(said, tuple(narrowed or found), exact=exact and bool(narrowed))
 
     def _group(self, said: str, year: str, classes: list[str]) -> Lookup:
         if classes:
@@ -106,10 +101,11 @@ class PupilIndex:
             return Lookup(said, tuple(members), f"Year {year}" if year.isdigit() else year)
         return Lookup(said, ())
 
-    def _by_name(self, name: str) -> list[PupilRef]:
+    def _by_name(self, name: str) -> tuple[list[PupilRef], bool]:
+        """The best matches, and whether they are the whole name exactly (any order, case, accents)."""
         query = _sorted_words(name)
         if not query:
-            return []
+            return [], False
         scores: dict[int, float] = {}
         hits = process.extract(query, self._names, scorer=fuzz.ratio, processor=None, score_cutoff=CUTOFF, limit=None)
         for _, score, index in hits:
@@ -118,10 +114,10 @@ class PupilIndex:
         for owner, score in self._containing(query.split()).items():
             scores[owner] = max(scores.get(owner, 0.0), score)
         if not scores:
-            return []
+            return [], False
         top = max(scores.values())
         ranked = sorted(scores.items(), key=lambda x: (-x[1], self.refs[x[0]].label))
-        return [self.refs[i] for i, score in ranked if score >= top - TIE]
+        return [self.refs[i] for i, score in ranked if score >= top - TIE], top == EXACT
 
     def _containing(self, words: list[str]) -> dict[int, float]:
         """Pupils whose names contain every word typed (each typo-tolerated), e.g. just a first name."""
@@ -139,18 +135,13 @@ class PupilIndex:
 
 def _words(text: str) -> str:
     """Lower case, no accents, punctuation as spaces: "Zoë O'Brien" -> "zoe o brien"."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return str(utils.default_process(plain))
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return str(utils.default_process(text))
 
 
 def _sorted_words(name: str) -> str:
     return " ".join(sorted(_words(name).split()))
-
-
-def _exact_keys(name: str) -> set[str]:
-    """The same name in any order, or with its spaces left out ("Mary Jane" / "Maryjane")."""
-    words = _words(name).split()
-    return {" ".join(sorted(words)), "".join(words)} if words else set()
 
 
 _COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname, Pupil.year_group, Pupil.class_name,

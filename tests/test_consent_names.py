@@ -149,10 +149,10 @@ def test_the_index_tells_exact_names_from_near_ones() -> None:
             PupilRef(3, "Oliver Brown (Year 3, 3A)", "3A", "3", False),
             PupilRef(4, "Ollie Brown (Year 5, 5C)", "5C", "5", False)]
     index = PupilIndex(refs, [("Zoë O'Brien",), ("Mary Jane Doe",), ("Oliver Brown",), ("Ollie Brown", "Oliver Brown")])
-    for typed in ("zoe obrien", "ZOË O’BRIEN", "O'Brien Zoe", "maryjane doe", "Mary-Jane  DOE", "oliver brown 3a"):
+    for typed in ("zoe o'brien", "ZOË O’BRIEN", "O-Brien Zoe", "Doe Mary Jane", "Mary-Jane  DOE", "oliver brown 3a"):
         found = index.lookup(typed)
         assert found.exact and found.resolved, typed
     clash = index.lookup("Oliver Brown")
     assert clash.exact and not clash.resolved and [r.id for r in clash.matches] == [3, 4]
-    for typed in ("Zoe OBrian", "Mary Doe", "Oliver", "Oliver Brown 4B"):
+    for typed in ("Zoe OBrien", "Maryjane Doe", "Mary Doe", "Oliver", "Oliver Brown 4B"):
         assert not index.lookup(typed).exact, typed
