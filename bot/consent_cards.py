@@ -104,7 +104,7 @@ def verdict_card(result: CheckResult) -> Card:
         body.append(text(f"\u2026 and {len(listed) - 40} more not OK.", attention=True))
     if len(ok) > len([v for v in listed if v.ok]):
         body.append(text(f"The other {len(ok)} pupils are OK.", subtle=True))
-    missing = [v.name for v in blocked if v.reason is Reason.NOT_ON_REGISTER]
+    missing = any(v.reason is Reason.NOT_ON_REGISTER for v in blocked)
     if missing:
         body.append(text("A pupil who is not on the register can't be checked. Your DPO can add them; "
                          "then check again.", subtle=True))
@@ -115,11 +115,10 @@ def verdict_card(result: CheckResult) -> Card:
 
 def add_pupil_card(names: Sequence[str], purpose: str, asked_by: str, check_id: int) -> Card:
     """To a DPO: a staff check named pupils who are not on the register."""
-    where = PURPOSE_LABELS.get(Purpose(purpose), purpose) if purpose in {p.value for p in Purpose} else purpose
     return card([
         heading("Please add to the pupil register"),
-        text(f"{plain(asked_by) or 'A member of staff'} checked a photo for {where} (check #{check_id}) "
-             "and named pupils who are not on the register:"),
+        text(f"{plain(asked_by) or 'A member of staff'} checked a photo for {PURPOSE_LABELS[Purpose(purpose)]} "
+             f"(check #{check_id}) and named pupils who are not on the register:"),
         text("; ".join(plain(n) for n in names)),
         text("Until they are on the register with their consent, the photo can't be used. Send me the updated pupil "
              "CSV (type **import pupils**); if a name is misspelt, tell the member of staff.", subtle=True),

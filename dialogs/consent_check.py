@@ -132,8 +132,9 @@ class AskToAdd:
             await dc.context.send_activity("No DPO of your school has opened Custodian yet, so I couldn't ask anyone. "
                                            "Please tell your DPO yourself; the photo can't be used until they add the pupil.")
             return
-        await dc.context.send_activity(f"I've asked your DPO{'s' if told > 1 else ''} to add them to the register. "
-                                       "The photo can't be used until they have: check it again then.")
+        await dc.context.send_activity(f"I've asked your DPO{'s' if told > 1 else ''} to add them to the register (the "
+                                       "message goes out in school hours). The photo can't be used until they have: "
+                                       "check it again then.")
 
 
 async def render_add_pupil(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
