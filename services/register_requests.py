@@ -14,6 +14,7 @@ from services import audit, reminders
 from services.consent import Reason
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
+from services.ids import parse_id
 from storage.consent_models import ConsentCheck
 from storage.models import Person
 from storage.reminder_models import Reminder
@@ -40,7 +41,8 @@ def missing_names(check: ConsentCheck) -> tuple[str, ...]:
 
 async def ask_dpos_to_add(session: AsyncSession, *, actor: Actor, check_id: object, now: datetime) -> int:
     """Schedule a note to each DPO about the actor's own check; returns how many DPOs. Commits."""
-    check = await session.get(ConsentCheck, int(str(check_id))) if str(check_id).isdigit() else None
+    wanted = parse_id(check_id)
+    check = await session.get(ConsentCheck, wanted) if wanted is not None else None
     if check is None or check.tenant_id != actor.tenant_id or check.checked_by != actor.aad_id:
         raise NotAllowed()
     if not missing_names(check):

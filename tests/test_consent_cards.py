@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.cards import plain
 from bot.consent_cards import (
     add_pupil_card,
     checklist_card,
@@ -16,7 +17,6 @@ from bot.consent_cards import (
     import_done_card,
     import_preview_card,
     pick_card,
-    plain,
     purpose_card,
     report_card,
     unknown_card,
@@ -143,4 +143,5 @@ def test_post_cards_offer_the_right_actions() -> None:
 
 
 def test_plain_text_defuses_markdown() -> None:
-    assert plain("[evil](https://x) **bold** <b>") == "evil (https://x)   bold    b"
+    shown = "\uff3bevil\uff3d(https:\u2215\u2215x) \u2217\u2217bold\u2217\u2217 \u2039b\u203a"
+    assert plain("[evil](https://x) **bold** <b>") == shown
