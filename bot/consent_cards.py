@@ -57,9 +57,9 @@ def confirm_card(said: str, options: Sequence[tuple[int, str]]) -> Card:
 
 
 def unknown_card(said: str, note: str, *, allow_unknown: bool) -> Card:
-    """A name that matches nobody (or too many; `note` says which): type it again, or (staff check) go on with it as
-    not on the register."""
-    body = [heading(note),
+    """A name that matches nobody (or too many; `note`, our wording with "{said}" where the name goes, says which):
+    type it again, or (staff check) go on with it as not on the register."""
+    body = [heading(note.replace("{said}", f"\u201c{plain(said)}\u201d")),
             text("Check the spelling and type the name again; add the class if you know it (e.g. *Oliver Brown 5C*).")]
     if allow_unknown:
         body.append(text("If they are in the photo but not on the register, press **Not on the register**: "

@@ -67,14 +67,13 @@ def _question(lookup: Lookup) -> dict[str, Any] | None:
     options = [{"id": r.id, "label": r.label} for r in lookup.matches]
     if lookup.resolved:
         return None
-    said = f"\u201c{lookup.said}\u201d"
     if lookup.group:
-        return {"said": lookup.said, "kind": "unknown", "note": f"There is nobody on roll in {said}."}
+        return {"said": lookup.said, "kind": "unknown", "note": "There is nobody on roll in {said}."}
     if not lookup.matches:
-        return {"said": lookup.said, "kind": "unknown", "note": f"I couldn't find {said} on the register."}
+        return {"said": lookup.said, "kind": "unknown", "note": "I couldn't find {said} on the register."}
     if len(lookup.matches) > MAX_CHOICES:
         return {"said": lookup.said, "kind": "unknown",
-                "note": f"{len(lookup.matches)} pupils match {said}: please give the full name."}
+                "note": f"{len(lookup.matches)} pupils match {{said}}: please give the full name."}
     return {"said": lookup.said, "kind": "which" if lookup.exact else "confirm", "options": options}
 
 
@@ -193,7 +192,7 @@ class PupilsDialog(ComponentDialog):
         elif picked == "unknown":
             state["unknown"] = [*state["unknown"], question["said"]]
         elif picked == "none":
-            note = f"No other pupil on the register matches \u201c{question['said']}\u201d."
+            note = "No other pupil on the register matches {said}."
             queue = [{"said": question["said"], "kind": "unknown", "note": note}, *queue]
         else:
             chosen = next(o for o in question["options"] if str(o["id"]) == picked)

@@ -84,8 +84,8 @@ CARDS = {
     "unregistered": unregistered_card(UNREGISTERED),
     "confirm_one": confirm_card("Emma Turner", [(35, "Ella Turner (Reception, RB)")]),
     "confirm_many": confirm_card("Olivr", [(11, "Oliver Brown (Year 3, 3A)"), (19, "Ollie Brown (Year 5, 5C)")]),
-    "unknown": unknown_card("Zebedee", "I couldn't find \u201cZebedee\u201d on the register.", allow_unknown=True),
-    "unknown_dpo": unknown_card("Zebedee", "I couldn't find \u201cZebedee\u201d on the register.", allow_unknown=False),
+    "unknown": unknown_card("Zebedee", "I couldn't find {said} on the register.", allow_unknown=True),
+    "unknown_dpo": unknown_card("Zebedee", "I couldn't find {said} on the register.", allow_unknown=False),
     "verdict_one": verdict_card(CheckResult(6, Purpose.WEBSITE, (PupilVerdict(1, "Olivia Smith (Year 4, 4B)", Reason.OK,
                                                                            "Olivia Smith"),))),
     "verdict_missing": verdict_card(CheckResult(8, Purpose.WEBSITE, (
@@ -120,8 +120,8 @@ def test_one_pupil_reads_as_one_and_names_not_on_the_register_block_with_a_way_t
     assert titles(CARDS["confirm_many"]) == ["Oliver Brown (Year 3, 3A)", "Ollie Brown (Year 5, 5C)", "None of these"]
     assert titles(CARDS["unknown"]) == ["Check this name", "Not on the register"]
     assert titles(CARDS["unknown_dpo"]) == ["Check this name"]
-    asked = json.dumps(CARDS["add_pupil"])
-    assert "Emma Turner; Eva  Hughes" in asked and "School social media" in asked and "Megan Bowen" in asked
+    asked = json.dumps(CARDS["add_pupil"], ensure_ascii=False)
+    assert "Emma Turner; Eva \u2217Hughes\u2217" in asked and "School social media" in asked and "Megan Bowen" in asked
 
 
 def test_import_preview_offers_apply_only_without_errors() -> None:
