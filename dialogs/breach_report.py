@@ -127,6 +127,8 @@ class BreachReportDialog(ComponentDialog):
             state["editing"] = False
             echo = date_echo(at, answers) if nav != "keep" else None
             state["echo"] = f"{echo} \u2014 not right? Type **back** to change it." if echo else None
+            if at == "what_happened":  # the kind question then starts on what this sounds like
+                state["guess"] = guess_kind(answers[at])
         return await step.replace_dialog(_LOOP, state)
 
     async def _start(self, step: WaterfallStepContext, options: dict[str, Any]) -> dict[str, Any]:
