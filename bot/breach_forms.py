@@ -52,10 +52,14 @@ def _nav(q: str, title: str, nav: str) -> dict[str, Any]:
 def question_card(
     prompt: str, *, q: str, style: str, options: Mapping[str, str] | None = None,
     current: str | Sequence[str] | None = None, quick: Sequence[tuple[str, str]] = (), note: str = "", back: bool = True,
-    keep: bool = False,
+    keep: bool = False, echo: str = "",
 ) -> Card:
-    """One question: typed ("text"), one button per answer ("buttons"), or radio/checkbox lists ("choice"/"multi")."""
-    body: list[dict[str, Any]] = [text(prompt)]
+    """One question: typed ("text"), one button per answer ("buttons"), or radio/checkbox lists ("choice"/"multi").
+
+    `echo` reads back the previous answer first (a date, so a misread time is seen at once).
+    """
+    body: list[dict[str, Any]] = [text(echo)] if echo else []
+    body.append(text(prompt))
     if note:
         body.append(text(note, subtle=True))
     actions: list[dict[str, Any]] = []

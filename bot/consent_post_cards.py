@@ -137,7 +137,8 @@ def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool) -> Card
 
 def unregistered_card(task: RemovalTask) -> Card:
     """The DPO recorded an image published without consent."""
-    return card([heading(f"Recorded as removal #{task.id}"), text(task_summary(task) + "."),
+    when = f" It was published {format_uk(task.published_at)} (UK time)." if task.published_at else ""
+    return card([heading(f"Recorded as removal #{task.id}"), text(task_summary(task) + "." + when),
                  text("Get the image taken down, then press Mark removed. This is likely a personal data breach: "
                       "report it now so the ICO decision is made within 72 hours.", attention=True)],
                 _task_buttons(task, is_dpo=True))

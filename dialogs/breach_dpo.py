@@ -114,7 +114,8 @@ class BreachActions:
                 reported_at=reported_at, late_reason=_text(data, "late_reason"), now=now,
             )
         await dc.context.send_activity(
-            f"Recorded: **{breach.reference}** reported to the ICO (case {breach.ico_reference}). "
+            f"Recorded: **{breach.reference}** reported to the ICO (case {breach.ico_reference}) on "
+            f"{format_uk(reported_at)} UK time. "
             "The remaining deadline reminders are cancelled. Close it with the lessons learned when you're done."
         )
 

@@ -18,7 +18,16 @@ from bot.breach_cards import receipt_card
 from bot.breach_forms import pick_card, summary_card
 from bot.cards import Card
 from bot.replies import card_activity
-from dialogs.breach_questions import BACK_WORDS, ORDER, ask_again, clean_prefill, question_prompt, read_answer, summary_pairs
+from dialogs.breach_questions import (
+    BACK_WORDS,
+    ORDER,
+    ask_again,
+    clean_prefill,
+    date_echo,
+    question_prompt,
+    read_answer,
+    summary_pairs,
+)
 from dialogs.deps import Deps, Intent, actor_of
 from dialogs.intents import recognise
 from dialogs.prompts import CardPrompt
@@ -102,6 +111,7 @@ class BreachReportDialog(ComponentDialog):
         nav, at = move.get("nav"), state["at"]
         if at == SUMMARY and nav == "confirm":
             return await self._send(step, state)
+        state = {**state, "echo": None}
         if nav == "back":
             target = step_after(state, forward=False)
             if target is None:
@@ -115,6 +125,8 @@ class BreachReportDialog(ComponentDialog):
             answers = state["answers"] if nav == "keep" else {**state["answers"], at: move["value"]}
             state = {**state, "answers": answers, "at": step_after(state, forward=True)}
             state["editing"] = False
+            echo = date_echo(at, answers) if nav != "keep" else None
+            state["echo"] = f"{echo} \u2014 not right? Type **back** to change it." if echo else None
             if at == "what_happened":  # the kind question then starts on what this sounds like
                 state["guess"] = guess_kind(answers[at])
         return await step.replace_dialog(_LOOP, state)
@@ -137,7 +149,7 @@ class BreachReportDialog(ComponentDialog):
             return pick_card("Which answer do you want to change?", q=EDIT, options={k: FIELD_LABELS[k] for k in ORDER},
                              go="Change this", back_title="Back to the summary")
         back = state["editing"] or step_after(state, forward=False) is not None
-        return question_prompt(at, answers, back=back, guess=state.get("guess"))
+        return question_prompt(at, answers, back=back, guess=state.get("guess"), echo=state.get("echo") or "")
 
     async def _validate(self, prompt: PromptValidatorContext) -> bool:
         if not prompt.recognized.succeeded:
