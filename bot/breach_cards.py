@@ -89,8 +89,9 @@ def receipt_card(breach: Breach, *, dpos_told: int) -> Card:
         nextly = (f"Your DPO has been alerted ({people}). They will decide whether it must be reported to the ICO "
                   "and may ask you for more information here.")
     else:
-        nextly = ("No DPO is set up for your school in Custodian yet, so nobody has been alerted: "
-                  "tell your DPO or head teacher now.")
+        nextly = ("No DPO has opened Custodian yet, so nobody has been alerted so far. Your school's DPO will be "
+                  "alerted the moment they do — **tell them now by phone** (or your head teacher if you can't "
+                  "reach them).")
     return card(
         [
             heading(f"Thank you. Your reference is {breach.reference}"),

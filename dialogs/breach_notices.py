@@ -42,6 +42,8 @@ async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime)
         return None
     who = breach.reporter_name or "a member of staff"
     lead = f"Reported by {who}. {time_left(breach.deadline_at, now)} until the ICO deadline."
+    if reminder.payload.get("late"):
+        lead = f"Late: sent when you first opened Custodian. Reported {format_uk(breach.created_at)} UK time. {lead}"
     return dpo_alert_card(breach, now, title="New breach reported", lead=lead)
 
 

@@ -13,6 +13,7 @@ from bot.cards import help_card, notice_card
 from bot.replies import card_activity
 from dialogs.deps import Deps, Feature, actor_of
 from dialogs.intents import normalise, recognise
+from dialogs.waiting import Waiting
 from services.errors import DomainError
 from services.roles import actor_in
 
@@ -56,6 +57,7 @@ class Router:
                 self.dialogs.add(dialog)
         self.intents = [intent for feature in features for intent in feature.intents]
         self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
+        self.waiting = Waiting(deps, [feature.status for feature in features if feature.status is not None])
 
     async def on_message(self, context: TurnContext) -> None:
         """Handle one message (typed text or a card submit)."""
@@ -109,6 +111,8 @@ class Router:
                                         else "There was nothing to cancel. Type **help** to see what I can do.")
             return
         if said in HELP_WORDS:
+            if not _in_group(context):  # a DPO's help starts with what waits for them (never in a group)
+                await self.waiting.show(context, actor_of(context))
             await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
             if dc.active_dialog is not None:
                 await dc.reprompt_dialog()

@@ -26,6 +26,7 @@ class Actor:
     aad_id: str
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
+    newly_reachable: bool = False  # this turn stored where to write to them (first 1:1 contact, or reinstalled)
 
     @property
     def is_dpo(self) -> bool:
@@ -105,7 +106,7 @@ async def record_visit(
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
-    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
+    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles), "conversation_reference" in changes)
 
 
 async def _seed_role(conn: AsyncConnection, visit: Visit, role: Role, now: datetime) -> bool:
@@ -162,6 +163,12 @@ async def holders_of(session: AsyncSession, *, tenant_id: str, role: str) -> lis
         .order_by(Person.id)
     )
     return list(rows.scalars().unique())
+
+
+async def reachable_holders(session: AsyncSession, *, tenant_id: str, role: str) -> list[Person]:
+    """`holders_of` whom Custodian can write to now (a 1:1 chat stored, not blocked)."""
+    people = await holders_of(session, tenant_id=tenant_id, role=role)
+    return [p for p in people if p.conversation_reference and p.unreachable_at is None]
 
 
 _DPO_IDS = (

@@ -89,8 +89,8 @@ async def ledger(runtime: Runtime, breach_id: int | None = None) -> list[Reminde
 
 
 def csv_rows(replies: list[Received]) -> list[dict[str, str]]:
-    """The rows of the one CSV file attached to the replies."""
-    [attachment] = [a for r in replies for a in r.attachments]
+    """The rows of the one CSV file attached to the replies (a DPO's first contact may start with a card)."""
+    [attachment] = [a for r in replies for a in r.attachments if "card" not in a["contentType"]]
     assert attachment["contentType"] == "text/csv" and attachment["name"].endswith(".csv")
     content = base64.b64decode(attachment["contentUrl"].split(",", 1)[1]).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(content)))
