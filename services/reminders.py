@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, tuple_, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -83,9 +84,9 @@ async def waiting_for(session: AsyncSession, *, tenant_id: str, aad_id: str) -> 
     """Reminders held until this person opens Custodian (see WAITING), oldest first."""
     rows = await session.execute(
         select(Reminder)
-        .where(Reminder.tenant_id == tenant_id, Reminder.recipient_aad_id == aad_id,
-               Reminder.state == ReminderState.PENDING, Reminder.last_error == WAITING)
-        .order_by(Reminder.due_at, Reminder.id)
+        .where(col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id,
+               col(Reminder.state) == ReminderState.PENDING, col(Reminder.last_error) == WAITING)
+        .order_by(col(Reminder.due_at), col(Reminder.id))
     )
     return list(rows.scalars())
 
