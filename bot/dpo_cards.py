@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.breach_cards import show_button, time_left
+from bot.breach_cards import clock_text, show_button, time_left
 from bot.cards import Card, card, heading, say, submit, text
 from services.breach import status_of
 from services.consent import PURPOSE_LABELS
@@ -88,7 +88,7 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
         body.append(text("Nothing is due today."))
     if due.deadlines:
         body.append(text("**ICO deadlines**"))
-        body += [_item(f"**{b.reference}** \u00b7 {time_left(b.deadline_at, now)}", show_button(b)) for b in due.deadlines]
+        body += [_item(f"**{b.reference}** \u00b7 {clock_text(b, now)}", show_button(b)) for b in due.deadlines]
     if due.reminders:
         body.append(text("**Reminders going out today**"))
         body += [_item(f"{_AREAS.get(r.kind.split('.')[0], 'Reminder')} \u00b7 {format_uk(r.due_at).split(', ')[1]}")

@@ -18,7 +18,16 @@ from bot.breach_cards import receipt_card
 from bot.breach_forms import pick_card, summary_card
 from bot.cards import Card
 from bot.replies import card_activity
-from dialogs.breach_questions import BACK_WORDS, ORDER, ask_again, clean_prefill, question_prompt, read_answer, summary_pairs
+from dialogs.breach_questions import (
+    BACK_WORDS,
+    ORDER,
+    ask_again,
+    clean_prefill,
+    preselected,
+    question_prompt,
+    read_answer,
+    summary_pairs,
+)
 from dialogs.deps import Deps, Intent, actor_of
 from dialogs.intents import recognise
 from dialogs.prompts import CardPrompt
@@ -57,10 +66,16 @@ def step_after(state: dict[str, Any], *, forward: bool) -> str | None:
     return keys[target] if target < len(keys) else SUMMARY
 
 
-def interpret(at: str, value: dict[str, Any], answers: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What a reply means at this point: {"nav": back|keep|confirm|edit} or {"value": answer}."""
+def interpret(at: str, value: dict[str, Any], answers: dict[str, Any], now: datetime,
+              preselected: str | None = None) -> dict[str, Any]:
+    """What a reply means at this point: {"nav": back|keep|confirm|edit} or {"value": answer}.
+
+    Next pressed on a card whose choice was pre-selected (the guessed kind, an earlier answer) counts as that
+    choice even from a client that sends only what was changed."""
     if "q" in value and value["q"] != at:
         raise DomainError("That button belongs to an earlier question. Please answer this one:")
+    if "q" in value and "answer" not in value and not value.get("nav") and preselected:
+        value = {**value, "answer": preselected}
     said = str(value.get("answer") if value.get("answer") is not None else value.get("text", "")).strip()
     nav = value.get("nav") or ("back" if said.lower() in BACK_WORDS else None)
     if at == SUMMARY:
@@ -93,7 +108,8 @@ class BreachReportDialog(ComponentDialog):
         state = options if "answers" in options else await self._start(step, options)
         step.values[_STATE] = state
         prompt = PromptOptions(prompt=card_activity(self._card(state)),
-                               validations={"at": state["at"], "answers": state["answers"]})
+                               validations={"at": state["at"], "answers": state["answers"],
+                                            "preselected": preselected(state["at"], state["answers"], state.get("guess"))})
         return await step.prompt(_PROMPT, prompt)
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -142,7 +158,8 @@ class BreachReportDialog(ComponentDialog):
             return False
         rules = prompt.options.validations
         try:
-            prompt.recognized.value = interpret(rules["at"], prompt.recognized.value, rules["answers"], self._deps.clock())
+            prompt.recognized.value = interpret(rules["at"], prompt.recognized.value, rules["answers"], self._deps.clock(),
+                                                rules.get("preselected"))
         except DomainError as error:
             return await ask_again(prompt, error)
         return True
@@ -159,5 +176,6 @@ class BreachReportDialog(ComponentDialog):
             await step.context.send_activity(str(error))
             return await step.replace_dialog(_LOOP, state)
         self._deps.wake_reminders()
-        await step.context.send_activity(card_activity(receipt_card(breach, dpos_told=told), summary=breach.reference))
+        receipt = receipt_card(breach, dpos_told=told, by_dpo=actor_of(step.context).is_dpo)
+        await step.context.send_activity(card_activity(receipt, summary=breach.reference))
         return await step.end_dialog({"breach_id": breach.id, "reference": breach.reference})

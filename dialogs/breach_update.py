@@ -80,7 +80,9 @@ class BreachUpdateDialog(ComponentDialog):
         self._deps.wake_reminders()
         said = f"Saved to the timeline of **{update.breach.reference}**."
         if update.risk_changed:
-            said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}. Your DPO has been told."
+            said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}."
+            if update.dpos_told:  # never "your DPO" to the DPO who made the change
+                said += " The other DPOs have been told." if actor_of(step.context).is_dpo else " Your DPO has been told."
         await step.context.send_activity(f"{said} Type **update {update.breach.reference}** to add more.")
         return await step.end_dialog()
 

@@ -26,10 +26,13 @@ _REVOKE = (
     re.compile(rf"^(?:remove|revoke|take)\s+(?:the\s+)?{_ROLE}\s+(?:role\s+)?(?:from|off)\s+(?P<name>.+)$"),
     re.compile(rf"^(?:remove|revoke)\s+(?P<name>.+?)\s+as\s+(?:an?\s+|the\s+)?{_ROLE}$"),
 )
+# "make Sam Jones a governor": a role Custodian doesn't have, answered with the ones it has.
+_OTHER_ROLE = re.compile(r"^(?:make|appoint)\s+(?P<name>.+?)\s+(?:an?|the)\s+(?P<role>[a-z][a-z -]{1,40}?)(?:\s+role)?$")
 _SCHOOL_NAME = re.compile(r"^school name\s+(?:is\s+)?(?P<name>.+)$", re.IGNORECASE)
 
 ROLES_INTENT = Intent(
-    "roles.change", (), (rf"^(make|appoint|grant|give)\b.*\b{_ROLE}\b", rf"^(remove|revoke|take)\b.*\b{_ROLE}\b"),
+    "roles.change", (), (rf"^(make|appoint|grant|give)\b.*\b{_ROLE}\b", rf"^(remove|revoke|take)\b.*\b{_ROLE}\b",
+                         r"^(make|appoint)\b.*\b(role|governor|head|headteacher|admin|administrator|officer|lead|manager)$"),
 )
 LIST_INTENT = Intent("roles.list", ("roles", "who are the dpos", "list roles"))
 SCHOOL_INTENT = Intent("roles.school_name", (), (r"^school name\b",))
@@ -56,7 +59,12 @@ def roles_feature(deps: Deps) -> Feature:
     async def change(context: TurnContext, utterance: str) -> None:
         parsed = parse_change(utterance)
         if parsed is None:
-            await context.send_activity("Try **make Sam Jones a DPO** or **remove organiser from Sam Jones**.")
+            other = _OTHER_ROLE.match(_clean(utterance))
+            name = other["name"].title() if other else "Sam Jones"
+            lead = f"Custodian has no \u201c{other['role']}\u201d role. " if other else ""
+            await context.send_activity(f"{lead}The roles I can give are **DPO** and **training organiser**: type "
+                                        f"**make {name} a DPO** or **make {name} an organiser** "
+                                        f"(or **remove organiser from {name}**).")
             return
         granting, role_word, name = parsed
         actor = actor_of(context)
