@@ -32,7 +32,7 @@ from dialogs.deps import Deps, Intent, actor_of
 from dialogs.intents import recognise
 from dialogs.prompts import CardPrompt
 from services.breach import submit_report
-from services.breach_facts import FIELD_LABELS, MAX_TEXT, facts_from_answers, guess_kind
+from services.breach_facts import FIELD_LABELS, MAX_TEXT, describes_event, facts_from_answers, guess_kind
 from services.errors import DomainError
 
 REPORT_DIALOG_ID = "breach.report"  # the id of the intent given to the dialog (dialogs/features.py)
@@ -47,7 +47,8 @@ def first_state(options: dict[str, Any], *, prefilled: dict[str, Any], intent: I
     answers, guess = dict(prefilled), None
     utterance = str(options.get("utterance") or "").strip()
     match = recognise(utterance, [intent]) if utterance else None
-    if utterance and not (match and match.exact) and len(utterance) <= MAX_TEXT and "what_happened" not in answers:
+    if utterance and not (match and match.exact) and len(utterance) <= MAX_TEXT and "what_happened" not in answers \
+            and describes_event(utterance):
         answers["what_happened"], guess = utterance, guess_kind(utterance)
     start = next((key for key in ORDER if key not in answers), SUMMARY)
     return {"answers": answers, "skip": sorted(prefilled), "at": start, "guess": guess, "editing": False}

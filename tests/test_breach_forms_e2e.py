@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from services.clock import SettableClock
-from tests.breach_support import answer, breaches, file_report, last_card
+from tests.breach_support import ANSWERS, answer, breaches, file_report, last_card
 from tests.conftest import START
 from tests.consent_support import check_and_post, import_sample
 from tests.teams.client import TeamsClient, TeamsUser, texts
@@ -137,3 +137,36 @@ async def test_removal_and_housekeeping_reminders_have_no_generic_mark_done(
     assert "Time to take down post #2" in texts(due)
     shown = titles(due)
     assert "Mark removed" in shown and "Keep 6 more months" in shown and "Mark done" not in shown
+
+
+async def test_a_breach_from_a_never_publish_removal_carries_the_channel_and_the_risk_not_the_name(
+    teams: TeamsClient, runtime: Runtime, staff_a: TeamsUser, dpo_a: TeamsUser,
+) -> None:
+    await teams.say(dpo_a, "help")
+    await import_sample(teams, dpo_a)
+    await check_and_post(teams, staff_a, "Olivia Smith and Jack Jones", link="https://facebook.example/school/posts/1")
+    await teams.say(dpo_a, "never publish Olivia Smith - looked-after child")
+    replies = await teams.press(dpo_a, {"cmd": "consent.report_breach", "task": 1})
+    seen = texts(replies)
+    for q in ("how_discovered", "records_count", "contained", "actions_taken", "actions_planned", "others_informed"):
+        replies = await answer(teams, dpo_a, q, *ANSWERS[q])  # the rest was pre-filled from the removal
+        seen += texts(replies)
+    summary = texts(replies)
+    for expected in ("on School social media without valid consent (School Facebook page, https://facebook.example/school/posts/1)",
+                     "1 pupil in it must never be published (looked-after, adopted or otherwise protected)",
+                     "Safeguarding / child protection"):
+        assert expected in summary, expected
+    assert "Olivia" not in seen and "Smith" not in seen
+    await teams.press(dpo_a, {"q": "summary", "nav": "confirm"})
+    [breach] = await breaches(runtime)
+    assert breach.suggested_risk == "high" and breach.data_categories == ["basic", "safeguarding"]
+
+
+async def test_an_opening_that_only_says_there_is_a_breach_is_not_taken_as_what_happened(
+    teams: TeamsClient, staff_a: TeamsUser,
+) -> None:
+    replies = texts(await teams.say(staff_a, "I think I've made a data breach"))
+    assert "noted what happened" not in replies and "What happened?" in replies
+    await teams.say(staff_a, "cancel")
+    replies = texts(await teams.say(staff_a, "I sent the SATs results to the wrong family"))
+    assert "noted what happened from your message" in replies
