@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from services import roles
-from services.breach_alerts import catch_up
+from services.breach_alerts import LATE_APPOINTED, catch_up
 from services.errors import DomainError
 from services.identity import holders_of
 from storage.models import Person, Role
@@ -76,7 +76,8 @@ def roles_feature(deps: Deps) -> Feature:
                 done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock())
                 reply = f"**{person.name}** is now {_label(role)}." if done else f"**{person.name}** is already {_label(role)}."
                 if done and role == Role.DPO:  # open breaches reach the new DPO too
-                    if await catch_up(session, tenant_id=person.tenant_id, aad_id=person.aad_id, now=deps.clock()):
+                    if await catch_up(session, tenant_id=person.tenant_id, aad_id=person.aad_id, now=deps.clock(),
+                                      why=LATE_APPOINTED):
                         reply += " They will get an alert for each open breach that needs a decision."
                     await session.commit()
                     deps.wake_reminders()

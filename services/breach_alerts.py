@@ -81,7 +81,10 @@ async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime, 
             )
 
 
-async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime) -> int:
+LATE_OPENED, LATE_APPOINTED = "opened", "appointed"  # why a DPO's alert is late (payload "late")
+
+
+async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime, why: str = LATE_OPENED) -> int:
     """A DPO can now be written to: what waited for them goes, marked late; breaches reported before they were a
     DPO here get their alert and reminders. Past-due reminders held about a breach are dropped (its late alert
     shows where it stands). Returns how many breach alerts go late. Does not commit."""
@@ -90,7 +93,7 @@ async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: d
         if row.subject_type == SUBJECT and row.kind != ALERT and row.due_at <= now:
             row.state = ReminderState.CANCELLED
         else:
-            row.payload = {**row.payload, "late": True} if row.kind == ALERT else row.payload
+            row.payload = {**row.payload, "late": LATE_OPENED} if row.kind == ALERT else row.payload
             reminders.release(row)
     alerted = await session.execute(select(col(Reminder.subject_id)).where(
         col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id, col(Reminder.kind) == ALERT))
@@ -105,7 +108,7 @@ async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: d
             await reminders.schedule(
                 session, key=f"breach:{breach.id}:alert:{aad_id}", tenant_id=tenant_id, kind=ALERT,
                 recipient_aad_id=aad_id, subject_type=SUBJECT, subject_id=str(breach.id), due_at=now, now=now,
-                payload={"wait": True, "late": True},
+                payload={"wait": True, "late": why},
             )
             late += 1
         await arm_deadline(session, breach, now=now, only_aad_id=aad_id)

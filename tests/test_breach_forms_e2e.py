@@ -170,3 +170,10 @@ async def test_an_opening_that_only_says_there_is_a_breach_is_not_taken_as_what_
     await teams.say(staff_a, "cancel")
     replies = texts(await teams.say(staff_a, "I sent the SATs results to the wrong family"))
     assert "noted what happened from your message" in replies
+
+
+async def test_a_dpo_reporting_a_breach_is_not_told_their_dpo_was_alerted(
+    teams: TeamsClient, dpo_a: TeamsUser,
+) -> None:
+    receipt = texts(await file_report(teams, dpo_a))
+    assert "Your DPO has been alerted" not in receipt and "you included" in receipt

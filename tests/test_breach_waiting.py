@@ -91,7 +91,7 @@ async def test_a_colleague_made_dpo_gets_the_open_breaches(
     reply = texts(await teams.say(dpo_a, "make Megan Bowen a DPO"))
     assert "They will get an alert for each open breach" in reply
     await runtime.sweep_reminders()
-    assert "Late: sent when you first opened Custodian" in texts(channel.to(staff_a.conversation_id))
+    assert "Sent now because you have just been made a DPO" in texts(channel.to(staff_a.conversation_id))
     help_reply = await teams.say(staff_a, "help")
     assert help_reply[0].cards[0]["body"][0]["text"] == "Waiting for you"  # a DPO's help starts with what waits
 
@@ -102,4 +102,4 @@ async def test_a_dpos_help_in_a_group_chat_names_no_breach(
     await teams.say(dpo_a, "hello")
     await file_report(teams, staff_a)
     said = texts(await teams.send(in_group(teams, dpo_a, "help")))
-    assert "BR-2026-0001" not in said and "Waiting for you" not in said
+    assert "awaiting decision" not in said and "Waiting for you" not in said
