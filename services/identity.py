@@ -26,7 +26,7 @@ class Actor:
     aad_id: str
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
-    newly_reachable: bool = False  # this turn stored where to write to them (first 1:1 contact, or reinstalled)
+    newly_reachable: bool = False  # this turn first stored where to write to them (their first 1:1 contact)
 
     @property
     def is_dpo(self) -> bool:
@@ -106,7 +106,8 @@ async def record_visit(
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
-    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles), "conversation_reference" in changes)
+    reached = person.conversation_reference is None and "conversation_reference" in changes
+    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles), reached)
 
 
 async def _seed_role(conn: AsyncConnection, visit: Visit, role: Role, now: datetime) -> bool:

@@ -103,3 +103,13 @@ async def test_a_dpos_help_in_a_group_chat_names_no_breach(
     await file_report(teams, staff_a)
     said = texts(await teams.send(in_group(teams, dpo_a, "help")))
     assert "awaiting decision" not in said and "Waiting for you" not in said
+
+
+async def test_installation_update_is_a_first_contact_too(
+    teams: TeamsClient, staff_a: TeamsUser, dpo_a: TeamsUser, runtime: Runtime, channel: FakeTeamsChannel,
+) -> None:
+    await file_report(teams, staff_a)
+    installed = await teams.send(teams.from_file("installationUpdate_add_team_docs.json", dpo_a))
+    assert installed[0].cards[0]["body"][0]["text"] == "Waiting for you" and "BR-2026-0001" in texts(installed)
+    assert (await runtime.sweep_reminders()).sent == 1
+    assert "Late: sent when you first opened Custodian" in texts(channel.to(dpo_a.conversation_id))
