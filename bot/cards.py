@@ -72,17 +72,17 @@ QUESTIONS: tuple[tuple[str, str, bool], ...] = (
 # Every DPO command by area, with an example to type (questions and exports are QUESTIONS).
 DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Breaches", (
-        ("breach BR-2026-0001", "one breach with its timeline"),
-        ("record decision BR-2026-0001", "notify the ICO, not notifiable (with the reason), or more information needed"),
-        ("mark reported to ICO BR-2026-0001", "record the ICO case reference (stops the deadline reminders)"),
-        ("ask the reporter BR-2026-0001", "send the reporter a question"),
-        ("update BR-2026-0001", "add facts or a note"),
-        ("close BR-2026-0001", "close it with the lessons learned"),
+        ("breach BR-2026-0042", "one breach with its timeline"),
+        ("record decision BR-2026-0042", "notify the ICO, not notifiable (with the reason), or more information needed"),
+        ("mark reported to ICO BR-2026-0042", "record the ICO case reference (stops the deadline reminders)"),
+        ("ask the reporter BR-2026-0042", "send the reporter a question"),
+        ("update BR-2026-0042", "add facts or a note"),
+        ("close BR-2026-0042", "close it with the lessons learned"),
     )),
     ("Photo consent register", (
         ("import pupils", "then attach the pupil and consent CSV from your MIS"),
-        ("consent withdrawn for Olivia Smith social media by mother", "a parent withdrew consent for one use"),
-        ("consent granted for Olivia Smith website until 01/09/2027", "a parent gave consent (review date optional)"),
+        ("consent withdrawn for Amy Lee social media by mother", "a parent withdrew consent for one use"),
+        ("consent granted for Amy Lee website until 01/09/2027", "a parent gave consent (review date optional)"),
         ("never publish Amy Lee - court order", "never publish this pupil anywhere (with the reason)"),
         ("pupil left Jo Bloggs", "a leaver: their photos come down"),
         ("record published without consent", "an image already out without consent (a likely breach)"),

@@ -28,7 +28,7 @@ class Waiting:
         self._providers = providers
 
     async def arrived(self, context: TurnContext, actor: Actor) -> None:
-        """A DPO's first 1:1 contact (or a reinstall): late alerts go out, and the turn starts with what waits."""
+        """A DPO's first 1:1 contact: late alerts go out, and the turn starts with what waits for them."""
         async with self._deps.sessions() as session:
             late = await catch_up(session, tenant_id=actor.tenant_id, aad_id=actor.aad_id, now=self._deps.clock())
             await session.commit()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.cards import DPO_COMMANDS, QUESTIONS
-from tests.breach_support import file_report
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
 EXAMPLES = [said for _, commands in DPO_COMMANDS for said, _ in commands] + [said for said, _, _ in QUESTIONS]
@@ -24,10 +23,9 @@ async def test_a_dpos_help_lists_every_dpo_command_and_staff_help_does_not(
 
 @pytest.mark.parametrize("said", EXAMPLES)
 async def test_every_example_in_the_dpos_help_is_understood(
-    teams: TeamsClient, dpo_a: TeamsUser, staff_a: TeamsUser, said: str,
+    teams: TeamsClient, dpo_a: TeamsUser, said: str,
 ) -> None:
+    """Recognised as the command it names (a breach example answers that there is no such breach)."""
     await teams.say(dpo_a, "hello")
-    if "BR-2026-0001" in said:
-        await file_report(teams, staff_a)
     reply = texts(await teams.say(dpo_a, said))
     assert reply.strip() and "I'm not sure what you mean" not in reply and "Custodian can help you with" not in reply
