@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.pupil_files import TEAMS_FILE_HOSTS
+from storage.bot_state import MAX_ITEM_BYTES
+
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 
 
@@ -65,6 +68,9 @@ class Settings(BaseSettings):
     housekeeping_months_displays: int = Field(12, alias="HOUSEKEEPING_MONTHS_DISPLAYS", ge=1, le=120)
     # Largest pupil CSV accepted for import (bytes).
     pupil_import_max_bytes: int = Field(2 * 1024 * 1024, alias="PUPIL_IMPORT_MAX_BYTES", ge=1024)
+    # Hosts a pupil file may be downloaded from (https only; "*.example.com" = any host under it).
+    pupil_file_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(TEAMS_FILE_HOSTS),
+                                                             alias="PUPIL_FILE_HOSTS")
     # Bot Framework endpoints (botbuilder's names); empty = the public cloud. Tests point them at 127.0.0.1.
     channel_token_issuer: str = Field("", alias="TO_BOT_FROM_CHANNEL_TOKEN_ISSUER")
     login_url: str = Field("", alias="TO_CHANNEL_FROM_BOT_LOGIN_URL")
@@ -73,6 +79,8 @@ class Settings(BaseSettings):
     validate_authority: bool = Field(True, alias="VALIDATE_AUTHORITY")
     # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
+    # Largest stored dialog state of one conversation; beyond it the conversation is ended (storage/bot_state.py).
+    max_conversation_state_bytes: int = Field(default=MAX_ITEM_BYTES, alias="MAX_CONVERSATION_STATE_BYTES", ge=64 * 1024)
     # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
     retention_bot_state_days: int = Field(30, alias="RETENTION_BOT_STATE_DAYS", ge=1)
     # Closed breaches are kept this long after closing (never less than 6 years by default).
@@ -84,7 +92,7 @@ class Settings(BaseSettings):
     digest_weekday: int = Field(1, alias="DIGEST_WEEKDAY", ge=1, le=7)
     digest_hour: int = Field(8, alias="DIGEST_HOUR", ge=0, le=23)
 
-    @field_validator("allowed_tenants", "dpo_aad_ids", "organiser_aad_ids", mode="before")
+    @field_validator("allowed_tenants", "dpo_aad_ids", "organiser_aad_ids", "pupil_file_hosts", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> list[str]:
         return [item.lower() for item in _split(value)]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, text
 from services.breach import assessment_of, facts_of, status_of
 from services.breach_alerts import clock_running
 from services.breach_decisions import DECISIONS, INDIVIDUALS
@@ -62,7 +62,7 @@ def dpo_buttons(breach: Breach) -> list[dict[str, Any]]:
 
 def _key_facts(breach: Breach, now: datetime) -> dict[str, Any]:
     values = facts_of(breach)
-    pairs = [(FIELD_LABELS[name], describe(name, getattr(values, name))) for name in _SUMMARY_FIELDS]
+    pairs = [(FIELD_LABELS[name], plain(describe(name, getattr(values, name)))) for name in _SUMMARY_FIELDS]
     pairs += [
         ("School aware since", format_uk(breach.aware_at)),
         ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)})"),
@@ -84,7 +84,7 @@ def dpo_alert_card(breach: Breach, now: datetime, *, title: str, lead: str = "")
     body = [heading(f"{title}: {breach.reference}"), text("You're getting this as a DPO for this school.", subtle=True)]
     if lead:
         body.append(text(lead, attention=overdue))
-    body += [_key_facts(breach, now), text(f"**What happened:** {breach.what_happened}"), *assessment_blocks(breach)]
+    body += [_key_facts(breach, now), text(f"**What happened:** {plain(breach.what_happened)}"), *assessment_blocks(breach)]
     result = card(body, dpo_buttons(breach) if breach.closed_at is None else [show_button(breach)])
     result["fallbackText"] = f"{title}: {breach.reference}"  # the notification line: no personal details
     return result
@@ -116,22 +116,22 @@ def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Car
 
 
 def _event_line(event: BreachEvent) -> dict[str, Any]:
-    who = event.actor_name or "someone"
-    return text(f"**{format_uk(event.at)}** \u2014 {who}: {event.detail}")
+    who = plain(event.actor_name) or "someone"
+    return text(f"**{format_uk(event.at)}** \u2014 {who}: {plain(event.detail)}")
 
 
 def detail_card(breach: Breach, events: Sequence[BreachEvent], *, is_dpo: bool, now: datetime) -> Card:
     """One breach, all its facts, the decision, and the timeline (every change, who and when)."""
     values = facts_of(breach)
-    pairs = [(label, describe(name, getattr(values, name))) for name, label in FIELD_LABELS.items()]
+    pairs = [(label, plain(describe(name, getattr(values, name)))) for name, label in FIELD_LABELS.items()]
     pairs += [("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)})"),
               ("Status", status_of(breach).value)]
     if breach.decision:
-        reason = f": {breach.decision_reason}" if breach.decision_reason else ""
+        reason = f": {plain(breach.decision_reason)}" if breach.decision_reason else ""
         pairs.append(("Decision", DECISIONS.get(breach.decision, breach.decision) + reason))
         pairs.append(("People affected told", INDIVIDUALS.get(breach.individuals or "", "—")))
     if breach.ico_reported_at:
-        pairs.append(("Reported to ICO", f"{format_uk(breach.ico_reported_at)}, case {breach.ico_reference}"))
+        pairs.append(("Reported to ICO", f"{format_uk(breach.ico_reported_at)}, case {plain(breach.ico_reference)}"))
     body = [heading(f"Breach {breach.reference}"), facts(pairs)]
     if is_dpo:
         body += assessment_blocks(breach)
@@ -148,7 +148,7 @@ def list_card(breaches: Sequence[Breach], now: datetime, *, is_dpo: bool) -> Car
     if not breaches:
         body.append(text("None open."))
     for breach in breaches:
-        line = f"**{breach.reference}** \u00b7 {describe('kind', breach.kind)} \u00b7 {status_of(breach).value}"
+        line = f"**{breach.reference}** \u00b7 {plain(describe('kind', breach.kind))} \u00b7 {status_of(breach).value}"
         if is_dpo and clock_running(breach):  # otherwise the status says why the clock stopped
             line += f" \u00b7 {time_left(breach.deadline_at, now)}"
         body.append({"type": "Container", "items": [text(line)], "selectAction": show_button(breach)})
@@ -158,7 +158,7 @@ def list_card(breaches: Sequence[Breach], now: datetime, *, is_dpo: bool) -> Car
 def info_request_card(breach: Breach, question: str) -> Card:
     """To the reporter: the DPO's question, with a button to answer."""
     return card(
-        [heading(f"Your DPO needs more information about {breach.reference}"), text(question),
+        [heading(f"Your DPO needs more information about {breach.reference}"), text(plain(question)),
          text(f"Answer with the button, or type **update {breach.reference}**.", subtle=True)],
         [act("Answer", UPDATE, breach), show_button(breach, "View the report")],
     )
@@ -169,6 +169,6 @@ def closed_card(breach: Breach) -> Card:
     return card(
         [heading(f"{breach.reference} is closed"),
          text("Your DPO has finished dealing with the breach you reported. Thank you for reporting it quickly."),
-         text(f"**Lessons learned:** {breach.lessons_learned}")],
+         text(f"**Lessons learned:** {plain(breach.lessons_learned)}")],
         [show_button(breach, "View the report")],
     )

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.breach_cards import ASK, CLOSE, DECIDE, REPORTED, act, assessment_blocks, time_left
-from bot.cards import Card, card, facts, heading, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, text
 from services.breach_decisions import DECISIONS, INDIVIDUALS
 from services.breach_facts import MAX_TEXT
 from services.dates import format_uk
@@ -77,7 +77,7 @@ def summary_card(pairs: Sequence[tuple[str, str]], *, back: bool) -> Card:
     """The reporter's answers, to send or change."""
     actions = [_nav("summary", "Send to the DPO", "confirm"), _nav("summary", "Change an answer", "edit")]
     return card(
-        [heading("Please check your report"), facts(pairs),
+        [heading("Please check your report"), facts((label, plain(value)) for label, value in pairs),
          text("Nothing is sent until you press **Send to the DPO**.", subtle=True)],
         [*actions, _nav("summary", "Back", "back")] if back else actions,
     )

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+MAX_CARD_BYTES = 24_000  # Teams refuses a message over about 28 KB (413); the rest of the activity needs room
+_SHOWN = ("TextBlock", "FactSet", "Container", "ColumnSet")  # what may be left out of a card that is too big
+_SHORT = 300  # characters a very long text is cut to when a card is too big
+# Card text is markdown, and Teams clients differ on backslash escapes, so characters that would start markdown,
+# a link, HTML or a mention are shown as look-alikes instead.
+_LOOKALIKES = str.maketrans({
+    "*": "\u2217", "_": "\uff3f", "`": "\u02cb", "~": "\u223c", "[": "\uff3b", "]": "\uff3d", "<": "\u2039",
+    ">": "\u203a", "#": "\uff03", "\\": "\u29f5", "|": "\u2223", "@": "\uff20",
+})
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:/+)|(?<=\bwww)(\.)")  # what Teams turns into a link: "https://", "www."
+_ENTITY = re.compile(r"&(?=#?[a-z0-9]+;)", re.IGNORECASE)  # "&lt;" could be shown as "<"
+_LIST_MARKS = {"-": "\u2010", "+": "\uff0b", ".": "\u2024", ")": "\uff09"}
+_LIST = re.compile(r"(?m)^(\s*)(?:([-+])|(\d+)([.)]))(?=\s)")  # a line starting "- ", "+ ", "1. " or "1) " is a list
+
+
+def plain(value: object) -> str:
+    """User or file text, shown as it is: no markdown, link, HTML or mention can come out of it."""
+    shown = _ENTITY.sub("\uff06", str(value).translate(_LOOKALIKES).strip())
+    shown = _AUTOLINK.sub(lambda m: "\u2024" if m[2] else ":" + "\u2215" * (len(m[1]) - 1), shown)
+    return _LIST.sub(lambda m: m[1] + (_LIST_MARKS[m[2]] if m[2] else m[3] + _LIST_MARKS[m[4]]), shown)
 
 
 def card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> Card:
@@ -14,7 +36,51 @@ def card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ())
     result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": list(body)}
     if actions:
         result["actions"] = list(actions)
+    return _fit(result)
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value))  # as sent: ASCII, anything else escaped
+
+
+def _fit(result: Card) -> Card:
+    """Keep a card within Teams' message size: very long texts are shortened, then the end of a long list is left out
+    with "and N more". The heading, inputs and buttons are never left out."""
+    over = _size(result) - MAX_CARD_BYTES
+    if over <= 0:
+        return result
+    body, dropped, over = result["body"], 0, over + 300  # room for the note
+    long_texts = [(block, key) for block in _texts(body) for key in ("text", "value") if len(block.get(key, "")) > _SHORT]
+    for block, key in sorted(long_texts, key=lambda found: -len(found[0][found[1]])):
+        if over <= 0:
+            break
+        before = _size(block[key])
+        block[key] = block[key][:_SHORT].rstrip() + "\u2026"
+        over -= before - _size(block[key])
+    while over > 0:
+        shown = [i for i, block in enumerate(body) if i and block.get("type") in _SHOWN]
+        if not shown:
+            break
+        last = body[shown[-1]]
+        if last["type"] == "FactSet" and len(last["facts"]) > 1:
+            over -= _size(last["facts"].pop()) + 2
+        else:
+            over -= _size(body.pop(shown[-1])) + 2
+        dropped += 1
+    if dropped:
+        body.append(text(f"\u2026 and {dropped:,} more, not shown: the list is too long for one Teams message.", subtle=True))
     return result
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every TextBlock and fact in these blocks, nested ones included."""
+    found: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "TextBlock":
+            found.append(block)
+        found += block.get("facts", [])
+        found += _texts(block.get("items", []) + block.get("columns", []))
+    return found
 
 
 def heading(value: str) -> dict[str, Any]:

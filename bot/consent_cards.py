@@ -5,10 +5,9 @@ Pure functions -> dict.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from bot.cards import Card, card, facts, heading, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, text
 from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult
 from services.consent_register import Change
 from services.pupil_import import Preview
@@ -22,11 +21,6 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
     ("names", "No names are visible: certificates, badges, name labels, screens"),
     ("location", "Nothing gives the location away (uniform badges with addresses, street names, house numbers, live location)"),
 )
-
-
-def plain(value: str) -> str:
-    """Text from a file or a user, safe to show in card markdown (no links, emphasis or HTML)."""
-    return re.sub(r"[\[\]*_`~<>#|\\]", " ", value).strip()
 
 
 def who_card(note: str = "") -> Card:

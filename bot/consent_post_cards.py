@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, submit, text
-from bot.consent_cards import plain
+from bot.cards import Card, card, facts, heading, plain, submit, text
 from bot.reminder_cards import reminder_card, time_left_text
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
@@ -29,7 +28,7 @@ def post_facts(view: PostView) -> dict[str, Any]:
              f"Must come down ({REMOVAL_LABELS[view.open_task.reason]})" if view.open_task else "Live")
     rows = [
         ("Post", f"#{post.id}"), ("Where", f"{view.purpose_label} \u2014 {plain(post.account)}"),
-        ("What", plain(post.description)), ("Link", post.link or "not added yet"), ("Pupils shown", str(view.pupil_count)),
+        ("What", plain(post.description)), ("Link", plain(post.link) or "not added yet"), ("Pupils shown", str(view.pupil_count)),
         ("Posted by", plain(view.poster_name)), ("Posted", format_uk(post.posted_at)), ("Remove by", _day(post.remove_by)),
     ]
     if post.extension_reason:

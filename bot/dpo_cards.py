@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.breach_cards import clock_text, show_button, time_left
-from bot.cards import QUESTIONS, Card, card, heading, say, submit, text
+from bot.cards import QUESTIONS, Card, card, heading, plain, say, submit, text
 from services.breach import status_of
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
@@ -94,13 +94,13 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
 
 def consent_gaps_card(group: str, gaps: Sequence[tuple[str, Purpose, str]]) -> Card:
     """Pupils of a class or year who may not be published, per purpose (for the DPO's own chat)."""
-    body: list[dict[str, Any]] = [heading(f"Without photo consent in {group} ({len({g[0] for g in gaps})} pupils)")]
+    body: list[dict[str, Any]] = [heading(f"Without photo consent in {plain(group)} ({len({g[0] for g in gaps})} pupils)")]
     if not gaps:
         body.append(text("Everyone in that group has consent for every purpose asked about."))
     by_pupil: dict[str, list[str]] = {}
     for label, purpose, reason in gaps:
         by_pupil.setdefault(label, []).append(f"{PURPOSE_LABELS[purpose]}: {reason}")
-    body += [text(f"**{label}** \u2014 " + "; ".join(lines)) for label, lines in by_pupil.items()]
+    body += [text(f"**{plain(label)}** \u2014 " + "; ".join(lines)) for label, lines in by_pupil.items()]
     return card(body)
 
 
@@ -111,9 +111,9 @@ def bookings_card(day: datetime, bookings: Sequence[tuple[TrainingBooking, Train
     if not bookings:
         body.append(text("No one from your school is booked that day." if is_dpo else "You have no booking that day."))
     for booking, training in bookings:
-        who = f"{booking.name or 'a colleague'} \u00b7 " if is_dpo else ""
+        who = f"{plain(booking.name) or 'a colleague'} \u00b7 " if is_dpo else ""
         at = format_uk(training.starts_at).split(", ")[1]
-        body.append(text(f"{who}**{training.title}** \u00b7 {at} \u00b7 {booking.status}"))
+        body.append(text(f"{who}**{plain(training.title)}** \u00b7 {at} \u00b7 {booking.status}"))
     return card(body)
 
 
@@ -131,7 +131,7 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
         ("Consents changed", str(digest.consents_changed)),
         ("Posts removed", str(digest.posts_removed)),
     ]
-    title = "Your weekly digest" + (f" \u2014 {label}" if label else "")
+    title = "Your weekly digest" + (f" \u2014 {plain(label)}" if label else "")
     body = [heading(title), text(f"Since {format_uk(since)}", subtle=True),
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in rows]}]
     result = card(body, [say("Status", "status"), say("What's due today", "what's due today")])

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, text
 
 SNOOZE = "reminder.snooze"
 DONE = "reminder.done"
@@ -78,7 +78,7 @@ def delivery_failed_card(*, reminder_id: int, who: str, kind: str, about: str, d
         why="You're a DPO for this school, and a reminder I should have delivered didn't get through.",
         about="A reminder could not be delivered",
         time_left=None,
-        body=[facts([("For", who), ("Reminder", kind), ("About", about), ("Was due", due)]), text(problem)],
+        body=[facts([("For", plain(who)), ("Reminder", kind), ("About", about), ("Was due", due)]), text(problem)],
         actions=[],
         reminder_id=reminder_id,
         snoozable=False,

@@ -25,6 +25,7 @@ from dialogs.router import Router
 from services import retention
 from services.clock import Clock
 from services.dates import warm_up
+from services.pupil_files import FilePolicy
 from storage.bot_state import SqlStorage
 from storage.db import create_schema, make_engine, make_session_factory
 
@@ -67,8 +68,8 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     engine = make_engine(settings.database_url)
     await create_schema(engine)
     sessions = make_session_factory(engine)
-    deps = Deps(sessions=sessions, clock=clock, settings=settings)
-    conversation_state = CustodianConversationState(SqlStorage(engine, clock))
+    deps = Deps(sessions=sessions, clock=clock, settings=settings, files=FilePolicy(tuple(settings.pupil_file_hosts)))
+    conversation_state = CustodianConversationState(SqlStorage(engine, clock, settings.max_conversation_state_bytes))
     features = build_features(deps)
     router = Router(deps, conversation_state, features)
     driver = PooledDriver()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, text
 from services.dates import format_uk, to_local
 from services.training import Offer
 from services.training_catalogue import Attendee
@@ -27,7 +27,7 @@ def when(training: TrainingSession) -> str:
 
 def where(training: TrainingSession) -> str:
     """'Online (Microsoft Teams)' or the venue."""
-    return "Online (Microsoft Teams)" if training.format == TrainingFormat.ONLINE else training.venue
+    return "Online (Microsoft Teams)" if training.format == TrainingFormat.ONLINE else plain(training.venue)
 
 
 def _seats(offer: Offer) -> str:
@@ -37,7 +37,7 @@ def _seats(offer: Offer) -> str:
 
 
 def _session_block(training: TrainingSession, extra: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
-    return [text(f"**{training.title}**"), facts([("When", when(training)), ("Where", where(training)), *extra])]
+    return [text(f"**{plain(training.title)}**"), facts([("When", when(training)), ("Where", where(training)), *extra])]
 
 
 def _buttons(*actions: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def catalogue_card(offers: Sequence[Offer]) -> Card:
     for offer in offers[:CATALOGUE_LIMIT]:
         label = "Book a seat" if offer.seats_left else "Join the waiting list"
         body += _session_block(offer.training, [("Seats", _seats(offer))])
-        body.append(text(_short(offer.training.description), subtle=True))
+        body.append(text(plain(_short(offer.training.description)), subtle=True))
         body.append(_buttons(submit(label, {"cmd": "training.book", "session_id": offer.training.id})))
     if len(offers) > CATALOGUE_LIMIT:
         body.append(text(f"These are the next {CATALOGUE_LIMIT} of {len(offers)} sessions.", subtle=True))
@@ -84,7 +84,7 @@ def role_card(training: TrainingSession) -> Card:
 
 def confirm_card(offer: Offer, role: str) -> Card:
     """Book a seat, or join the waiting list (with the place they would get) when full."""
-    details = [("Your role", ROLES.get(role, role))]
+    details = [("Your role", ROLES.get(role) or plain(role))]
     if offer.seats_left:
         ask, yes = "Book a seat on this session?", "Book my seat"
     else:
@@ -106,7 +106,7 @@ def booked_card(training: TrainingSession, booking: TrainingBooking, *, position
 
 
 def _organiser(training: TrainingSession) -> str:
-    return " \u2014 ".join(p for p in (training.organiser_name, training.organiser_email) if p) or "\u2014"
+    return " \u2014 ".join(plain(p) for p in (training.organiser_name, training.organiser_email) if p) or "\u2014"
 
 
 def bookings_card(items: Sequence[tuple[TrainingBooking, TrainingSession, int | None]], *, title: str = "Your bookings") -> Card:
@@ -170,12 +170,13 @@ def attendees_card(training: TrainingSession, attendees: Sequence[Attendee], *, 
     """Names and schools (organisers only)."""
     booked = [a for a in attendees if a.status == BookingStatus.BOOKED]
     waiting = [a for a in attendees if a.status == BookingStatus.WAITING]
-    body = [heading(f"{title}: {training.title}"), facts([("When", when(training)), ("Session", f"#{training.id}"),
+    body = [heading(f"{title}: {plain(training.title)}"), facts([("When", when(training)), ("Session", f"#{training.id}"),
             ("Booked", f"{len(booked)} of {training.capacity}"), ("Waiting", str(len(waiting)))])]
     for label, people in (("Booked", booked), ("Waiting list", waiting)):
         if people:
             body.append(text(f"**{label}**"))
-            body.append(facts([(a.name or "(no name)", f"{a.school} \u2014 {ROLES.get(a.role, a.role)}") for a in people]))
+            body.append(facts([(plain(a.name) or "(no name)", f"{plain(a.school)} \u2014 {ROLES.get(a.role) or plain(a.role)}")
+                               for a in people]))
     return card(body)
 
 

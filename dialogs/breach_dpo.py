@@ -28,11 +28,12 @@ from services.breach_log import export_log
 from services.dates import format_uk, parse_uk_datetime, to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
+from services.ids import parse_id
 from storage.breach_models import Breach
 
 log = logging.getLogger(__name__)
 
-SHOW_INTENT = Intent("breach.show", (), (r"^(breach|show|open|view)\s+br-\d{4}-\d{1,6}$",), private=True)
+SHOW_INTENT = Intent("breach.show", (), (r"^(breach|show|open|view)\s+br-[0-9]{4}-[0-9]{1,6}$",), private=True)
 LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"), private=True)
 EXPORT_INTENT = Intent(
     "breach.export", ("export breaches", "export breach log", "export the breach log", "breach log"), private=True
@@ -45,10 +46,10 @@ _TYPED = ((re.compile(r"\breported\b"), cards.REPORTED_FORM), (re.compile(r"^clo
 
 
 def _breach_id(data: dict[str, Any]) -> int:
-    value = data.get("id")
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    found = parse_id(data.get("id"))
+    if found is None:
         raise NotAllowed(NOT_FOUND)
-    return int(value)
+    return found
 
 
 def _text(data: dict[str, Any], key: str) -> str:

@@ -20,7 +20,7 @@ from services.breach_facts import FIELD_LABELS, clean_text, facts_to_answers
 from services.errors import DomainError
 
 UPDATE_DIALOG_ID = "breach.update"
-UPDATE_INTENT = Intent(UPDATE_DIALOG_ID, (), (r"^(update|add to|add info(rmation)? to)\s+br-\d{4}-\d{1,6}$",), private=True)
+UPDATE_INTENT = Intent(UPDATE_DIALOG_ID, (), (r"^(update|add to|add info(rmation)? to)\s+br-[0-9]{4}-[0-9]{1,6}$",), private=True)
 NOTE = "note"
 _STEPS, _PROMPT = f"{UPDATE_DIALOG_ID}.steps", f"{UPDATE_DIALOG_ID}.prompt"
 _CHOICES = {NOTE: "Add a note or answer the DPO's question", **{key: FIELD_LABELS[key] for key in UPDATABLE}}

@@ -13,8 +13,8 @@ from botbuilder.dialogs.prompts import AttachmentPrompt, ConfirmPrompt, PromptVa
 from botbuilder.schema import Attachment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import notice_card
-from bot.consent_cards import change_card, import_done_card, import_preview_card, plain, report_card
+from bot.cards import notice_card, plain
+from bot.consent_cards import change_card, import_done_card, import_preview_card, report_card
 from bot.consent_post_cards import unregistered_card
 from bot.replies import card_activity
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
@@ -130,7 +130,8 @@ class ImportDialog(ComponentDialog):
     async def preview_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         attached = step.result if isinstance(step.result, dict) else csv_attachment(step.result) or {}
         try:
-            text = decode_csv(await fetch_file(attached["url"], max_bytes=self._deps.settings.pupil_import_max_bytes))
+            limit = self._deps.settings.pupil_import_max_bytes
+            text = decode_csv(await fetch_file(attached["url"], max_bytes=limit, policy=self._deps.files))
             async with self._deps.sessions() as session:
                 preview = await preview_import(session, actor=actor_of(step.context), file_name=attached["name"], text=text,
                                                now=self._deps.clock())

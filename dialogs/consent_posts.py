@@ -22,6 +22,7 @@ from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
 from services.errors import DomainError
 from services.identity import Actor
+from services.ids import parse_id
 from storage.consent_models import Purpose, RemovalTask
 from storage.reminder_models import Reminder
 
@@ -46,7 +47,7 @@ class AddLinkDialog(ComponentDialog):
     @staticmethod
     async def _picked(prompt: PromptValidatorContext) -> bool:
         value = prompt.recognized.value if prompt.recognized.succeeded else {}
-        return str(value.get("post") or value.get("text") or "").lstrip("#").isdigit()
+        return parse_id(str(value.get("post") or value.get("text") or "").lstrip("#")) is not None
 
     @staticmethod
     async def _linked(prompt: PromptValidatorContext) -> bool:
@@ -56,7 +57,7 @@ class AddLinkDialog(ComponentDialog):
     async def post_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         options = step.options or {}
         said = str(options.get("utterance") or "")
-        url, number = _URL.search(said), re.search(r"#?\b(\d{1,12})\b", _URL.sub(" ", said))
+        url, number = _URL.search(said), re.search(r"#?\b([0-9]+)\b", _URL.sub(" ", said))
         step.values[LINK] = url.group(0) if url else ""
         if options.get(POST) or number:
             return await step.next({POST: options.get(POST) or number.group(1)})  # type: ignore[union-attr]

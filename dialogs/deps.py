@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from config import Settings
 from services.clock import Clock
 from services.identity import Actor
+from services.pupil_files import FilePolicy
 from storage.db import SessionFactory
 from storage.reminder_models import Reminder
 
@@ -31,6 +32,8 @@ class Deps:
     sessions: SessionFactory
     clock: Clock
     settings: Settings
+    # Where attached files may be downloaded from (tests widen it to their own file server).
+    files: FilePolicy = field(default_factory=FilePolicy)
     # Ask the reminder engine to sweep now (used after scheduling an "at once" alert).
     wake_reminders: Callable[[], None] = field(default=_nothing)
 

@@ -15,6 +15,7 @@ from services import reminders
 from services.dates import format_uk
 from services.errors import DomainError
 from services.identity import Actor
+from services.ids import parse_id
 from storage.reminder_models import Reminder
 
 NOTICE_KIND = "notice"  # payload {"title", "text", "why"}: short, non-personal text
@@ -88,10 +89,10 @@ class ReminderActions:
 
 
 def _id(data: dict[str, Any]) -> int:
-    try:
-        return int(data["id"])
-    except (KeyError, TypeError, ValueError):
-        raise DomainError("Sorry, that button is no longer available.") from None
+    found = parse_id(data.get("id"))
+    if found is None:
+        raise DomainError("Sorry, that button is no longer available.")
+    return found
 
 
 def reminders_feature(deps: Deps, features: Sequence[Feature]) -> Feature:

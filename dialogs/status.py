@@ -14,7 +14,7 @@ from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepCo
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import card, heading, text
+from bot.cards import card, heading, plain, text
 from bot.replies import card_activity
 from dialogs.deps import Deps, Feature, Intent, StatusLine, StatusProvider, actor_of
 from services.identity import Actor
@@ -46,7 +46,7 @@ def status_card(schools: Sequence[SchoolStatus], *, is_dpo: bool, title: str = "
         body.append(text(f"{len(schools)} schools \u00b7 {total} items \u00b7 {urgent} urgent", subtle=True))
     for school in schools:
         if several:
-            body.append(heading(f"{school.label} ({len(school.lines)})"))
+            body.append(heading(f"{plain(school.label)} ({len(school.lines)})"))
         body += _lines(school.lines)
     return card(body)
 

@@ -17,6 +17,7 @@ from dialogs.training_common import Catalogue, begin_with, stop, yes_no, yes_no_
 from services import training
 from services import training_catalogue as catalogue_service
 from services.errors import DomainError
+from services.ids import parse_id
 from services.training import Offer
 from storage.training_models import TrainingFormat, TrainingStatus
 
@@ -27,17 +28,17 @@ CANCEL = Intent("training.cancel_session", ("cancel session", "cancel a session"
 ATTENDEES = Intent("training.attendees", ("attendees", "attendee list"), (r"^attendees?\b", r"\battendee list\b"), private=True)
 FORM_PROMPT, CONFIRM_PROMPT = "training.admin.form", "training.admin.confirm"
 SESSION = "session_id"
-_TRAILING_ID = re.compile(r"#?(\d{1,9})\s*$")
+_TRAILING_ID = re.compile(r"#?([0-9]+)\s*$")
 
 
 def session_id_of(options: object) -> int | None:
     """The session from a button ({"session_id": 12}) or the end of what was typed ("attendees 12", "edit session #12")."""
     if not isinstance(options, dict):
         return None
-    if isinstance(options.get(SESSION), int):
-        return int(options[SESSION])
+    if SESSION in options:
+        return parse_id(options[SESSION])
     match = _TRAILING_ID.search(str(options.get("utterance") or ""))
-    return int(match[1]) if match else None
+    return parse_id(match[1]) if match else None
 
 
 class OrganiserDialog(ComponentDialog):

@@ -15,7 +15,7 @@ from botbuilder.schema import Activity
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import training_cards as cards
-from bot.cards import submit
+from bot.cards import plain, submit
 from bot.replies import file_activity
 from dialogs.deps import ActionHandler, Deps, ReminderKind, StatusLine
 from dialogs.intents import normalise
@@ -24,6 +24,7 @@ from services import training_reminders as notices
 from services.dates import format_uk, to_local
 from services.errors import DomainError
 from services.identity import Actor, active_roles
+from services.ids import parse_id
 from services.training import ACTIVE, my_bookings, upcoming
 from services.training_catalogue import attendee_list
 from services.training_seed import DEFAULT_SEED, SeedError, load_if_empty
@@ -73,10 +74,10 @@ def polite(handler: ActionHandler) -> ActionHandler:
 
 def id_of(data: dict[str, Any], key: str) -> int:
     """A positive id from card data, or a friendly error for a mangled button."""
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    found = parse_id(data.get(key))
+    if found is None:
         raise DomainError("Sorry, that button is no longer valid. Type **my bookings** to start again.")
-    return int(value)
+    return found
 
 
 def yes_no(value: object) -> bool | None:
@@ -207,13 +208,13 @@ async def training_status(session: AsyncSession, actor: Actor, now: datetime) ->
     for booking, training in await my_bookings(session, actor=actor, now=now):
         state = "booked" if booking.status == BookingStatus.BOOKED else "waiting list"
         soon = training.starts_at - now <= timedelta(days=1)
-        lines.append(StatusLine("Training", f"{training.title} \u2014 {format_uk(training.starts_at)} \u2014 {state}",
+        lines.append(StatusLine("Training", f"{plain(training.title)} \u2014 {format_uk(training.starts_at)} \u2014 {state}",
                                 urgency=20 if soon else 5, button=submit("My bookings", {"cmd": "training.mine"})))
     if actor.is_organiser:
         for offer in await upcoming(session, now=now, open_only=False):
             lines.append(StatusLine(
                 "Training sessions",
-                f"#{offer.training.id} {offer.training.title} \u2014 {format_uk(offer.training.starts_at)} \u2014 "
+                f"#{offer.training.id} {plain(offer.training.title)} \u2014 {format_uk(offer.training.starts_at)} \u2014 "
                 f"{offer.seats_left} seats left, {offer.waiting} waiting",
                 button=submit("Attendees", {"cmd": "training.attendees", "session_id": offer.training.id}),
             ))

@@ -26,7 +26,7 @@ from storage.reminder_models import Reminder
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Sorry, I couldn't find that breach, or you don't have access to it."
-REFERENCE = re.compile(r"\bBR-(\d{4})-(\d{1,6})\b", re.IGNORECASE)
+REFERENCE = re.compile(r"\bBR-([0-9]{4})-([0-9]{1,6})\b", re.IGNORECASE)
 
 
 class BreachStatus(StrEnum):

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -137,6 +138,20 @@ def verdict(pupil: Pupil, consent: PupilConsent | None, today: date) -> Reason:
 def uk_today(now: datetime) -> date:
     """Today's date in the UK (consent review dates are UK calendar dates)."""
     return to_local(now).date()
+
+
+async def lock_pupils(session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int]) -> None:
+    """Hold these pupils until commit, so recording a post and changing their consent (which then looks for posts
+    to take down) happen one after the other, never interleaved (which could leave a live post with no removal task)."""
+    ids = sorted(set(pupil_ids))
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "sqlite":  # one writer at a time: start writing now, others wait
+        await session.execute(update(Pupil).where(col(Pupil.id) == -1).values(updated_at=Pupil.updated_at))
+        return
+    for start in range(0, len(ids), 1000):  # PostgreSQL: row locks, always taken in id order (no deadlock)
+        chunk = ids[start:start + 1000]
+        await session.execute(select(col(Pupil.id)).where(col(Pupil.tenant_id) == tenant_id, col(Pupil.id).in_(chunk))
+                              .order_by(col(Pupil.id)).with_for_update())
 
 
 async def pupils_of(session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int]) -> list[Pupil]:

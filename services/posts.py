@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
-from services.consent import PURPOSE_LABELS, verdicts_for
+from services.consent import PURPOSE_LABELS, lock_pupils, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
+from services.ids import parse_id
 from storage.consent_models import ConsentCheck, Post, PostPupil, Purpose, RemovalTask
 from storage.models import Person
 from storage.reminder_models import Reminder
@@ -48,9 +49,10 @@ class PostView:
 
 def to_id(value: object) -> int:
     """An id from card data; anything else is refused."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit() or len(str(value)) > 12:
+    found = parse_id(value)
+    if found is None:
         raise NotAllowed()
-    return int(value)
+    return found
 
 
 def clean_text(value: object, *, what: str, limit: int, required: bool = True) -> str:
@@ -147,6 +149,7 @@ async def record_post(
         raise DomainError(f"That post is already recorded (post #{check.post_id}).")
     if not check.allowed or now - check.at > CHECK_VALID_FOR:
         raise DomainError("That check can't be used to post. Type **check consent** to check again.")
+    await lock_pupils(session, tenant_id=actor.tenant_id, pupil_ids=check.pupil_ids)  # against a consent change's reconcile
     verdicts = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=check.pupil_ids, purpose=Purpose(check.purpose),
                                   now=now)
     if not all(v.ok for v in verdicts):

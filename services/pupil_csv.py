@@ -7,9 +7,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from services.consent import PURPOSE_LABELS, purpose_in
 from storage.consent_models import ConsentState, Purpose
+
+if TYPE_CHECKING:
+    import _csv
 
 # Header aliases, compared lower-case with everything but letters and digits removed; earlier aliases win.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -44,6 +48,7 @@ CONSENT_VALUES: dict[str, ConsentState] = {
 }
 _YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False, "": False}
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+MAX_COLUMNS = 200  # an MIS export with the columns we read has a few dozen
 _YEAR = re.compile(r"^(?:year|yr|y|nc\s*year)?\s*(\d{1,2})$", re.IGNORECASE)
 
 
@@ -189,17 +194,30 @@ def parse_csv(text: str) -> Parsed:
     """Every row checked; a row with any problem is left out and reported. Cells are kept as text, never evaluated."""
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     parsed = Parsed()
+    if first.count(delimiter) >= MAX_COLUMNS:
+        parsed.errors.append(RowError(1, f"The file has {first.count(delimiter) + 1:,} columns; I read at most {MAX_COLUMNS}. "
+                                         "Export only the columns needed"))
+        return parsed
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        _read(reader, parsed)
+    except csv.Error:  # a cell over the csv module's limit (131,072 characters): usually a quote left open
+        parsed.errors.append(RowError(reader.line_num, "A cell is far too long: is a quote (\") left open? "
+                                                       "Nothing after this line was read"))
+    return parsed
+
+
+def _read(reader: _csv.Reader, parsed: Parsed) -> None:
     headers = next(reader, None)
     if not headers or not any(h.strip() for h in headers):
         parsed.errors.append(RowError(1, "The file is empty: the first line should be the column headings"))
-        return parsed
+        return
     fields, purposes, parsed.errors = _columns([h.strip() for h in headers])
     parsed.columns = {name: headers[i].strip() for name, i in fields.items()}
     parsed.columns.update({p.value: headers[i].strip() for p, i in purposes.items()})
     if parsed.errors:
-        return parsed
+        return
     seen: dict[str, int] = {}
     id_column = fields["mis_id"]
     for cells in reader:
@@ -214,4 +232,3 @@ def parse_csv(text: str) -> Parsed:
         row = _row(line, cells, fields, purposes, parsed.errors)
         if row is not None and seen_on == line:
             parsed.rows.append(row)
-    return parsed

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config import Settings
@@ -32,6 +33,7 @@ from storage.db import create_schema, make_engine, make_session_factory
 log = logging.getLogger(__name__)
 
 IMPORT = "pupil_import"
+MAX_PREVIEWS = 3  # previews kept per school awaiting Apply (each holds its file); older ones are cancelled
 ConsentValues = tuple[str, str, date | None, date | None]
 
 
@@ -103,8 +105,12 @@ async def _register(session: AsyncSession, tenant_id: str) -> tuple[list[Pupil],
 async def plan_import(
     session: AsyncSession, *, tenant_id: str, parsed: Parsed
 ) -> tuple[Plan, dict[int, dict[str, PupilConsent]]]:
-    """Compare the file with the school's register (nothing is changed)."""
+    """Compare the file with the school's register (nothing is changed); the comparison runs off the event loop."""
     pupils, consents = await _register(session, tenant_id)
+    return await asyncio.to_thread(_plan, pupils, consents, parsed), consents
+
+
+def _plan(pupils: list[Pupil], consents: dict[int, dict[str, PupilConsent]], parsed: Parsed) -> Plan:
     by_key = {p.mis_id.upper(): p for p in pupils}
     plan = Plan([], [], 0, [], 0, 0, 0, len(pupils))
     for row in parsed.rows:
@@ -124,7 +130,7 @@ async def plan_import(
             plan.unchanged += 1
     in_file = {row.key for row in parsed.rows}
     plan.leavers = [p for p in pupils if p.left_at is None and p.mis_id.upper() not in in_file]
-    return plan, consents
+    return plan
 
 
 def _consent_changes(pupil_id: int, tenant_id: str, row: ImportRow, had: dict[str, PupilConsent], columns: dict[str, str],
@@ -193,7 +199,7 @@ def _require_dpo(actor: Actor) -> None:
 async def preview_import(session: AsyncSession, *, actor: Actor, file_name: str, text: str, now: datetime) -> Preview:
     """Read the file and keep it for Apply; nothing in the register changes. Commits (the pending import only)."""
     _require_dpo(actor)
-    parsed = parse_csv(text)
+    parsed = await asyncio.to_thread(parse_csv, text)  # a big file takes a while: not on the event loop
     plan, _ = await plan_import(session, tenant_id=actor.tenant_id, parsed=parsed)
     row = PupilImport(
         tenant_id=actor.tenant_id, uploaded_by=actor.aad_id, file_name=file_name[:200], content="" if parsed.errors else text,
@@ -201,12 +207,22 @@ async def preview_import(session: AsyncSession, *, actor: Actor, file_name: str,
     )
     session.add(row)
     await session.flush()
+    await _cancel_older_previews(session, actor.tenant_id, now)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="pupils.import_previewed", now=now,
                  subject_type=IMPORT, subject_id=int(row.id or 0))
     await session.commit()
     log.info("pupil import %s previewed: %s rows, %s errors", row.id, len(parsed.rows), len(parsed.errors))
     return Preview(int(row.id or 0), row.file_name, parsed.total, parsed.errors, plan.summary(),
                    [pupil_label(p) for p in plan.leavers[:10]], plan.register_size)
+
+
+async def _cancel_older_previews(session: AsyncSession, tenant_id: str, now: datetime) -> None:
+    """Keep only the newest MAX_PREVIEWS previews of a school; the older ones are cancelled and their files forgotten."""
+    older = select(col(PupilImport.id)).where(col(PupilImport.tenant_id) == tenant_id, col(PupilImport.state) == "preview")
+    stale = list((await session.execute(older.order_by(col(PupilImport.id).desc()).offset(MAX_PREVIEWS))).scalars())
+    if stale:
+        await session.execute(update(PupilImport).where(col(PupilImport.id).in_(stale)).values(
+            state="cancelled", content="", decided_at=now))
 
 
 async def _pending(session: AsyncSession, actor: Actor, import_id: int) -> PupilImport:
@@ -221,11 +237,21 @@ async def _pending(session: AsyncSession, actor: Actor, import_id: int) -> Pupil
     return row
 
 
+async def _claim(session: AsyncSession, actor: Actor, import_id: int, state: str) -> PupilImport:
+    """Take a previewed import for this turn; a second Apply or Cancel, even at the same moment, finds it taken."""
+    row = await _pending(session, actor, import_id)
+    taken = await session.execute(update(PupilImport).where(
+        col(PupilImport.id) == import_id, col(PupilImport.state) == "preview").values(state=state))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError("That import has just been applied or cancelled. Send the file again to start a new one.")
+    return row
+
+
 async def apply_import(session: AsyncSession, *, actor: Actor, import_id: int, now: datetime) -> tuple[dict[str, int], int]:
     """Apply a previewed import in one transaction; returns (counts, removal tasks opened). Commits."""
-    row = await _pending(session, actor, import_id)
-    plan, tasks = await apply_parsed(session, tenant_id=actor.tenant_id, parsed=parse_csv(row.content), actor_aad_id=actor.aad_id,
-                                     now=now)
+    row = await _claim(session, actor, import_id, "applying")
+    parsed = await asyncio.to_thread(parse_csv, row.content)
+    plan, tasks = await apply_parsed(session, tenant_id=actor.tenant_id, parsed=parsed, actor_aad_id=actor.aad_id, now=now)
     row.state, row.content, row.decided_at, row.summary = "applied", "", now, plan.summary()
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="pupils.imported", now=now,
                  subject_type=IMPORT, subject_id=import_id)
@@ -236,7 +262,7 @@ async def apply_import(session: AsyncSession, *, actor: Actor, import_id: int, n
 
 async def cancel_import(session: AsyncSession, *, actor: Actor, import_id: int, now: datetime) -> None:
     """Drop a previewed import (the file text is deleted). Commits."""
-    row = await _pending(session, actor, import_id)
+    row = await _claim(session, actor, import_id, "cancelled")
     row.state, row.content, row.decided_at = "cancelled", "", now
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="pupils.import_cancelled", now=now,
                  subject_type=IMPORT, subject_id=import_id)

@@ -14,7 +14,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
-from services.consent import PURPOSE_LABELS, Reason, verdicts_for
+from services.consent import PURPOSE_LABELS, Reason, lock_pupils, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.posts import (
@@ -96,6 +96,7 @@ async def reconcile(
     session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int], actor_aad_id: str, now: datetime
 ) -> list[RemovalTask]:
     """After a register change: every live post showing a pupil who is no longer OK gets a removal task. Does not commit."""
+    await lock_pupils(session, tenant_id=tenant_id, pupil_ids=pupil_ids)  # a post being recorded for them waits, or is seen
     shown: dict[int, tuple[Post, list[int]]] = {}
     wanted = list(pupil_ids)
     for start in range(0, len(wanted), _CHUNK):

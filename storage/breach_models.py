@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
-from storage.types import utc_field
+from storage.types import id_field, ref_field, utc_field
 
 
 def _text() -> Column[str]:
@@ -25,7 +25,7 @@ class Breach(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("tenant_id", "reference"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     reference: str = Field(max_length=20)  # BR-2026-0007, per school and year
     reporter_aad_id: str = Field(max_length=64, index=True)
@@ -70,9 +70,9 @@ class BreachEvent(SQLModel, table=True):
 
     __tablename__ = "breach_event"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
-    breach_id: int = Field(foreign_key="breach.id", index=True)
+    breach_id: int = ref_field("breach.id", index=True)
     at: datetime = utc_field()
     actor_aad_id: str = Field(max_length=64)
     actor_name: str = Field(default="", max_length=200)

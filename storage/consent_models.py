@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, sele
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.types import utc_field
+from storage.types import id_field, ref_field, utc_field
 
 
 class Purpose(StrEnum):
@@ -44,7 +44,7 @@ class Pupil(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("tenant_id", "mis_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     mis_id: str = Field(max_length=40)
     legal_surname: str = Field(max_length=100)
@@ -64,9 +64,9 @@ class PupilConsent(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("pupil_id", "purpose"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
-    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    pupil_id: int = ref_field("pupil.id", index=True)
     purpose: str = Field(max_length=20)
     state: str = Field(default=ConsentState.NOT_ASKED, max_length=12)
     given_by: str = Field(default="", max_length=100)
@@ -79,7 +79,7 @@ class PupilConsent(SQLModel, table=True):
 class ConsentCheck(SQLModel, table=True):
     """Evidence: who checked which pupils for which purpose, the answer, and when."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     checked_by: str = Field(max_length=64)
     purpose: str = Field(max_length=20)
@@ -88,7 +88,7 @@ class ConsentCheck(SQLModel, table=True):
     results: list[dict[str, object]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     allowed: bool = False
     at: datetime = utc_field(index=True)
-    post_id: int | None = None
+    post_id: int | None = ref_field(default=None)
 
 
 class Post(SQLModel, table=True):
@@ -96,9 +96,9 @@ class Post(SQLModel, table=True):
 
     __table_args__ = (Index("ix_post_live", "tenant_id", "removed_at", "remove_by"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(max_length=64)
-    check_id: int = Field(foreign_key="consentcheck.id")
+    check_id: int = ref_field("consentcheck.id")
     purpose: str = Field(max_length=20)
     account: str = Field(default="", max_length=100)
     description: str = Field(default="", max_length=200)
@@ -114,17 +114,17 @@ class Post(SQLModel, table=True):
 class PostPupil(SQLModel, table=True):
     """A pupil shown in a post."""
 
-    post_id: int = Field(foreign_key="post.id", primary_key=True)
-    pupil_id: int = Field(foreign_key="pupil.id", primary_key=True, index=True)
+    post_id: int = ref_field("post.id", primary_key=True)
+    pupil_id: int = ref_field("pupil.id", primary_key=True, index=True)
     tenant_id: str = Field(max_length=64)
 
 
 class RemovalTask(SQLModel, table=True):
     """An image that must come down (one open task per post; post_id is empty for images posted outside the register)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
-    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    post_id: int | None = ref_field("post.id", default=None, index=True)
     purpose: str = Field(max_length=20)
     reason: str = Field(max_length=30)
     pupil_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -140,7 +140,7 @@ class RemovalTask(SQLModel, table=True):
 class PupilImport(SQLModel, table=True):
     """A CSV import awaiting Apply or Cancel; the file text is cleared once it is decided."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     uploaded_by: str = Field(max_length=64)
     file_name: str = Field(default="", max_length=200)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import utc_field
+from storage.types import id_field, utc_field
 
 
 class Role(StrEnum):
@@ -35,7 +35,7 @@ class Person(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("tenant_id", "aad_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     aad_id: str = Field(max_length=64)
     name: str = Field(default="", max_length=200)
@@ -50,7 +50,7 @@ class Person(SQLModel, table=True):
 class RoleGrant(SQLModel, table=True):
     """A role held by a person in one school; revoked rows are kept as history."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     aad_id: str = Field(max_length=64)
     role: str = Field(max_length=20)
@@ -63,7 +63,7 @@ class RoleGrant(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """Who did what, when; ids and codes only, never personal details."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     tenant_id: str = Field(index=True, max_length=64)
     actor_aad_id: str = Field(max_length=64)
     action: str = Field(max_length=60)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from storage.types import utc_field
+from storage.types import id_field, utc_field
 
 
 class ReminderState(StrEnum):
@@ -27,7 +27,7 @@ class Reminder(SQLModel, table=True):
 
     __table_args__ = (Index("ix_reminder_due", "state", "due_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     # Unique per logical reminder (e.g. "breach:12:deadline-24h:<aad>") so scheduling twice is harmless.
     key: str = Field(max_length=200, unique=True)
     tenant_id: str = Field(index=True, max_length=64)

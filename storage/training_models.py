@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from storage.types import utc_field
+from storage.types import id_field, ref_field, utc_field
 
 
 class TrainingFormat(StrEnum):
@@ -47,7 +47,7 @@ class TrainingSession(SQLModel, table=True):
 
     __tablename__ = "training_session"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = id_field()
     # Set for rows loaded from the seed file, so loading twice adds nothing.
     seed_key: str | None = Field(default=None, max_length=80, unique=True)
     title: str = Field(max_length=200)
@@ -84,8 +84,8 @@ class TrainingBooking(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(foreign_key="training_session.id", index=True)
+    id: int | None = id_field()
+    session_id: int = ref_field("training_session.id", index=True)
     tenant_id: str = Field(index=True, max_length=64)
     aad_id: str = Field(max_length=64)
     name: str = Field(default="", max_length=200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
@@ -33,3 +33,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utc_field(*, nullable: bool = False, index: bool = False, **kwargs: Any) -> Any:
     """A sqlmodel Field stored as UTCDateTime."""
     return Field(sa_type=UTCDateTime, nullable=nullable, index=index, **kwargs)
+
+
+# Ids are BIGINT on PostgreSQL (any id of up to 18 digits fits); on SQLite an INTEGER primary key is the rowid,
+# already 64-bit, and only that type numbers new rows by itself.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def id_field(**kwargs: Any) -> Any:
+    """A table's own id: numbered by the database, BIGINT."""
+    return Field(default=None, primary_key=True, sa_type=BIG_ID, **kwargs)
+
+
+def ref_field(foreign_key: str | None = None, **kwargs: Any) -> Any:
+    """Another row's id (BIGINT, like the ids it points to)."""
+    if foreign_key is not None:
+        kwargs["foreign_key"] = foreign_key
+    return Field(sa_type=BIG_ID, **kwargs)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.runtime import Runtime
+from services.pupil_files import FilePolicy
 from storage.consent_models import ConsentCheck, Post, Pupil, RemovalTask
 from storage.reminder_models import Reminder
 from tests.card_schema import schema_errors  # noqa: F401  (re-exported for consent tests)
@@ -16,6 +17,7 @@ from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import Received
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCAL_HTTP = FilePolicy(("127.0.0.1",), ("http",), public_only=False)  # trusts a test's file server like SharePoint
 SAMPLE = ROOT / "data" / "sample_pupils.csv"
 
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from bot.cards import plain
 from bot.consent_cards import (
     checklist_card,
     details_card,
     import_done_card,
     import_preview_card,
     pick_card,
-    plain,
     purpose_card,
     report_card,
     verdict_card,
@@ -113,4 +113,5 @@ def test_post_cards_offer_the_right_actions() -> None:
 
 
 def test_plain_text_defuses_markdown() -> None:
-    assert plain("[evil](https://x) **bold** <b>") == "evil (https://x)   bold    b"
+    shown = "\uff3bevil\uff3d(https:\u2215\u2215x) \u2217\u2217bold\u2217\u2217 \u2039b\u203a"
+    assert plain("[evil](https://x) **bold** <b>") == shown

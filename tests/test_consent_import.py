@@ -19,7 +19,19 @@ from aiohttp.test_utils import TestServer
 from bot.runtime import Runtime
 from services.pupil_csv import parse_csv
 from storage.consent_models import Pupil, PupilConsent, PupilImport
-from tests.consent_support import ROOT, SAMPLE, button, check_and_post, choices, csv_message, data_uri, import_sample, rows, tasks
+from tests.consent_support import (
+    LOCAL_HTTP,
+    ROOT,
+    SAMPLE,
+    button,
+    check_and_post,
+    choices,
+    csv_message,
+    data_uri,
+    import_sample,
+    rows,
+    tasks,
+)
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
 HEADER = "Admission No,Surname,First name,Known as,NC Year,Class,Photo consent - website,Social media consent,Review date"
@@ -44,7 +56,8 @@ class FileServer:
 
 
 @pytest.fixture
-async def files() -> AsyncIterator[FileServer]:
+async def files(runtime: Runtime) -> AsyncIterator[FileServer]:
+    runtime.deps.files = LOCAL_HTTP  # stands for SharePoint, so trusted like it
     served = FileServer()
     await served.server.start_server()
     yield served
@@ -198,7 +211,7 @@ async def test_a_missing_download_and_staff_imports_are_refused(
     teams: TeamsClient, dpo_a: TeamsUser, staff_a: TeamsUser, files: FileServer
 ) -> None:
     replies = await teams.send(csv_message(teams, dpo_a, str(files.server.make_url("/gone.csv")), teams_file=True))
-    assert "HTTP 404" in texts(replies)
+    assert "I couldn't download the file" in texts(replies)
     replies = await teams.send(csv_message(teams, staff_a, data_uri(SAMPLE.read_text())))
     assert "Only your school's DPO" in texts(replies)
 

@@ -134,8 +134,8 @@ def test_school_mornings_skip_weekends_and_follow_uk_time() -> None:
 
 
 def test_ids_and_links_from_users_are_checked() -> None:
-    assert to_id("12") == 12 and to_id(12) == 12
-    for bad in ("1 OR 1=1", None, True, -1, "9" * 13, [1], {"id": 1}):
+    assert to_id("12") == 12 and to_id(12) == 12 and to_id("9" * 18) == 10**18 - 1  # ids are BIGINT
+    for bad in ("1 OR 1=1", None, True, -1, "9" * 19, "\u0661\u0662", "\u00b2", [1], {"id": 1}):
         with pytest.raises(NotAllowed):
             to_id(bad)
     assert clean_link("  https://example.org/a  ") == "https://example.org/a" and clean_link("") == ""

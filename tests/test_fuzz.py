@@ -21,7 +21,7 @@ from config import Settings
 from storage.consent_models import Pupil, PupilImport
 from storage.models import BotStateRow, Organisation, Person
 from tests.conftest import SCHOOL_A, SCHOOL_B
-from tests.consent_support import csv_message, rows
+from tests.consent_support import LOCAL_HTTP, csv_message, rows
 from tests.teams.client import TeamsClient, TeamsUser, all_activity_files, load_activity, texts
 from tests.test_isolation import NO_PRIVATE_ID, TABLE
 
@@ -175,6 +175,7 @@ async def test_a_ten_megabyte_pupil_file_is_refused_while_streaming(teams: Teams
     await server.start_server()
     try:
         dpo = USERS[1]
+        runtime.deps.files = LOCAL_HTTP
         replies = await teams.send(csv_message(teams, dpo, str(server.make_url("/big.csv")), teams_file=True))
     finally:
         await server.close()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.runtime import Runtime
+from config import Settings
 from services.clock import SettableClock
 from storage.bot_state import MAX_ITEM_BYTES, SqlStorage, StateTooLarge
 from storage.models import BotStateRow, Person
@@ -98,6 +99,12 @@ async def test_a_report_with_every_answer_at_full_length_still_reaches_its_summa
 ) -> None:
     last = await _report_with(teams, staff_a, "The letter went to the wrong family. " * 108)  # 3,996 characters
     assert "Please check your report" in last and TOO_LONG not in last
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A lower state limit: cards are capped at 24 KB, so a breach report's state stays near 220 KB at most."""
+    return settings.model_copy(update={"max_conversation_state_bytes": 192 * 1024})
 
 
 async def test_a_conversation_whose_state_outgrows_the_limit_is_ended_not_stored(

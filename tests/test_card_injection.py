@@ -1,0 +1,221 @@
+"""No markdown, link, HTML or mention from user text in any card: every card builder is fed hostile text."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot import breach_cards, breach_forms, cards, consent_cards, consent_post_cards, dpo_cards, reminder_cards, training_cards
+from bot.runtime import Runtime
+from dialogs.deps import StatusLine
+from dialogs.status import SchoolStatus, status_card
+from services.consent import CheckResult, PupilVerdict, Reason
+from services.consent_register import Change
+from services.digest import Digest
+from services.dpo_overview import DueToday
+from services.posts import PostView
+from services.pupil_csv import RowError
+from services.pupil_import import Preview
+from services.training import Offer
+from services.training_catalogue import Attendee
+from storage.breach_models import Breach, BreachEvent
+from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
+from storage.training_models import BookingStatus, TrainingBooking, TrainingFormat, TrainingSession
+from tests.breach_support import file_report
+from tests.conftest import SCHOOL_A, START
+from tests.teams.client import TeamsClient, TeamsUser
+from tests.teams.fake_channel import FakeTeamsChannel
+
+EVIL = ("Eve [click me](https://evil.example/x) **b0ld** _1t_ <at>Head</at> @Head www.evil.example `c0de` ~~str1ke~~ "
+        "# h3 &lt;at&gt;\n- l1st\n1. n0")
+# What would come out live if EVIL reached a card as markdown.
+LIVE = ("](", "https://evil", "**b0ld", "_1t_", "<at>", "@Head", "www.evil", "`c0de`", "~~str1ke", "# h3", "\n- l1st",
+        "\n1. n0", "&lt;at")
+BUILDER_MODULES = (cards, breach_cards, breach_forms, consent_cards, consent_post_cards, dpo_cards, reminder_cards,
+                   training_cards)
+# Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
+OWN_WORDING = {
+    "cards.card", "cards.help_card", "cards.welcome_card", "cards.notice_card", "breach_forms.question_card",
+    "breach_forms.pick_card", "breach_forms.decision_form", "breach_forms.reported_form", "breach_forms.ask_form",
+    "breach_forms.close_form", "consent_cards.who_card", "consent_cards.checklist_card", "consent_cards.details_card",
+    "consent_cards.report_card", "consent_cards.import_done_card", "dpo_cards.questions_card", "dpo_cards.posts_card",
+    "reminder_cards.reminder_card", "reminder_cards.notice_reminder_card", "training_cards.session_form_card",
+}
+LATER = START + timedelta(days=30)
+
+
+def breach(**extra: Any) -> Breach:
+    return Breach(id=7, tenant_id=SCHOOL_A, reference="BR-2026-0007", reporter_aad_id="r", reporter_name=EVIL,
+                  kind="wrong_person", what_happened=EVIL, how_discovered=EVIL, happened_at=START, aware_at=START,
+                  deadline_at=START + timedelta(hours=72), subjects=["pupils"], people_count=3, records_count=None,
+                  data_categories=["basic"], contained="no", actions_taken=EVIL, actions_planned=EVIL,
+                  others_informed=["head"], suggested_risk="high", suggested_reasons=["Children's data."],
+                  decision="not_notifiable",
+                  decision_reason=EVIL, individuals="not_required", individuals_note=EVIL, decided_at=START,
+                  ico_reported_at=START, ico_reference=EVIL, late_reason=EVIL, lessons_learned=EVIL, created_at=START,
+                  updated_at=START, **extra)
+
+
+def post() -> Post:
+    return Post(id=3, tenant_id=SCHOOL_A, check_id=1, purpose=Purpose.WEBSITE, account=EVIL, description=EVIL, link=EVIL,
+                posted_by="p", posted_at=START, remove_by=LATER, extension_reason=EVIL)
+
+
+def task() -> RemovalTask:
+    return RemovalTask(id=4, tenant_id=SCHOOL_A, post_id=None, purpose=Purpose.WEBSITE, reason=RemovalReason.WITHDRAWN,
+                       pupil_ids=[1], assignee="p", place=EVIL, published_at=START, opened_at=START, opened_by="d")
+
+
+def view() -> PostView:
+    return PostView(post(), EVIL, 2, None)
+
+
+def training(fmt: str = TrainingFormat.IN_PERSON) -> TrainingSession:
+    return TrainingSession(id=5, title=EVIL, description=EVIL, starts_at=LATER, ends_at=LATER + timedelta(hours=1),
+                           booking_closes_at=LATER, format=fmt, join_url="https://teams.microsoft.com/l/meetup-join/1",
+                           venue=EVIL, capacity=3, organiser_name=EVIL, organiser_email=EVIL, created_at=START,
+                           updated_at=START)
+
+
+def booking() -> TrainingBooking:
+    return TrainingBooking(id=6, session_id=5, tenant_id=SCHOOL_A, aad_id="s", name=EVIL, role=EVIL,
+                           status=BookingStatus.BOOKED, ical_uid="u", created_at=START)
+
+
+def attendees() -> list[Attendee]:
+    return [Attendee(EVIL, EVIL, EVIL, BookingStatus.BOOKED), Attendee(EVIL, EVIL, "governor", BookingStatus.WAITING)]
+
+
+def offer() -> Offer:
+    return Offer(training(), 1, 0)
+
+
+def preview(errors: bool) -> Preview:
+    summary = dict.fromkeys(("new", "updated", "unchanged", "leavers", "withdrawals", "never_set", "never_cleared"), 1)
+    return Preview(1, EVIL, 2, [RowError(2, EVIL)] if errors else [], summary, [EVIL], 2)
+
+
+BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "breach_cards.dpo_alert_card": lambda: breach_cards.dpo_alert_card(breach(), START, title="New breach"),
+    "breach_cards.receipt_card": lambda: breach_cards.receipt_card(breach(), dpos_told=1) | {"_": EVIL},
+    "breach_cards.detail_card": lambda: breach_cards.detail_card(
+        breach(), [BreachEvent(tenant_id=SCHOOL_A, breach_id=7, at=START, actor_aad_id="a", actor_name=EVIL, action="note",
+                      detail=EVIL)],
+        is_dpo=True, now=START),
+    "breach_cards.list_card": lambda: breach_cards.list_card([breach()], START, is_dpo=True) | {"_": EVIL},
+    "breach_cards.info_request_card": lambda: breach_cards.info_request_card(breach(), EVIL),
+    "breach_cards.closed_card": lambda: breach_cards.closed_card(breach()),
+    "breach_forms.summary_card": lambda: breach_forms.summary_card([("What happened", EVIL)], back=True),
+    "consent_cards.pick_card": lambda: consent_cards.pick_card(EVIL, [(1, EVIL)]),
+    "consent_cards.purpose_card": lambda: consent_cards.purpose_card(EVIL),
+    "consent_cards.verdict_card": lambda: consent_cards.verdict_card(
+        CheckResult(1, Purpose.WEBSITE, (PupilVerdict(1, EVIL, Reason.REFUSED), PupilVerdict(2, EVIL, Reason.OK)))),
+    "consent_cards.import_preview_card": lambda: consent_cards.import_preview_card(preview(errors=False)),
+    "consent_cards.import_preview_card+errors": lambda: consent_cards.import_preview_card(preview(errors=True)),
+    "consent_cards.change_card": lambda: consent_cards.change_card("Consent withdrawn", Change(EVIL, (task(),))),
+    "consent_post_cards.receipt_card": lambda: consent_post_cards.receipt_card(view()),
+    "consent_post_cards.post_card": lambda: consent_post_cards.post_card(view()),
+    "consent_post_cards.pick_post_card": lambda: consent_post_cards.pick_post_card([post()]),
+    "consent_post_cards.housekeeping_reminder": lambda: consent_post_cards.housekeeping_reminder(
+        view(), reminder_id=1, for_owner=True, now=START),
+    "consent_post_cards.removal_reminder": lambda: consent_post_cards.removal_reminder(
+        task(), None, reminder_id=1, for_owner=True),
+    "consent_post_cards.overdue_reminder": lambda: consent_post_cards.overdue_reminder(task(), view(), reminder_id=1),
+    "consent_post_cards.task_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
+    "consent_post_cards.unregistered_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
+    "dpo_cards.breaches_card": lambda: dpo_cards.breaches_card("Open", [breach()], START) | {"_": EVIL},
+    "dpo_cards.due_today_card": lambda: dpo_cards.due_today_card(
+        DueToday([breach()], [], [task()], [post()]), START, is_dpo=True) | {"_": EVIL},
+    "dpo_cards.consent_gaps_card": lambda: dpo_cards.consent_gaps_card(EVIL, [(EVIL, Purpose.PRESS, "refused")]),
+    "dpo_cards.bookings_card": lambda: dpo_cards.bookings_card(START, [(booking(), training())], is_dpo=True),
+    "dpo_cards.digest_card": lambda: dpo_cards.digest_card(EVIL, Digest(["BR-2026-0001"], 1, [], [1], [2], 3, 4), START),
+    "reminder_cards.delivery_failed_card": lambda: reminder_cards.delivery_failed_card(
+        reminder_id=1, who=EVIL, kind="breach.deadline", about="breach 7", due="today", problem="blocked"),
+    "training_cards.catalogue_card": lambda: training_cards.catalogue_card([offer()]),
+    "training_cards.role_card": lambda: training_cards.role_card(training()),
+    "training_cards.confirm_card": lambda: training_cards.confirm_card(offer(), EVIL),
+    "training_cards.booked_card": lambda: training_cards.booked_card(training(), booking()),
+    "training_cards.bookings_card": lambda: training_cards.bookings_card([(booking(), training(), None)]),
+    "training_cards.cancel_confirm_card": lambda: training_cards.cancel_confirm_card(booking(), training()),
+    "training_cards.cancelled_card": lambda: training_cards.cancelled_card(training(), was_booked=True),
+    "training_cards.reminder_card": lambda: training_cards.reminder_card(
+        training(TrainingFormat.ONLINE), booking(), lead="tomorrow") | {"_": EVIL},
+    "training_cards.promoted_card": lambda: training_cards.promoted_card(training(), booking()),
+    "training_cards.changed_card": lambda: training_cards.changed_card(training(), booking()),
+    "training_cards.session_cancelled_card": lambda: training_cards.session_cancelled_card(
+        training(), booking(), had_seat=True),
+    "training_cards.attendees_card": lambda: training_cards.attendees_card(training(), attendees()),
+    "training_cards.admin_card": lambda: training_cards.admin_card([offer()]),
+    "training_cards.cancel_session_confirm_card": lambda: training_cards.cancel_session_confirm_card(offer()),
+    "training_cards.closing_card": lambda: training_cards.closing_card(training(), attendees()),
+    "status.status_card": lambda: status_card(
+        [SchoolStatus(EVIL, [StatusLine("Training", f"{cards.plain(EVIL)} \u2014 booked")]), SchoolStatus(EVIL, [])],
+        is_dpo=True),
+}
+
+
+def shown_strings(node: Any) -> Iterator[str]:
+    """Every string Teams renders from a card (not input values, button data or the builder's test marker)."""
+    if isinstance(node, dict):
+        hidden = ("data", "id", "url", "_", *(("value",) if str(node.get("type")).startswith("Input.") else ()))
+        for name, value in node.items():
+            if name not in hidden:
+                yield from shown_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from shown_strings(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def card_builders() -> set[str]:
+    """Every public function of the card modules that returns a card."""
+    found = set()
+    for module in BUILDER_MODULES:
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_") and "Card" in str(fn.__annotations__.get("return")):
+                found.add(f"{module.__name__.split('.')[-1]}.{name}")
+    return found
+
+
+def test_every_card_builder_is_walked_or_shows_only_our_wording() -> None:
+    walked = {name.split("+")[0] for name in BUILDERS}
+    assert card_builders() - walked - OWN_WORDING == set()
+    assert importlib.import_module("dialogs.status").status_card is status_card
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_hostile_text_is_shown_as_plain_text(name: str) -> None:
+    content = BUILDERS[name]()
+    shown = list(shown_strings(content))
+    assert any("Eve" in s for s in shown) or content.get("_") == EVIL, "the hostile text never reached the card"
+    live = sorted({marker for s in shown for marker in LIVE if marker in s})
+    assert live == [], (name, live)
+    assert "entities" not in json.dumps(content)  # no mention can be created without msteams.entities
+
+
+def test_plain_keeps_ordinary_text_as_it_is() -> None:
+    for ordinary in ("Olivia O'Brien (Year 4, 4B)", "St. Mary's C of E: 3.5 hours, 10% off", "Amir Khan-Smith"):
+        assert cards.plain(ordinary) == ordinary
+
+
+async def test_a_breach_reported_with_markdown_reaches_the_dpo_as_plain_text(
+    teams: TeamsClient, staff_a: TeamsUser, dpo_a: TeamsUser, runtime: Runtime, channel: FakeTeamsChannel
+) -> None:
+    await teams.say(dpo_a, "help")
+    await file_report(teams, staff_a, what_happened=("say", EVIL.replace("\n", " ")), actions_taken=("say", EVIL))
+    before = len(channel.to(dpo_a.conversation_id))
+    await runtime.sweep_reminders()
+    [alert] = channel.to(dpo_a.conversation_id)[before:]
+    shown = [s for c in alert.cards for s in shown_strings(c)]
+    assert any("Eve" in s for s in shown)
+    assert sorted({marker for s in shown for marker in LIVE if marker in s}) == []
+    detail = await teams.press(dpo_a, {"cmd": "breach.show", "id": 1})
+    shown = [s for r in detail for c in r.cards for s in shown_strings(c)]
+    assert any("Eve" in s for s in shown) and sorted({m for s in shown for m in LIVE if m in s}) == []
