@@ -150,6 +150,7 @@ TABLE: tuple[Row, ...] = (
 NO_PRIVATE_ID = {
     "training.book": "the training catalogue is shared by every school; a booking is always the presser's own",
     "training.mine": "lists only the presser's own bookings",
+    "intent.pick": "starts a flow with the presser's own words, as if they had typed them",
 }
 
 
