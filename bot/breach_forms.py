@@ -83,9 +83,9 @@ def summary_card(pairs: Sequence[tuple[str, str]], *, back: bool) -> Card:
     )
 
 
-def pick_card(prompt: str, *, q: str, options: Mapping[str, str], go: str, back_title: str) -> Card:
-    """A drop-down of things to pick (e.g. which answer to change)."""
-    return card([text(prompt), choice_input("answer", "Choose", options, compact=True)],
+def pick_card(prompt: str, *, q: str, options: Mapping[str, str], go: str, back_title: str, value: str | None = None) -> Card:
+    """A drop-down of things to pick (e.g. which answer to change), starting on `value` (default the first)."""
+    return card([text(prompt), choice_input("answer", "Choose", options, compact=True, value=value or next(iter(options)))],
                 [submit(go, {"q": q}), _nav(q, back_title, "back")])
 
 

@@ -83,7 +83,7 @@ class BreachUpdateDialog(ComponentDialog):
         if update.risk_changed:
             said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}."
             if update.dpos_told:  # never "your DPO" to the DPO who made the change
-                said += " The other DPOs have been told." if actor_of(step.context).is_dpo else " Your DPO has been told."
+                said += " I'm telling the other DPOs now." if actor_of(step.context).is_dpo else " I'm telling your DPO now."
         await step.context.send_activity(f"{said} Type **update {update.breach.reference}** to add more.")
         return await step.end_dialog()
 

@@ -114,7 +114,7 @@ async def request_info(session: AsyncSession, *, actor: Actor, breach_id: int, q
 
 @dataclass(frozen=True)
 class Update:
-    """What an update changed: the timeline lines and the suggestion before and after."""
+    """What an update changed: the timeline lines, the suggestion before and after, and how many DPOs are told."""
 
     breach: Breach
     lines: tuple[str, ...]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -88,12 +87,11 @@ async def ledger(runtime: Runtime, breach_id: int | None = None) -> list[Reminde
         return list((await session.execute(query)).scalars())
 
 
-def csv_rows(replies: list[Received]) -> list[dict[str, str]]:
-    """The rows of the one CSV file attached to the replies (a DPO's first contact may start with a card)."""
-    [attachment] = [a for r in replies for a in r.attachments if "card" not in a["contentType"]]
-    assert attachment["contentType"] == "text/csv" and attachment["name"].endswith(".csv")
-    content = base64.b64decode(attachment["contentUrl"].split(",", 1)[1]).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(content)))
+async def csv_rows(teams: TeamsClient, user: TeamsUser, replies: list[Received]) -> list[dict[str, str]]:
+    """The rows of the one CSV file offered in the replies, once `user` has pressed Allow."""
+    [(name, content)] = await teams.files(user, replies)
+    assert name.endswith(".csv")
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def dumps(value: object) -> str:

@@ -96,10 +96,10 @@ async def test_a_dpo_updating_a_breach_is_not_told_their_dpo_has_been_told(
     await teams.say(dpo_a, "update BR-2026-0001")
     await teams.press(dpo_a, {"q": "pick", "answer": "people_count"})
     saved = texts(await teams.say(dpo_a, "120"))
-    assert "suggested assessment is now" in saved and "Your DPO has been told" not in saved
+    assert "suggested assessment is now" in saved and "your DPO" not in saved and "other DPOs" not in saved
     await teams.say(staff_a, "update BR-2026-0001")
     await teams.press(staff_a, {"q": "pick", "answer": "people_count"})
-    assert "Your DPO has been told" in texts(await teams.say(staff_a, "3"))
+    assert "telling your DPO now" in texts(await teams.say(staff_a, "3"))
 
 
 async def test_a_breach_reported_to_the_ico_shows_reported_not_hours_left(
