@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run playground chat test test-sqlite test-postgres lint typecheck audit package bench migration clean
+.PHONY: run playground chat test test-sqlite test-postgres lint typecheck audit package bench migration cards clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-nodeps.txt
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
-node_modules/.installed: package.json package-lock.json  ## Microsoft 365 Agents Playground (the Teams emulator), pinned
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+# Node packages for the tests (the Adaptive Cards renderer and Microsoft 365 Agents Playground), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "WARNING: npm not found (sudo apt-get install nodejs npm): the card renderer tests will be skipped" >&2; fi
 
 run: $(VENV)/.runtime  ## start the bot on 0.0.0.0:$$PORT (3978) with SQLite in ./data
 	$(PY) app.py
@@ -58,6 +59,11 @@ migration: $(VENV)/.runtime  ## a new schema revision from the model changes: ma
 
 bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints tables, writes bench/RESULTS.md
 	$(PY) -m bench.run
+
+cards: $(VENV)/.dev node_modules/.installed  ## PNG pictures of the main cards, light theme, into docs/cards/
+	CARDS_DIR=docs/cards $(PY) -m pytest -q tests/test_foundation.py tests/test_breach_report.py tests/test_breach_dpo.py \
+	  tests/test_status.py tests/test_consent_check.py tests/test_consent_removals.py tests/test_training_e2e.py \
+	  tests/test_dpo_queries.py
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

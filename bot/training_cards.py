@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, plain, shorten, submit, text
 from services.dates import format_uk, to_local
 from services.training import Offer
 from services.training_catalogue import Attendee
@@ -64,10 +64,6 @@ def _booking_buttons(booking: TrainingBooking) -> dict[str, Any]:
     return _buttons(*actions)
 
 
-def _short(value: str, limit: int = 300) -> str:
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
-
-
 def catalogue_card(offers: Sequence[Offer], *, month: str = "", note: str = "") -> Card:
     """The next sessions open for booking (in `month` when one was asked for), each with a button (kept well under
     Teams' card size); `note` first (e.g. nothing in the month asked for)."""
@@ -79,7 +75,7 @@ def catalogue_card(offers: Sequence[Offer], *, month: str = "", note: str = "") 
     for offer in offers[:CATALOGUE_LIMIT]:
         label = "Book a seat" if offer.seats_left else "Join the waiting list"
         body += _session_block(offer.training, [("Seats", _seats(offer))])
-        body.append(text(plain(_short(offer.training.description)), subtle=True))
+        body.append(text(plain(shorten(offer.training.description)), subtle=True))
         body.append(_buttons(submit(label, {"cmd": "training.book", "session_id": offer.training.id})))
     if len(offers) > CATALOGUE_LIMIT:
         body.append(text(f"These are the next {CATALOGUE_LIMIT} of {len(offers)} sessions.", subtle=True))
@@ -161,9 +157,11 @@ def promoted_card(training: TrainingSession, booking: TrainingBooking) -> Card:
     return _alert(card([*body, _booking_buttons(booking)]), "You have a seat on a training session")
 
 
-def changed_card(training: TrainingSession, booking: TrainingBooking) -> Card:
-    """The organiser changed the time or place."""
+def changed_card(training: TrainingSession, booking: TrainingBooking, changed: Sequence[str]) -> Card:
+    """The organiser changed the session: what changed, and the session as it is now."""
     body = [heading("A training session you're booked on has changed"), *_session_block(training)]
+    if changed:
+        body.insert(1, text("Changed: " + ", ".join(changed) + ".", subtle=True))
     if booking.status == BookingStatus.BOOKED:
         body.append(text("Press **Add to calendar** for the updated invite.", subtle=True))
     return _alert(card([*body, _booking_buttons(booking)]), "A training session has changed")

@@ -13,7 +13,7 @@ from sqlmodel import col
 from bot.runtime import Runtime
 from storage.breach_models import Breach
 from storage.reminder_models import Reminder
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import Received
 
 # (question, how it is answered: "say" = typed text, "press" = the card button/inputs, value)
@@ -57,7 +57,7 @@ async def file_report(teams: TeamsClient, user: TeamsUser, *, start: str = "repo
 
 def buttons(reply: Received) -> list[dict[str, Any]]:
     """Every submit button's data on the reply's cards."""
-    return [a.get("data", {}) for card in reply.cards for a in card.get("actions", [])]
+    return [a.get("data", {}) for card in reply.cards for a in card_actions(card)]
 
 
 def card_text(replies: list[Received]) -> str:

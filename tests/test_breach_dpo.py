@@ -10,7 +10,7 @@ from services.clock import SettableClock
 from storage.reminder_models import ReminderState
 from tests.breach_support import breaches, csv_rows, dumps, file_report, last_card, ledger
 from tests.conftest import START
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 
 MINOR: dict[str, Any] = {"subjects": ("press", "staff"), "data_categories": ("press", "basic"), "contained": ("press", "yes"),
@@ -39,7 +39,7 @@ async def test_acceptance_report_alert_reminders_reported_to_ico_and_csv(
                      "72h 00m left", "High risk", "Children's data", "Record decision", "Mark reported to ICO",
                      "Ask the reporter", "Close"):
         assert expected in shown, expected
-    assert all(a["data"]["id"] == breach.id for a in alert["actions"])
+    assert all(a["data"]["id"] == breach.id for a in card_actions(alert))
 
     for hours in (24, 48, 60, 68, 71):
         clock.set(START + timedelta(hours=hours, minutes=-1))

@@ -20,6 +20,7 @@ from services.training import Offer
 from services.training_catalogue import Attendee, read_draft
 from services.training_seed import DEFAULT_SEED, SeedError, read_seed
 from storage.training_models import BookingStatus, TrainingBooking, TrainingFormat, TrainingSession
+from tests.teams.client import card_actions
 from tests.training_support import JOIN_URL, assert_valid_card
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -90,7 +91,7 @@ def test_every_card_is_valid_adaptive_card_1_5() -> None:
         cards.bookings_card([(seat, session, None), (waiting, session, 3)]), cards.bookings_card([]),
         cards.cancel_confirm_card(seat, session), cards.cancelled_card(session, was_booked=True),
         cards.reminder_card(session, seat, lead="is tomorrow at 15:30"), cards.promoted_card(session, seat),
-        cards.changed_card(session, seat), cards.session_cancelled_card(session, seat, had_seat=True),
+        cards.changed_card(session, seat, ["start", "join link"]), cards.session_cancelled_card(session, seat, had_seat=True),
         cards.attendees_card(session, people), cards.closing_card(session, people), cards.admin_card([free]),
         cards.cancel_session_confirm_card(full), cards.session_form_card({"title": "x"}, title="Add", error="Bad date"),
     ]
@@ -116,10 +117,10 @@ def test_a_long_catalogue_stays_small() -> None:
 def test_waiting_bookings_get_no_calendar_button_and_reminders_carry_the_join_link() -> None:
     assert "training.ics" not in json.dumps(cards.booked_card(online(), booking(BookingStatus.WAITING), position=1))
     reminder = cards.reminder_card(online(), booking(), lead="starts in 59 minutes")
-    assert {"type": "Action.OpenUrl", "title": "Join on Teams", "url": JOIN_URL} in reminder["actions"]
+    assert {"type": "Action.OpenUrl", "title": "Join on Teams", "url": JOIN_URL} in card_actions(reminder)
     assert reminder["fallbackText"] == "Training starts in 59 minutes"
     venue = cards.reminder_card(online(format=TrainingFormat.IN_PERSON, venue="The Quad"), booking(), lead="x")
-    assert all(a["type"] != "Action.OpenUrl" for a in venue["actions"])
+    assert all(a["type"] != "Action.OpenUrl" for a in card_actions(venue))
 
 
 def test_attendee_card_shows_names_schools_and_roles() -> None:

@@ -13,12 +13,12 @@ import aiohttp
 
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 
-ACTIVITIES = Path(__file__).resolve().parents[3] / "shared" / "teams-activities"
+ACTIVITIES = Path(__file__).resolve().parent / "activities"
 _ids = itertools.count(1)
 
 
 def load_activity(name: str) -> dict[str, Any]:
-    """One of the real payloads in shared/teams-activities/."""
+    """One of the real payloads in tests/teams/activities/ (see SOURCES.txt there)."""
     return json.loads((ACTIVITIES / name).read_text())
 
 
@@ -141,6 +141,15 @@ FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 def attachments_of(replies: list[Received], content_type: str) -> list[dict[str, Any]]:
     """Every attachment of one type in `replies`, in order."""
     return [a for reply in replies for a in reply.attachments if a.get("contentType") == content_type]
+
+
+def card_actions(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button on a card, in order: its actions and those of the ActionSets in its body."""
+    found = list(content.get("actions") or [])
+    for element in content.get("body") or []:
+        if element.get("type") == "ActionSet":
+            found += element.get("actions") or []
+    return found
 
 
 def texts(replies: list[Received]) -> str:
