@@ -95,6 +95,14 @@ def date_echo(key: str, answers: Mapping[str, Any]) -> str | None:
     return f"{FIELD_LABELS[key]}: **{answer_text(key, answers)}** (UK time)"
 
 
+def preselected(key: str, answers: Mapping[str, Any], guess: str | None) -> str | None:
+    """The choice a question's card shows selected (an earlier answer, or the guessed kind), as Teams sends it."""
+    if key not in QUESTIONS or QUESTIONS[key].style not in ("choice", "multi"):
+        return None
+    current = answers.get(key, guess if key == "kind" else None)
+    return ",".join(current) if isinstance(current, list) else current if isinstance(current, str) else None
+
+
 def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: str | None = None, echo: str = "") -> Card:
     """The card asking one question, showing the current answer (or the guessed kind) when there is one."""
     question = QUESTIONS[key]

@@ -83,7 +83,8 @@ class BreachUpdateDialog(ComponentDialog):
         said = f"Saved to the timeline of **{update.breach.reference}**." + (f" {echo}." if echo else "")
         if update.risk_changed:
             said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}."
-            said += " I'm telling your DPO now." if update.dpos_told else ""
+            if update.dpos_told:  # never "your DPO" to the DPO who made the change
+                said += " I'm telling the other DPOs now." if actor_of(step.context).is_dpo else " I'm telling your DPO now."
         await step.context.send_activity(f"{said} Type **update {update.breach.reference}** to add more.")
         return await step.end_dialog()
 
