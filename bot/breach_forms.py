@@ -37,7 +37,7 @@ def choice_input(input_id: str, label: str, options: Mapping[str, str], *, multi
     """An Input.ChoiceSet (radio buttons / checkboxes, or a drop-down when compact). Multi-select sends "a,b"."""
     element: dict[str, Any] = {
         "type": "Input.ChoiceSet", "id": input_id, "label": label, "isMultiSelect": multi,
-        "style": "compact" if compact else "expanded",
+        "style": "compact" if compact else "expanded", "wrap": True,  # long choices wrap, not cut (AC 1.2+)
         "choices": [{"title": title, "value": code} for code, title in options.items()],
     }
     if value:
