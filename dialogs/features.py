@@ -8,6 +8,7 @@ from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
+from dialogs.sar import sar_feature
 from dialogs.status import status_feature
 from dialogs.training_book import training_feature
 
@@ -40,6 +41,7 @@ def build_features(deps: Deps) -> list[Feature]:
     """The features in intent priority order; `status` gathers from all of them."""
     features = [
         roles_feature(deps),
+        sar_feature(deps),
         dpo_queries_feature(deps),
         breach_feature(deps, BREACH_INTENT),
         consent_feature(deps, CONSENT_INTENT),
