@@ -115,6 +115,7 @@ def say(title: str, utterance: str) -> dict[str, Any]:
 
 MENU: tuple[tuple[str, str, str], ...] = (
     ("Report a breach", "report a breach", "Something went wrong with personal data? Start the 72-hour clock now."),
+    ("Log a SAR", "log a sar", "Someone asked for the data we hold on them or their child? Start the one-month clock."),
     ("Check photo consent", "check consent", "Before you post a photo: check every pupil's consent."),
     ("Book training", "book training", "AI and data-protection sessions: see dates and book a seat."),
     ("Status", "status", "What needs your attention (DPOs see the whole school)."),
@@ -127,7 +128,7 @@ def help_card(*, is_dpo: bool = False) -> Card:
     body += [text(f"**{title}** \u2014 {blurb}") for title, _, blurb in MENU]
     body.append(text("Type **cancel** at any time to stop what you are doing, or **help** to see this again.", subtle=True))
     if is_dpo:
-        body.append(text("As a DPO you can also ask: open breaches, what's due today, posts to remove.", subtle=True))
+        body.append(text("As a DPO you can also ask: open breaches, open SARs, what's due today, posts to remove.", subtle=True))
     return card(body, [say(title, utterance) for title, utterance, _ in MENU])
 
 

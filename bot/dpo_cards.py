@@ -25,10 +25,13 @@ QUESTIONS: tuple[tuple[str, str, bool], ...] = (
     ("posts to remove", "live posts past their remove-by date", False),
     ("who has not got photo consent in 4B", "pupils of a class or year without consent, per purpose", True),
     ("bookings for 14 May", "training places booked on a day", False),
+    ("open SARs", "subject access requests not yet answered, soonest due first", False),
+    ("SARs due this week", "subject access requests due by Sunday, and any overdue", False),
     ("status", "everything that needs you now", False),
     ("export breaches", "the breach log as a CSV file", True),
     ("export consent", "the consent register as a CSV file", True),
     ("export posts", "the post register as a CSV file", True),
+    ("export SARs", "the subject access request log (with what was disclosed) as a CSV file", True),
     ("export audit", "the audit trail (who did what, when) as a CSV file", True),
 )
 _AREAS = {"breach": "Breach", "consent": "Photo consent", "training": "Training", "dpo": "Weekly digest"}
@@ -142,6 +145,8 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
         ("Overdue: past the ICO deadline", refs(digest.overdue_breaches)),
         ("Overdue: removal tasks open", refs(digest.open_removals, "#")),
         ("Overdue: posts past remove-by", refs(digest.posts_overdue, "#")),
+        ("New subject access requests", refs(digest.new_sars)),
+        ("Overdue: subject access requests", refs(digest.overdue_sars)),
         ("Consents changed", str(digest.consents_changed)),
         ("Posts removed", str(digest.posts_removed)),
     ]

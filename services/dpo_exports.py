@@ -1,9 +1,9 @@
-"""DPO exports as formula-safe CSV: consent register, post register, audit trail. Each export is itself audited."""
+"""DPO exports as formula-safe CSV: consent register, post register, SAR log, audit trail. Each export is itself audited."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -17,6 +17,7 @@ from services.errors import NotAllowed
 from services.exports import csv_bytes
 from services.identity import Actor
 from services.posts import post_register
+from services.sar import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, visible_sars
 from storage.consent_models import Purpose
 from storage.models import AuditEvent
 
@@ -62,6 +63,32 @@ async def posts_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> by
               _when(v.post.posted_at), v.pupil_count, _when(v.post.remove_by), _when(v.post.removed_at),
               v.post.extension_reason, f"#{v.open_task.id}" if v.open_task else ""] for v in views]
     await _done(session, actor, "post_register", len(lines), now)
+    return csv_bytes(header, lines)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value is not None else ""
+
+
+async def sars_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> bytes:
+    """DPO only: the SAR log (with the disclosure record), oldest first. Commits (audit)."""
+    if not actor.is_dpo:
+        raise NotAllowed(ONLY_DPO)
+    sars = sorted(await visible_sars(session, actor=actor, open_only=False), key=lambda s: (s.created_at, s.id or 0))
+    header = ["Reference", "Requester type", "Requester", "About", "Pupil on the register", "Received", "How",
+              "Identity verified", "Educational record", "Due", "Clock stopped", "Extension (months)", "Extension reason",
+              "Requester told of extension", "Steps done", "Outcome", "Exemptions / reason", "Disclosed", "Sent",
+              "Logged by", "Closed"]
+    lines = [[s.reference, REQUESTERS.get(s.requester_type, ""), s.requester_name, s.subject_name,
+              "yes" if s.pupil_id is not None else "no", _day(s.received_on), CHANNELS.get(s.channel, ""),
+              "yes" if s.id_verified else "no", "yes" if s.educational_record else "no", _day(s.due_on),
+              f"{_day(s.paused_on)} {PAUSES.get(s.pause_kind, '')}".strip(), s.extension_months or "",
+              s.extension_reason, _day(s.extension_told_on),
+              "; ".join(f"{STEPS[c]} ({d.get('by', '')} {str(d.get('at', ''))[:10]})" for c, d in s.checklist.items()
+                        if c in STEPS and isinstance(d, dict)),
+              OUTCOMES.get(s.outcome, ""), s.outcome_note, s.disclosed, _day(s.sent_on), s.logged_by_name,
+              _when(s.closed_at)] for s in sars]
+    await _done(session, actor, "sar_log", len(lines), now)
     return csv_bytes(header, lines)
 
 

@@ -169,6 +169,16 @@ async def visible_sars(session: AsyncSession, *, actor: Actor, open_only: bool =
     return list(rows.scalars())
 
 
+async def open_sars(session: AsyncSession, *, tenant_id: str) -> list[SubjectAccessRequest]:
+    """A school's open requests whose clock is running, soonest due first (for the digest)."""
+    rows = await session.execute(
+        select(SubjectAccessRequest).where(col(SubjectAccessRequest.tenant_id) == tenant_id,
+                                           col(SubjectAccessRequest.closed_at).is_(None),
+                                           col(SubjectAccessRequest.paused_on).is_(None))
+        .order_by(col(SubjectAccessRequest.due_on), col(SubjectAccessRequest.id)))
+    return list(rows.scalars())
+
+
 async def timeline(session: AsyncSession, *, sar: SubjectAccessRequest) -> list[SarEvent]:
     """The request's events, oldest first (access already checked)."""
     rows = await session.execute(
