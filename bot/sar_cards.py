@@ -4,11 +4,12 @@ the DPO's forms, lists and reminders. Pure functions -> dict."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.breach_forms import choice_input, text_input
 from bot.cards import Card, card, facts, heading, plain, submit, text
+from services.dates import format_uk
 from services.pupil_search import PupilRef
 from services.sar import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, SUBJECT_KINDS
 from storage.sar_models import SarEvent, SubjectAccessRequest
@@ -17,7 +18,7 @@ SHOW = "sar.show"
 PAUSE = "sar.pause"
 RESUME_FORM, RESUME = "sar.resume_form", "sar.resume"
 EXTEND_FORM, EXTEND = "sar.extend_form", "sar.extend"
-TICK = "sar.tick"
+TICK_FORM, TICK = "sar.tick_form", "sar.tick"
 CLOSE_FORM, CLOSE = "sar.close_form", "sar.close"
 YES_NO = {"no": "No", "yes": "Yes"}
 
@@ -91,6 +92,14 @@ def receipt_card(sar: SubjectAccessRequest, *, dpos_told: int, when: str) -> Car
                 [act("Open", SHOW, sar)])
 
 
+def ticked_at(done: dict[str, Any]) -> str:
+    """When a checklist step was ticked, UK time."""
+    try:
+        return format_uk(datetime.fromisoformat(str(done.get("at"))))
+    except ValueError:
+        return ""
+
+
 def clock_text(sar: SubjectAccessRequest, today: date) -> str:
     """Where the clock is: closed, stopped, or the days left."""
     if sar.closed_at is not None:
@@ -123,9 +132,9 @@ def detail_card(sar: SubjectAccessRequest, events: Sequence[SarEvent], *, is_dpo
     body.append(text("**Checklist**"))
     for code, label in STEPS.items():
         done = sar.checklist.get(code)
-        body.append(text(f"\u2611 {label} \u2014 {plain(done.get('by') or 'someone')}, {str(done.get('at', ''))[:10]}"
+        body.append(text(f"\u2611 {label} \u2014 {plain(done.get('by') or 'someone')}, {ticked_at(done)}"
                          if isinstance(done, dict) else f"\u2610 {label}"))
-    body += [text("**Timeline**"), *(text(f"**{e.at:%d/%m/%Y %H:%M}** \u2014 {plain(e.actor_name) or 'someone'}: "
+    body += [text("**Timeline**"), *(text(f"**{format_uk(e.at)}** \u2014 {plain(e.actor_name) or 'someone'}: "
                                           f"{plain(e.detail)}") for e in events)]
     if not is_dpo or sar.closed_at is not None:
         return card(body)
@@ -139,11 +148,16 @@ def dpo_buttons(sar: SubjectAccessRequest) -> list[dict[str, Any]]:
     else:
         clock = [act("Stop the clock: ID", PAUSE, sar, kind="id"),
                  act("Stop the clock: clarification", PAUSE, sar, kind="clarification")]
-    steps = [{"type": "Action.ShowCard", "title": "Tick a step", "card": {
-        "type": "AdaptiveCard", "body": [text("Which step is done?")],
-        "actions": [act(label, TICK, sar, step=code) for code, label in STEPS.items() if code not in sar.checklist]}}]
+    steps = [act("Tick a step", TICK_FORM, sar)] if len(sar.checklist) < len(STEPS) else []
     extend = [] if sar.educational_record else [act("Extend", EXTEND_FORM, sar)]
     return [*clock, *steps, *extend, act("Close", CLOSE_FORM, sar)]
+
+
+def tick_form(sar: SubjectAccessRequest) -> Card:
+    """The checklist steps not yet done, one button each."""
+    return card([heading(f"Which step is done for {sar.reference}?"),
+                 text("Your name and the time are recorded with the tick.", subtle=True)],
+                [act(label, TICK, sar, step=code) for code, label in STEPS.items() if code not in sar.checklist])
 
 
 def resume_form(sar: SubjectAccessRequest) -> Card:

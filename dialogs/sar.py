@@ -65,7 +65,8 @@ class SarActions:
         """The card commands this feature answers."""
         return {cards.SHOW: self.show, cards.PAUSE: self.pause, cards.RESUME_FORM: self.resume_form,
                 cards.RESUME: self.resume, cards.EXTEND_FORM: self.extend_form, cards.EXTEND: self.extend,
-                cards.TICK: self.tick, cards.CLOSE_FORM: self.close_form, cards.CLOSE: self.close}
+                cards.TICK_FORM: self.tick_form, cards.TICK: self.tick, cards.CLOSE_FORM: self.close_form,
+                cards.CLOSE: self.close}
 
     def _date(self, typed: str) -> date:
         """A date a person typed, read the UK way (empty or "today" is today)."""
@@ -101,6 +102,8 @@ class SarActions:
             raise DomainError(f"{sar.reference} is closed.")
         if kind == "resume":
             form = cards.resume_form(sar)
+        elif kind == "tick":
+            form = cards.tick_form(sar)
         elif kind == "extend":
             form = cards.extend_form(sar, service.first_month_end(sar, self._rules))
         else:
@@ -114,6 +117,10 @@ class SarActions:
     async def extend_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Ask for the extension, its reason and when the requester was told."""
         await self._form(dc, actor, data, "extend")
+
+    async def tick_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Offer the checklist steps not yet done."""
+        await self._form(dc, actor, data, "tick")
 
     async def close_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Ask for the outcome, the date sent and the disclosure record."""

@@ -114,6 +114,7 @@ async def test_log_pause_for_id_resume_extend_remind_close_export(
     assert "OVERDUE by 1 day" in texts(await teams.say(dpo_a, "status"))
     assert "SAR-2026-0001" in texts(await teams.say(dpo_a, "SARs due this week"))
 
+    assert "Which step is done" in texts(await teams.press(dpo_a, {"cmd": "sar.tick_form", "id": sar.id}))
     assert "Ticked" in texts(await teams.press(dpo_a, {"cmd": "sar.tick", "id": sar.id, "step": "mis"}))
     assert "already ticked by Dana Price" in texts(await teams.press(dpo_a, {"cmd": "sar.tick", "id": sar.id, "step": "mis"}))
     close = {"cmd": "sar.close", "id": sar.id, "outcome": "partial", "note": "", "disclosed": "MIS record; 34 emails",
