@@ -41,9 +41,9 @@ def build_features(deps: Deps) -> list[Feature]:
     """The features in intent priority order; `status` gathers from all of them."""
     features = [
         roles_feature(deps),
-        sar_feature(deps),
         dpo_queries_feature(deps),
         breach_feature(deps, BREACH_INTENT),
+        sar_feature(deps),
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),
     ]

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.runtime import Runtime
+from dialogs.features import build_features
+from dialogs.intents import recognise
 from services.clock import SettableClock
 from storage.reminder_models import Reminder, ReminderState
 from storage.sar_models import SubjectAccessRequest
@@ -179,3 +181,18 @@ async def test_staff_see_only_their_own_and_schools_never_see_each_other(
     [row] = csv_rows(await teams.say(dpo_b, "export SARs"))
     assert row["Requester"] == "Kim Other"
     assert (await sars(runtime))[0].closed_at is None
+
+
+@pytest.mark.parametrize(("said", "dialog"), [
+    ("a parent has asked for all the data we hold on their child", "sar.log"),
+    ("Mum wants a copy of all the information we have on Jack", "sar.log"),
+    ("subject access request", "sar.log"),
+    ("show me open SARs", "sar.list"),
+    ("which SARs are due this week", "sar.week"),
+    ("sar SAR-2026-0003", "sar.show"),
+    ("export SARs", "dpo.export_sars"),
+    ("I sent all the data we hold on a pupil to the wrong parent", "breach.report"),
+])
+def test_what_people_say_reaches_the_right_flow(runtime: Runtime, said: str, dialog: str) -> None:
+    match = recognise(said, [intent for feature in build_features(runtime.deps) for intent in feature.intents])
+    assert match is not None and match.intent.dialog_id == dialog
