@@ -19,6 +19,7 @@ PAUSE = "sar.pause"
 RESUME_FORM, RESUME = "sar.resume_form", "sar.resume"
 EXTEND_FORM, EXTEND = "sar.extend_form", "sar.extend"
 TICK_FORM, TICK = "sar.tick_form", "sar.tick"
+ASSIGN_FORM, ASSIGN = "sar.assign_form", "sar.assign"
 CLOSE_FORM, CLOSE = "sar.close_form", "sar.close"
 YES_NO = {"no": "No", "yes": "Yes"}
 
@@ -115,6 +116,7 @@ def _pairs(sar: SubjectAccessRequest, today: date) -> list[tuple[str, str]]:
              ("About", subject), ("Received", f"{day(sar.received_on)} \u00b7 {CHANNELS.get(sar.channel, '')}"),
              ("Identity verified", "yes" if sar.id_verified else "not yet"),
              ("Kind", "Educational record (15 school days)" if sar.educational_record else "Subject access request"),
+             ("Handler", plain(sar.handler_name) if sar.handler_aad_id else "not assigned (the DPOs)"),
              ("Clock", clock_text(sar, today))]
     if sar.extension_months:
         pairs.append(("Extension", f"{sar.extension_months} month(s), requester told "
@@ -122,7 +124,8 @@ def _pairs(sar: SubjectAccessRequest, today: date) -> list[tuple[str, str]]:
     return pairs
 
 
-def detail_card(sar: SubjectAccessRequest, events: Sequence[SarEvent], *, is_dpo: bool, today: date) -> Card:
+def detail_card(sar: SubjectAccessRequest, events: Sequence[SarEvent], *, is_dpo: bool, handles: bool,
+                today: date) -> Card:
     """One request: the facts, the clock, the checklist (who ticked what, when) and the timeline."""
     body: list[dict[str, Any]] = [heading(f"Subject access request {sar.reference}"), facts(_pairs(sar, today))]
     if sar.closed_at is not None:
@@ -136,8 +139,10 @@ def detail_card(sar: SubjectAccessRequest, events: Sequence[SarEvent], *, is_dpo
                          if isinstance(done, dict) else f"\u2610 {label}"))
     body += [text("**Timeline**"), *(text(f"**{format_uk(e.at)}** \u2014 {plain(e.actor_name) or 'someone'}: "
                                           f"{plain(e.detail)}") for e in events)]
-    if not is_dpo or sar.closed_at is not None:
+    if sar.closed_at is not None or not handles:
         return card(body)
+    if not is_dpo:  # the handler
+        return card(body, [act("Tick a step", TICK_FORM, sar)] if len(sar.checklist) < len(STEPS) else [])
     return card(body, dpo_buttons(sar))
 
 
@@ -150,7 +155,17 @@ def dpo_buttons(sar: SubjectAccessRequest) -> list[dict[str, Any]]:
                  act("Stop the clock: clarification", PAUSE, sar, kind="clarification")]
     steps = [act("Tick a step", TICK_FORM, sar)] if len(sar.checklist) < len(STEPS) else []
     extend = [] if sar.educational_record else [act("Extend", EXTEND_FORM, sar)]
-    return [*clock, *steps, *extend, act("Close", CLOSE_FORM, sar)]
+    return [*clock, *steps, act("Assign a handler", ASSIGN_FORM, sar), *extend, act("Close", CLOSE_FORM, sar)]
+
+
+def assign_form(sar: SubjectAccessRequest, people: Sequence[tuple[str, str]]) -> Card:
+    """Choose who handles it, from the people of the school who have talked to the bot."""
+    choices = {aad_id: plain(name) or "(no name)" for aad_id, name in people}
+    return card([heading(f"Who will handle {sar.reference}?"),
+                 text("They will see the request, can tick steps, and get its reminders. Only people who have talked "
+                      "to Custodian are listed.", subtle=True),
+                 choice_input("handler", "Handler", choices, compact=True, value=sar.handler_aad_id)],
+                [act("Assign", ASSIGN, sar)])
 
 
 def tick_form(sar: SubjectAccessRequest) -> Card:

@@ -14,7 +14,7 @@ from botbuilder.dialogs import DialogContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import sar_cards as cards
-from bot.cards import text
+from bot.cards import plain, text
 from bot.reminder_cards import reminder_card
 from bot.replies import card_activity
 from dialogs.commands import CommandDialog
@@ -22,6 +22,7 @@ from dialogs.deps import ActionHandler, Deps, Feature, Intent, ReminderKind, Sta
 from dialogs.sar_log import SarLogDialog, rules_of
 from services import sar as service
 from services import sar_reminders as alerts
+from services import sar_work as work
 from services.dates import parse_uk_datetime, to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, active_roles
@@ -65,8 +66,8 @@ class SarActions:
         """The card commands this feature answers."""
         return {cards.SHOW: self.show, cards.PAUSE: self.pause, cards.RESUME_FORM: self.resume_form,
                 cards.RESUME: self.resume, cards.EXTEND_FORM: self.extend_form, cards.EXTEND: self.extend,
-                cards.TICK_FORM: self.tick_form, cards.TICK: self.tick, cards.CLOSE_FORM: self.close_form,
-                cards.CLOSE: self.close}
+                cards.ASSIGN_FORM: self.assign_form, cards.ASSIGN: self.assign, cards.TICK_FORM: self.tick_form,
+                cards.TICK: self.tick, cards.CLOSE_FORM: self.close_form, cards.CLOSE: self.close}
 
     def _date(self, typed: str) -> date:
         """A date a person typed, read the UK way (empty or "today" is today)."""
@@ -79,7 +80,8 @@ class SarActions:
             sar = await service.load_sar(session, actor=actor, sar_id=sar_id, reference=reference)
             events = await service.timeline(session, sar=sar)
         today = self._rules.today(self._deps.clock())
-        await context.send_activity(card_activity(cards.detail_card(sar, events, is_dpo=actor.is_dpo, today=today),
+        await context.send_activity(card_activity(cards.detail_card(sar, events, is_dpo=actor.is_dpo,
+                                                                  handles=service.may_work_on(actor, sar), today=today),
                                                   summary=sar.reference))
 
     async def show(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
@@ -89,7 +91,7 @@ class SarActions:
     async def pause(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Stop the clock: waiting for proof of identity or clarification."""
         async with self._deps.sessions() as session:
-            sar = await service.pause(session, actor=actor, sar_id=_sar_id(data), kind=_text(data, "kind"),
+            sar = await work.pause(session, actor=actor, sar_id=_sar_id(data), kind=_text(data, "kind"),
                                       now=self._deps.clock(), rules=self._rules)
         await dc.context.send_activity(
             f"The clock on **{sar.reference}** is stopped ({service.PAUSES[sar.pause_kind]}) from "
@@ -102,8 +104,6 @@ class SarActions:
             raise DomainError(f"{sar.reference} is closed.")
         if kind == "resume":
             form = cards.resume_form(sar)
-        elif kind == "tick":
-            form = cards.tick_form(sar)
         elif kind == "extend":
             form = cards.extend_form(sar, service.first_month_end(sar, self._rules))
         else:
@@ -118,9 +118,28 @@ class SarActions:
         """Ask for the extension, its reason and when the requester was told."""
         await self._form(dc, actor, data, "extend")
 
+    async def assign_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Offer the people of the school who have talked to the bot."""
+        async with self._deps.sessions() as session:
+            sar = await service.load_sar(session, actor=actor, sar_id=_sar_id(data), dpo_only=True)
+            people = await work.people_of(session, tenant_id=sar.tenant_id)
+        await dc.context.send_activity(card_activity(cards.assign_form(sar, [(p.aad_id, p.name) for p in people])))
+
+    async def assign(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Make someone the handler: they see the request, tick steps and get the reminders."""
+        async with self._deps.sessions() as session:
+            sar = await work.assign(session, actor=actor, sar_id=_sar_id(data), handler_aad_id=_text(data, "handler"),
+                                    now=self._deps.clock(), rules=self._rules)
+        await dc.context.send_activity(f"**{plain(sar.handler_name) or 'They'}** now handles **{sar.reference}**: they can "
+                                       "see it, tick steps, and get its reminders.")
+
     async def tick_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        """Offer the checklist steps not yet done."""
-        await self._form(dc, actor, data, "tick")
+        """Offer the checklist steps not yet done (a DPO or the handler)."""
+        async with self._deps.sessions() as session:
+            sar = await service.load_sar(session, actor=actor, sar_id=_sar_id(data))
+        if not service.may_work_on(actor, sar) or sar.closed_at is not None:
+            raise DomainError(f"{sar.reference} is closed." if sar.closed_at else service.NOT_FOUND)
+        await dc.context.send_activity(card_activity(cards.tick_form(sar)))
 
     async def close_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Ask for the outcome, the date sent and the disclosure record."""
@@ -130,19 +149,19 @@ class SarActions:
         """Restart the clock; the new due date is shown."""
         on = self._date(_text(data, "on"))
         async with self._deps.sessions() as session:
-            sar = await service.resume(session, actor=actor, sar_id=_sar_id(data), on=on, now=self._deps.clock(),
+            sar = await work.resume(session, actor=actor, sar_id=_sar_id(data), on=on, now=self._deps.clock(),
                                        rules=self._rules)
         await dc.context.send_activity(f"The clock on **{sar.reference}** restarted {cards.day(on)}. "
                                        f"It is now due **{cards.day(sar.due_on)}**.")
 
     async def extend(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Extend by one or two months; the new due date is shown."""
-        months = parse_id(data.get("months"))
+        months = {"1": 1, "2": 2}.get(_text(data, "months"), 0)
         told = self._date(_text(data, "told")) if _text(data, "told").strip() else None
         if told is None:
             raise DomainError("Please give the date the requester was told of the extension.")
         async with self._deps.sessions() as session:
-            sar = await service.extend(session, actor=actor, sar_id=_sar_id(data), months=months or 0,
+            sar = await work.extend(session, actor=actor, sar_id=_sar_id(data), months=months,
                                        reason=_text(data, "reason"), told_on=told, now=self._deps.clock(), rules=self._rules)
         await dc.context.send_activity(f"**{sar.reference}** is extended by {sar.extension_months} month(s) (requester told "
                                        f"{cards.day(told)}). It is now due **{cards.day(sar.due_on)}**.")
@@ -151,7 +170,7 @@ class SarActions:
         """Tick one checklist step."""
         step = _text(data, "step")
         async with self._deps.sessions() as session:
-            sar = await service.tick(session, actor=actor, sar_id=_sar_id(data), step=step, now=self._deps.clock())
+            sar = await work.tick(session, actor=actor, sar_id=_sar_id(data), step=step, now=self._deps.clock())
         left = [label for code, label in service.STEPS.items() if code not in sar.checklist]
         await dc.context.send_activity(f"Ticked for **{sar.reference}**: {service.STEPS[step]}. "
                                        + (f"Still to do: {', '.join(left)}." if left else "Every step is done."))
@@ -160,7 +179,7 @@ class SarActions:
         """Close with the outcome and the disclosure record."""
         sent = self._date(_text(data, "sent")) if _text(data, "sent").strip() else None
         async with self._deps.sessions() as session:
-            sar = await service.close(session, actor=actor, sar_id=_sar_id(data), outcome=_text(data, "outcome"),
+            sar = await work.close(session, actor=actor, sar_id=_sar_id(data), outcome=_text(data, "outcome"),
                                       note=_text(data, "note"), disclosed=_text(data, "disclosed"), sent_on=sent,
                                       now=self._deps.clock(), rules=self._rules)
         said = f"**{sar.reference}** is closed: {service.OUTCOMES[sar.outcome]}"
@@ -196,10 +215,12 @@ class SarNotices:
         self._rules = rules_of(deps)
 
     async def _sar(self, session: AsyncSession, reminder: Reminder) -> SubjectAccessRequest | None:
-        """The open request, if the recipient is still a DPO of its school."""
+        """The open request, if the recipient is still a DPO of its school or its handler."""
         sar = await service.sar_for_reminder(session, reminder)
         if sar is None or sar.closed_at is not None:
             return None
+        if reminder.kind != alerts.ALERT and reminder.recipient_aad_id == sar.handler_aad_id:
+            return sar
         roles = await active_roles(session, tenant_id=sar.tenant_id, aad_id=reminder.recipient_aad_id)
         return sar if Role.DPO in roles else None
 
@@ -220,10 +241,11 @@ class SarNotices:
         today = self._rules.today(now)
         overdue = reminder.kind == alerts.OVERDUE
         return reminder_card(
-            why="You're a DPO for this school, and this subject access request is "
+            why=("You're handling" if reminder.recipient_aad_id == sar.handler_aad_id else "You're a DPO for this school, and")
+            + " this subject access request, which is "
                 + ("past its due date." if overdue else "coming up to its due date."),
             about=f"{'OVERDUE' if overdue else 'SAR due soon'}: {sar.reference}",
-            time_left=f"Due {cards.day(sar.due_on)}: {cards.days_left(sar, today)}".replace("OVERDUE", "overdue"),
+            time_left=f"Due {cards.day(sar.due_on)}: {cards.days_left(sar, today).lower()}",
             body=[text(cards.clock_text(sar, today))], actions=[cards.act("Open", cards.SHOW, sar)],
             reminder_id=reminder.id or 0, snoozable=True)
 

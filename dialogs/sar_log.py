@@ -79,8 +79,8 @@ class SarLogDialog(ComponentDialog):
         picked = str(step.result.get("pupil", "none"))
         if picked in step.values.get("pupils", {}):
             details["pupil_id"], details["subject_name"] = int(picked), step.values["pupils"][picked]
-        received = to_details(details).received_on
-        due = due_for(to_details(details), rules_of(self._deps))
+        logged = to_details(details)
+        received, due = logged.received_on, due_for(logged, rules_of(self._deps))
         pairs = [("Who asked", f"{details['requester_name']} \u00b7 {REQUESTERS[details['requester_type']]}"),
                  ("About", details["subject_name"] + (" (pupil on the register)" if details["pupil_id"] else "")),
                  ("Received", f"{day(received)} \u00b7 {CHANNELS[details['channel']]}"),

@@ -1,5 +1,5 @@
-"""Subject access requests: logging, finding (with access checks), the clock (pause, resume, extend), the checklist,
-closing with the disclosure record. Teams-free; `now` is injected; a rule's "no" is a DomainError."""
+"""Subject access requests: what is recorded, the due date, logging one, and finding them (with access checks).
+Teams-free; `now` is injected; a rule's "no" is a DomainError. The DPO's work on a request is in sar_work."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +17,7 @@ from services import sar_reminders as alerts
 from services.dates import to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
-from services.sar_dates import MAX_EXTENSION_MONTHS, bank_holidays, due_date
+from services.sar_dates import bank_holidays, due_date
 from storage.reminder_models import Reminder
 from storage.sar_models import SarEvent, SubjectAccessRequest, next_sar_number
 
@@ -132,8 +132,13 @@ async def log_request(session: AsyncSession, *, actor: Actor, details: SarDetail
 
 
 def may_see(actor: Actor, sar: SubjectAccessRequest) -> bool:
-    """Whoever logged it, or a DPO of the same school."""
-    return sar.tenant_id == actor.tenant_id and (actor.is_dpo or sar.logged_by_aad_id == actor.aad_id)
+    """Whoever logged it, its handler, or a DPO of the same school."""
+    return sar.tenant_id == actor.tenant_id and (actor.is_dpo or actor.aad_id in (sar.logged_by_aad_id, sar.handler_aad_id))
+
+
+def may_work_on(actor: Actor, sar: SubjectAccessRequest) -> bool:
+    """A DPO of the school, or the handler the DPO assigned (the handler may tick steps)."""
+    return sar.tenant_id == actor.tenant_id and (actor.is_dpo or actor.aad_id == sar.handler_aad_id)
 
 
 async def load_sar(session: AsyncSession, *, actor: Actor, sar_id: int | None = None, reference: str | None = None,
@@ -159,10 +164,11 @@ def reference_in(text: str) -> str | None:
 
 
 async def visible_sars(session: AsyncSession, *, actor: Actor, open_only: bool = True) -> list[SubjectAccessRequest]:
-    """What the actor may list, soonest due first: a DPO their school's requests, staff those they logged."""
+    """What the actor may list, soonest due first: a DPO their school's requests, staff those they logged or handle."""
     query = select(SubjectAccessRequest).where(col(SubjectAccessRequest.tenant_id) == actor.tenant_id)
     if not actor.is_dpo:
-        query = query.where(col(SubjectAccessRequest.logged_by_aad_id) == actor.aad_id)
+        query = query.where(or_(col(SubjectAccessRequest.logged_by_aad_id) == actor.aad_id,
+                                col(SubjectAccessRequest.handler_aad_id) == actor.aad_id))
     if open_only:
         query = query.where(col(SubjectAccessRequest.closed_at).is_(None))
     rows = await session.execute(query.order_by(col(SubjectAccessRequest.due_on), col(SubjectAccessRequest.id)))
@@ -194,115 +200,3 @@ async def sar_for_reminder(session: AsyncSession, reminder: Reminder) -> Subject
     row = await session.execute(select(SubjectAccessRequest).where(
         col(SubjectAccessRequest.tenant_id) == reminder.tenant_id, col(SubjectAccessRequest.id) == int(reminder.subject_id)))
     return row.scalar_one_or_none()
-
-
-async def _open(session: AsyncSession, actor: Actor, sar_id: int) -> SubjectAccessRequest:
-    sar = await load_sar(session, actor=actor, sar_id=sar_id, dpo_only=True)
-    if sar.closed_at is not None:
-        raise DomainError(f"{sar.reference} is closed.")
-    return sar
-
-
-def _day(day: date) -> str:
-    return f"{day:%a %d %b %Y}"
-
-
-async def pause(session: AsyncSession, *, actor: Actor, sar_id: int, kind: str, now: datetime,
-                rules: Rules) -> SubjectAccessRequest:
-    """Stop the clock while waiting for proof of identity or clarification; reminders stop. Commits."""
-    sar = await _open(session, actor, sar_id)
-    if kind not in PAUSES:
-        raise DomainError("Please say what you are waiting for: proof of identity or clarification.")
-    if sar.paused_on is not None:
-        raise DomainError(f"The clock on {sar.reference} is already stopped ({PAUSES[sar.pause_kind]}).")
-    sar.paused_on, sar.pause_kind = rules.today(now), kind
-    await alerts.disarm(session, sar)
-    add_event(session, sar, actor=actor, action="paused", detail=f"Clock stopped: {PAUSES[kind]}.", now=now)
-    await session.commit()
-    return sar
-
-
-async def resume(session: AsyncSession, *, actor: Actor, sar_id: int, on: date, now: datetime,
-                 rules: Rules) -> SubjectAccessRequest:
-    """Restart the clock on the day the ID or clarification came: a new due date and new reminders. Commits.
-
-    Proof of identity: the month starts again from the day it came (ICO). Clarification: the days waited are added."""
-    sar = await _open(session, actor, sar_id)
-    if sar.paused_on is None:
-        raise DomainError(f"The clock on {sar.reference} is running; there is nothing to resume.")
-    if not sar.paused_on <= on <= rules.today(now):
-        raise DomainError(f"That date must be between {_day(sar.paused_on)} (when the clock stopped) and today.")
-    if sar.pause_kind == "id":
-        sar.clock_start, sar.paused_days, sar.id_verified = on, 0, True
-    else:
-        sar.paused_days += (on - sar.paused_on).days
-    waited = PAUSES[sar.pause_kind]
-    sar.paused_on, sar.pause_kind = None, ""
-    sar.due_on = compute_due(sar, rules)
-    await alerts.rearm(session, sar, now=now, tz=rules.tz)
-    add_event(session, sar, actor=actor, action="resumed",
-              detail=f"Clock restarted {_day(on)} (was {waited}). Now due {_day(sar.due_on)}.", now=now)
-    await session.commit()
-    return sar
-
-
-async def extend(session: AsyncSession, *, actor: Actor, sar_id: int, months: int, reason: str, told_on: date,
-                 now: datetime, rules: Rules) -> SubjectAccessRequest:
-    """Extend by up to two months (complex or numerous requests), with a reason, the requester told in the first month."""
-    sar = await _open(session, actor, sar_id)
-    if sar.educational_record:
-        raise DomainError("An educational record must be given within 15 school days; it can't be extended.")
-    if not sar.extension_months < months <= MAX_EXTENSION_MONTHS:
-        raise DomainError("An extension is one or two further months in all (more than any extension already given).")
-    if not reason.strip():
-        raise DomainError("An extension needs the reason recorded (why the request is complex or numerous).")
-    limit = first_month_end(sar, rules)
-    if not sar.received_on <= told_on <= min(limit, rules.today(now)):
-        raise DomainError(f"The requester must be told of an extension within the first month, by {_day(limit)}. "
-                          "Give the date you told them (not in the future).")
-    sar.extension_months, sar.extension_reason, sar.extension_told_on = months, reason.strip(), told_on
-    sar.due_on = compute_due(sar, rules)
-    await alerts.rearm(session, sar, now=now, tz=rules.tz)
-    add_event(session, sar, actor=actor, action="extended",
-              detail=f"Extended by {months} month(s); requester told {_day(told_on)}. Now due {_day(sar.due_on)}. "
-                     f"Reason: {sar.extension_reason}", now=now)
-    await session.commit()
-    return sar
-
-
-async def tick(session: AsyncSession, *, actor: Actor, sar_id: int, step: str, now: datetime) -> SubjectAccessRequest:
-    """Tick one checklist step with who and when. Commits."""
-    sar = await _open(session, actor, sar_id)
-    if step not in STEPS:
-        raise DomainError("Sorry, that step isn't on the checklist.")
-    done = sar.checklist.get(step)
-    if isinstance(done, dict):
-        raise DomainError(f"\u201c{STEPS[step]}\u201d was already ticked by {done.get('by') or 'someone'}.")
-    sar.checklist = {**sar.checklist, step: {"by": actor.name, "by_id": actor.aad_id, "at": now.isoformat()}}
-    add_event(session, sar, actor=actor, action="step_done", detail=f"Done: {STEPS[step]}.", now=now)
-    await session.commit()
-    return sar
-
-
-async def close(session: AsyncSession, *, actor: Actor, sar_id: int, outcome: str, note: str, disclosed: str,
-                sent_on: date | None, now: datetime, rules: Rules) -> SubjectAccessRequest:
-    """Close with the outcome, the date the answer was sent and the disclosure record. Reminders stop. Commits."""
-    sar = await _open(session, actor, sar_id)
-    if outcome not in OUTCOMES:
-        raise DomainError("Please choose the outcome.")
-    if outcome in ("partial", "refused") and not note.strip():
-        raise DomainError("Please record the exemptions used or the reason for refusing.")
-    if outcome in ("full", "partial") and not disclosed.strip():
-        raise DomainError("Please record what was disclosed (the disclosure record the policy asks for).")
-    if outcome != "withdrawn" and sent_on is None:
-        raise DomainError("Please give the date the answer was sent.")
-    if sent_on is not None and not sar.received_on <= sent_on <= rules.today(now):
-        raise DomainError("The date sent must be between the date received and today.")
-    sar.outcome, sar.outcome_note, sar.disclosed, sar.sent_on = outcome, note.strip(), disclosed.strip(), sent_on
-    sar.closed_at = now
-    await alerts.disarm(session, sar)
-    sent = f", sent {_day(sent_on)}" if sent_on else ""
-    late = " (after the due date)" if sent_on is not None and sent_on > sar.due_on else ""
-    add_event(session, sar, actor=actor, action="closed", detail=f"Closed: {OUTCOMES[outcome]}{sent}{late}.", now=now)
-    await session.commit()
-    return sar

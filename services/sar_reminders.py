@@ -1,5 +1,6 @@
 """Who hears about a subject access request, and when: the DPO alert, and the reminders 14, 7, 3 and 1 day(s) before
-it is due and once overdue. Rows in the reminder ledger, scheduled in the caller's transaction (the caller commits).
+it is due and once overdue, to the DPOs and the assigned handler. Rows in the reminder ledger, scheduled in the
+caller's transaction (the caller commits).
 
 None is urgent: the clock runs in days, so they wait for school hours like other reminders."""
 
@@ -40,12 +41,13 @@ async def alert_dpos(session: AsyncSession, sar: SubjectAccessRequest, *, now: d
 
 
 async def arm(session: AsyncSession, sar: SubjectAccessRequest, *, now: datetime, tz: str) -> None:
-    """Schedule the reminders still ahead for the current due date, to every DPO (at the start of each UK day)."""
+    """Schedule the reminders still ahead for the current due date, to every DPO and the handler (from the start of
+    each UK day)."""
     assert sar.id is not None
     zone = ZoneInfo(tz)
     stages = [(DUE, sar.due_on - timedelta(days=days), days) for days in DAYS_BEFORE]
     stages.append((OVERDUE, sar.due_on + timedelta(days=1), 0))
-    for aad_id in await dpo_ids(session, sar.tenant_id):
+    for aad_id in await recipients(session, sar):
         for kind, day, days in stages:
             due = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
             if due <= now:
@@ -55,6 +57,12 @@ async def arm(session: AsyncSession, sar: SubjectAccessRequest, *, now: datetime
                 kind=kind, recipient_aad_id=aad_id, subject_type=SUBJECT, subject_id=sar.id, due_at=due, now=now,
                 payload={"days": days, "due_on": sar.due_on.isoformat()},
             )
+
+
+async def recipients(session: AsyncSession, sar: SubjectAccessRequest) -> list[str]:
+    """Who the clock's reminders go to: the school's DPOs and the assigned handler."""
+    dpos = await dpo_ids(session, sar.tenant_id)
+    return [*dpos, sar.handler_aad_id] if sar.handler_aad_id and sar.handler_aad_id not in dpos else dpos
 
 
 async def disarm(session: AsyncSession, sar: SubjectAccessRequest) -> int:

@@ -28,6 +28,8 @@ class SubjectAccessRequest(SQLModel, table=True):
     reference: str = Field(max_length=20)  # SAR-2026-0003, per school and year
     logged_by_aad_id: str = Field(max_length=64, index=True)
     logged_by_name: str = Field(default="", max_length=200)
+    handler_aad_id: str | None = Field(default=None, max_length=64)  # the member of staff the DPO asked to handle it
+    handler_name: str = Field(default="", max_length=200)
     requester_type: str = Field(max_length=20)  # parent, pupil, staff, former_staff, other
     requester_name: str = Field(default="", max_length=200)  # personal data: shown in cards and the export, never logged
     subject_kind: str = Field(max_length=10)  # pupil (from the register) or person

@@ -79,7 +79,7 @@ async def test_log_pause_for_id_resume_extend_remind_close_export(
     assert "SAR-2026-0001" in receipt and "Wed 23 Dec 2026" in receipt and "will be told now" in receipt
     [sar] = await sars(runtime)
     assert sar.pupil_id == olivia.id and sar.subject_name.startswith("Olivia Smith") and sar.requester_name == "Jo Bloggs"
-    assert sorted({r.payload["days"] for r in await clock_reminders(runtime, sar.id or 0)}) == [0, 1, 3, 7, 14]
+    assert sorted(int(str(r.payload["days"])) for r in await clock_reminders(runtime, sar.id or 0)) == [0, 1, 3, 7, 14]
 
     alert = dumps(last_card(await sweep_to(runtime, channel, dpo_a)))
     assert "New subject access request: SAR-2026-0001" in alert and "Jo Bloggs" in alert and "Megan Bowen" in alert
@@ -196,3 +196,33 @@ async def test_staff_see_only_their_own_and_schools_never_see_each_other(
 def test_what_people_say_reaches_the_right_flow(runtime: Runtime, said: str, dialog: str) -> None:
     match = recognise(said, [intent for feature in build_features(runtime.deps) for intent in feature.intents])
     assert match is not None and match.intent.dialog_id == dialog
+
+
+async def test_a_handler_sees_ticks_and_is_reminded_but_does_not_run_the_clock(
+    teams: TeamsClient, staff_a: TeamsUser, dpo_a: TeamsUser, runtime: Runtime, clock: SettableClock,
+    channel: FakeTeamsChannel,
+) -> None:
+    await teams.say(dpo_a, "help")
+    await teams.say(OTHER_STAFF_A, "help")
+    await log_sar(teams, staff_a)
+    [sar] = await sars(runtime)
+    assert "couldn't find that request" in texts(await teams.say(OTHER_STAFF_A, "sar SAR-2026-0001"))
+    form = await teams.press(dpo_a, {"cmd": "sar.assign_form", "id": sar.id})
+    assert "Alex Wilber" in texts(form) and "Megan Bowen" in texts(form)
+    refused = texts(await teams.press(dpo_a, {"cmd": "sar.assign", "id": sar.id, "handler": "someone-else"}))
+    assert "choose someone from the list" in refused
+    done = texts(await teams.press(dpo_a, {"cmd": "sar.assign", "id": sar.id, "handler": OTHER_STAFF_A.aad_id}))
+    assert "Alex Wilber** now handles **SAR-2026-0001" in done
+
+    assert "SAR-2026-0001" in texts(await teams.say(OTHER_STAFF_A, "open SARs"))
+    assert "Ticked" in texts(await teams.press(OTHER_STAFF_A, {"cmd": "sar.tick", "id": sar.id, "step": "email"}))
+    refused = texts(await teams.press(OTHER_STAFF_A, {"cmd": "sar.pause", "id": sar.id, "kind": "id"}))
+    assert "couldn't find that request" in refused and (await sars(runtime))[0].paused_on is None
+    assert "couldn't find that request" in texts(await teams.press(staff_a, {"cmd": "sar.tick", "id": sar.id,
+                                                                            "step": "mis"}))
+
+    clock.set(at(9, 12, 2026, 10))  # 14 days before Wed 23 Dec
+    before = len(channel.to(dpo_a.conversation_id))
+    reminded = texts(await sweep_to(runtime, channel, OTHER_STAFF_A))
+    assert "SAR due soon: SAR-2026-0001" in reminded and "You're handling this subject access request" in reminded
+    assert "SAR due soon: SAR-2026-0001" in texts(channel.to(dpo_a.conversation_id)[before:])

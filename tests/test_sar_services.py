@@ -9,6 +9,7 @@ import pytest
 from bot.runtime import Runtime
 from services import digest
 from services import sar as service
+from services import sar_work as work
 from services.clock import SettableClock
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -33,13 +34,13 @@ async def test_clarification_adds_the_days_waited(runtime: Runtime, clock: Setta
     sar = await logged(runtime)
     assert sar.due_on == date(2026, 12, 2)  # Wednesday
     async with runtime.deps.sessions() as session:
-        await service.pause(session, actor=DPO, sar_id=sar.id or 0, kind="clarification", now=START, rules=RULES)
+        await work.pause(session, actor=DPO, sar_id=sar.id or 0, kind="clarification", now=START, rules=RULES)
     clock.advance(timedelta(days=6))
     async with runtime.deps.sessions() as session:
         with pytest.raises(DomainError, match="already stopped"):
-            await service.pause(session, actor=DPO, sar_id=sar.id or 0, kind="id", now=clock(), rules=RULES)
+            await work.pause(session, actor=DPO, sar_id=sar.id or 0, kind="id", now=clock(), rules=RULES)
     async with runtime.deps.sessions() as session:  # stopped Wed 25 Nov, answered Mon 30 Nov: 5 days
-        resumed = await service.resume(session, actor=DPO, sar_id=sar.id or 0, on=date(2026, 11, 30), now=clock(),
+        resumed = await work.resume(session, actor=DPO, sar_id=sar.id or 0, on=date(2026, 11, 30), now=clock(),
                                        rules=RULES)
     assert resumed.due_on == date(2026, 12, 7) and resumed.paused_days == 5 and resumed.clock_start == date(2026, 11, 2)
 
@@ -50,7 +51,7 @@ async def test_only_a_dpo_of_the_school_changes_a_request(runtime: Runtime) -> N
     for actor in (STAFF, other_dpo):
         async with runtime.deps.sessions() as session:
             with pytest.raises(NotAllowed):
-                await service.tick(session, actor=actor, sar_id=sar.id or 0, step="mis", now=START)
+                await work.tick(session, actor=actor, sar_id=sar.id or 0, step="mis", now=START)
 
 
 async def test_close_needs_the_disclosure_record_and_the_date_sent(runtime: Runtime) -> None:
@@ -61,10 +62,10 @@ async def test_close_needs_the_disclosure_record_and_the_date_sent(runtime: Runt
     for outcome, note, disclosed, sent_on, said in cases:
         async with runtime.deps.sessions() as session:
             with pytest.raises(DomainError, match=said):
-                await service.close(session, actor=DPO, sar_id=sar.id or 0, outcome=outcome, note=note,
+                await work.close(session, actor=DPO, sar_id=sar.id or 0, outcome=outcome, note=note,
                                     disclosed=disclosed, sent_on=sent_on, now=START, rules=RULES)
     async with runtime.deps.sessions() as session:
-        closed = await service.close(session, actor=DPO, sar_id=sar.id or 0, outcome="withdrawn", note="", disclosed="",
+        closed = await work.close(session, actor=DPO, sar_id=sar.id or 0, outcome="withdrawn", note="", disclosed="",
                                      sent_on=None, now=START, rules=RULES)
     assert closed.closed_at == START and closed.outcome == "withdrawn"
 
