@@ -204,7 +204,7 @@ class SarActions:
         async with self._deps.sessions() as session:
             found = await service.visible_sars(session, actor=actor)
         shown = [s for s in found if by is None or (s.paused_on is None and s.due_on <= by)]
-        title += "" if actor.is_dpo else " (that you logged)"
+        title += "" if actor.is_dpo else " (yours)"
         await context.send_activity(card_activity(cards.list_card(title, shown, self._rules.today(self._deps.clock()))))
 
 
@@ -241,9 +241,8 @@ class SarNotices:
         today = self._rules.today(now)
         overdue = reminder.kind == alerts.OVERDUE
         return reminder_card(
-            why=("You're handling" if reminder.recipient_aad_id == sar.handler_aad_id else "You're a DPO for this school, and")
-            + " this subject access request, which is "
-                + ("past its due date." if overdue else "coming up to its due date."),
+            why=("You're handling this subject access request" if reminder.recipient_aad_id == sar.handler_aad_id
+                 else "You're a DPO for this school") + (": it is past its due date." if overdue else ": it is due soon."),
             about=f"{'OVERDUE' if overdue else 'SAR due soon'}: {sar.reference}",
             time_left=f"Due {cards.day(sar.due_on)}: {cards.days_left(sar, today).lower()}",
             body=[text(cards.clock_text(sar, today))], actions=[cards.act("Open", cards.SHOW, sar)],
@@ -255,7 +254,7 @@ class SarNotices:
                 alerts.DUE: ReminderKind(render=self.clock), alerts.OVERDUE: ReminderKind(render=self.clock)}
 
     async def status(self, session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
-        """DPO: the school's open requests (overdue first); staff: the open requests they logged."""
+        """DPO: the school's open requests (overdue first); staff: the open requests they logged or handle."""
         today = self._rules.today(now)
         lines = []
         for sar in await service.visible_sars(session, actor=actor):
