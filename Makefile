@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run chat test test-sqlite test-postgres lint typecheck audit package bench clean
+.PHONY: run chat test test-sqlite test-postgres lint typecheck audit package bench migration clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ audit: $(VENV)/.dev  ## known vulnerabilities in every installed (pinned) packag
 
 package: $(VENV)/.dev  ## build/custodian-teams-app.zip (needs MicrosoftAppId and BOT_DOMAIN)
 	$(PY) -m manifest.build
+
+migration: $(VENV)/.runtime  ## a new schema revision from the model changes: make migration m="what changed"
+	$(PY) -m storage.migrate revision "$(m)"
 
 bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints tables, writes bench/RESULTS.md
 	$(PY) -m bench.run

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
+import subprocess
+import sys
 
 from aiohttp import web
 
 from bot.logs import configure_logging
 from bot.server import create_app
 from config import Settings
+from storage.migrate import head, revision_of
 
 
 def tune_gc() -> None:
@@ -21,11 +26,25 @@ def tune_gc() -> None:
     gc.freeze()
 
 
+def upgrade_schema(settings: Settings) -> None:
+    """Bring the database to this version's schema before serving (a load balancer sees no instance of this version
+    until it is in place). Alembic runs in a short-lived child process, so the server never holds it in memory."""
+    if asyncio.run(revision_of(settings.database_url)) == head():
+        return
+    here = os.path.dirname(os.path.abspath(__file__))  # importable from any working directory (which stays ours)
+    path = os.pathsep.join(filter(None, (here, os.environ.get("PYTHONPATH"))))
+    upgraded = subprocess.run([sys.executable, "-m", "storage.migrate", "upgrade"], check=False,
+                              env={**os.environ, "DATABASE_URL": settings.database_url, "PYTHONPATH": path})
+    if upgraded.returncode:
+        sys.exit(upgraded.returncode)  # the child said why (a newer schema, or the database unreachable)
+
+
 def main() -> None:
     """Read settings, build the app, serve until stopped."""
     settings = Settings()
     tune_gc()
     configure_logging(settings.log_level)
+    upgrade_schema(settings)
     app = create_app(settings)
 
     async def started(_app: web.Application) -> None:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     validate_authority: bool = Field(True, alias="VALIDATE_AUTHORITY")
     # Messages one person may send per minute before the bot asks them to slow down; 0 = no limit.
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
+    # App processes sharing one database: each keeps 1/INSTANCES of the send and message limits above.
+    instances: Annotated[int, Field(ge=1, le=50)] = 1  # INSTANCES
     # Largest stored dialog state of one conversation; beyond it the conversation is ended (storage/bot_state.py).
     max_conversation_state_bytes: int = Field(default=MAX_ITEM_BYTES, alias="MAX_CONVERSATION_STATE_BYTES", ge=64 * 1024)
     # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
     def auth_enabled(self) -> bool:
         """Inbound JWT checks and outbound tokens are on once an app id is set."""
         return bool(self.app_id)
+
+    def share(self, limit: int) -> int:
+        """This process's part of a limit that all INSTANCES keep together (0 = no limit stays 0)."""
+        return max(1, limit // self.instances) if limit else 0
 
     def tenant_allowed(self, tenant_id: str | None) -> bool:
         """True when ALLOWED_TENANTS is empty or lists this tenant."""

@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,8 +91,9 @@ class LoadRun:
     """One measurement: warm up, then count turns finished inside [t0, t0 + seconds]."""
 
     def __init__(self, client: TeamsClient, channel: FakeTeamsChannel, script: Script, *, expect_reply: bool,
-                 check_done: bool = False) -> None:
+                 check_done: bool = False, also: Sequence[TeamsClient] = ()) -> None:
         self.client = client
+        self._clients = itertools.cycle([client, *also])  # other processes of the same bot: turns alternate
         self.channel = channel
         self.script = script
         self.expect_reply = expect_reply
@@ -105,7 +107,7 @@ class LoadRun:
         before = len(self.channel.received)
         started = time.perf_counter()
         try:
-            status, _ = await self.client.post(payload)
+            status, _ = await next(self._clients).post(payload)
         except (TimeoutError, OSError, aiohttp.ClientError) as error:
             return type(error).__name__, 0.0
         latency = 1000 * (time.perf_counter() - started)
@@ -122,8 +124,8 @@ class LoadRun:
             return "the bot's error notice", latency
         return (f"last reply without {marker!r}" if marker and marker not in said else ""), latency
 
-    async def measure(self, users: list[TeamsUser], pid: int, *, warmup: float, seconds: float) -> LoadResult:
-        """Run len(users) conversations concurrently; only the window after `warmup` counts."""
+    async def measure(self, users: list[TeamsUser], pids: Sequence[int], *, warmup: float, seconds: float) -> LoadResult:
+        """Run len(users) conversations concurrently; only the window after `warmup` counts (CPU: all `pids`)."""
         result = LoadResult(concurrency=len(users), seconds=seconds)
         loop = asyncio.get_running_loop()
         t0 = loop.time() + warmup
@@ -145,9 +147,9 @@ class LoadRun:
 
         async def window() -> None:
             await asyncio.sleep(max(0.0, t0 - loop.time()))
-            cpu0, mine0 = cpu_seconds(pid), _own_cpu()
+            cpu0, mine0 = sum(map(cpu_seconds, pids)), _own_cpu()
             await asyncio.sleep(max(0.0, t1 - loop.time()))
-            result.server_cpu_seconds = cpu_seconds(pid) - cpu0
+            result.server_cpu_seconds = sum(map(cpu_seconds, pids)) - cpu0
             result.loader_cpu_seconds = _own_cpu() - mine0
 
         await asyncio.gather(window(), *(worker(user) for user in users))

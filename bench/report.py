@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.consent import ConsentReport
 from bench.fanout import TENANT_LIMIT, FanoutReport
 from bench.load import LoadResult, percentile
-from bench.turns import AGENTS, POSTGRES, SQLITE, STOCK, TargetResult, TurnsReport
+from bench.turns import AGENTS, POSTGRES, POSTGRES_X2, SQLITE, STOCK, TargetResult, TurnsReport
 from tests.teams.process import ROOT
 
 Table = list[list[str]]
@@ -93,6 +93,16 @@ def turn_verdicts(report: TurnsReport, concurrency: int = 32) -> list[str]:
     lines.append(f"- CPU per turn: {fmt(ours.cpu_ms_per_turn, 2)} ms (target <= 1.6 ms and below the Agents SDK echo"
                  f"{agents_text}): {_verdict(ours.cpu_ms_per_turn <= 1.6 and cheaper)}")
     return lines
+
+
+def scaling_verdicts(report: TurnsReport, concurrency: int = 32) -> list[str]:
+    """Two processes on one PostgreSQL against one, at the same concurrency."""
+    one, two = (_at(report.targets.get(key), concurrency) for key in (POSTGRES, POSTGRES_X2))
+    if one is None or two is None or not one.turns_per_second:
+        return []
+    times = two.turns_per_second / one.turns_per_second
+    return [f"- Two processes vs one on PostgreSQL at {concurrency} conversations: {fmt(times, 2)}x turns/s, CPU per turn "
+            f"{fmt(two.cpu_ms_per_turn, 2)} vs {fmt(one.cpu_ms_per_turn, 2)} ms (target >= 1.8x): {_verdict(times >= 1.8)}"]
 
 
 def _verdict(ok: bool) -> str:

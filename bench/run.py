@@ -79,8 +79,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[str], list[
                  "A turn counts when the bot answered 2xx and its reply reached the fake Teams channel "
                  "(the bare handler sends no reply: its 2xx count). CPU = the server process's user+system time "
                  "(/proc) / counted turns. 'load gen CPU' near 100% means the load generator, not the server, was the limit. "
-                 "Custodian runs with RATE_LIMIT_PER_MINUTE=0: each bench conversation talks far faster than a person.")
-        section("1. Turns", intro + "\n\n" + report.turns_table(turns), report.turn_verdicts(turns))
+                 "Custodian runs with RATE_LIMIT_PER_MINUTE=0: each bench conversation talks far faster than a person. "
+                 "The x2 row: two app.py processes (INSTANCES=2) on one PostgreSQL, each conversation's turns "
+                 "alternating between them; its CPU is both processes'.")
+        section("1. Turns", intro + "\n\n" + report.turns_table(turns),
+                report.turn_verdicts(turns) + report.scaling_verdicts(turns))
         section("4. Memory", report.memory_table(turns), report.memory_verdicts(turns))
     if "fanout" in args.sections:
         print("fanout: preparing the ledger ...", flush=True)

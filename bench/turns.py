@@ -2,11 +2,13 @@
 
 Targets, each its own process: a bare aiohttp handler (ceiling), the stock botbuilder echo bot
 (floor), the Microsoft 365 Agents SDK echo agent, and Custodian itself (`app.py`) on SQLite and
-PostgreSQL. The fake Teams channel and the load generator run in this process.
+PostgreSQL, and two Custodian processes on one PostgreSQL with turns alternating between them. The fake Teams
+channel and the load generator run in this process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +27,8 @@ from tests.teams.fake_channel import FakeTeamsChannel
 from tests.teams.process import ROOT, BotProcess
 
 BARE, STOCK, AGENTS, SQLITE, POSTGRES = "bare", "botbuilder", "agents", "custodian-sqlite", "custodian-postgres"
+POSTGRES_X2 = "custodian-postgres-x2"
+CUSTODIAN = (SQLITE, POSTGRES, POSTGRES_X2)
 PROFILED = "custodian-profiled"
 LABELS = {
     BARE: "bare aiohttp handler (ceiling, no reply)",
@@ -32,8 +36,9 @@ LABELS = {
     AGENTS: "Agents SDK 1.9.0 echo (anonymous)",
     SQLITE: "Custodian app.py, SQLite",
     POSTGRES: "Custodian app.py, PostgreSQL",
+    POSTGRES_X2: "Custodian app.py x2 processes, PostgreSQL (turns alternate)",
 }
-ORDER = (BARE, STOCK, AGENTS, SQLITE, POSTGRES)
+ORDER = (BARE, STOCK, AGENTS, SQLITE, POSTGRES, POSTGRES_X2)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,23 @@ async def serve(key: str, workdir: Path, database_url: str = "", stats: Path | N
         await server.stop()
 
 
+@asynccontextmanager
+async def serve_all(key: str, workdir: Path, database_url: str) -> AsyncIterator[tuple[list[str], list[int]]]:
+    """Start one target (two processes for POSTGRES_X2); yields their base URLs and pids."""
+    if key != POSTGRES_X2:
+        async with serve(key, workdir, database_url) as (url, pid):
+            yield [url], [pid]
+        return
+    bots = [BotProcess(workdir=workdir, env={**custodian_env(database_url), "INSTANCES": "2"}) for _ in range(2)]
+    for n, bot in enumerate(bots):
+        bot.log_path = workdir / f"{key}-{n}.log"
+    try:
+        await asyncio.gather(*(bot.start(timeout=120) for bot in bots))
+        yield [bot.url for bot in bots], [bot_pid(bot) for bot in bots]
+    finally:
+        await asyncio.gather(*(bot.stop() for bot in bots))
+
+
 async def choose_script(client: TeamsClient, report: TurnsReport, forced: str | None) -> None:
     """The breach report if the bot has it (probed through the real server), else the help script."""
     report.probed = True
@@ -158,21 +180,21 @@ async def run_target(key: str, report: TurnsReport, opts: TurnOptions, workdir: 
                      database_url: str) -> TargetResult:
     """Start `key`, measure every concurrency level, record memory; the first Custodian run picks the script."""
     result = TargetResult(key)
-    async with serve(key, workdir, database_url) as (url, pid):
-        result.rss_idle_mb = rss_mb(pid)
+    async with serve_all(key, workdir, database_url) as (urls, pids):
+        result.rss_idle_mb = max(map(rss_mb, pids))
         connector = aiohttp.TCPConnector(limit=max(opts.concurrency) + 8)
         async with aiohttp.ClientSession(connector=connector) as http:
-            client = TeamsClient(url, channel, http)
-            if key in (SQLITE, POSTGRES):
+            client, *others = [TeamsClient(url, channel, http) for url in urls]
+            if key in CUSTODIAN:
                 await greet_dpos(client)
                 if not report.probed:
                     await choose_script(client, report, opts.script)
-            run = LoadRun(client, channel, report.script, expect_reply=key != BARE, check_done=key in (SQLITE, POSTGRES))
+            run = LoadRun(client, channel, report.script, expect_reply=key != BARE, check_done=key in CUSTODIAN, also=others)
             for concurrency in opts.concurrency:
                 users = bench_users(concurrency)
-                result.runs.append(await run.measure(users, pid, warmup=opts.warmup, seconds=opts.seconds))
+                result.runs.append(await run.measure(users, pids, warmup=opts.warmup, seconds=opts.seconds))
                 print(f"  {key:<20} c={concurrency:<4} {result.runs[-1].turns_per_second:8.1f} turns/s", flush=True)
-        result.rss_after_mb = rss_mb(pid)
+        result.rss_after_mb = max(map(rss_mb, pids))
     channel.received.clear()
     return result
 
@@ -184,9 +206,9 @@ async def bench_turns(opts: TurnOptions, workdir: Path) -> TurnsReport:
     report = TurnsReport(SCRIPTS[opts.script or HELP.name], "no Custodian target ran to probe the bot")
     results: dict[str, TargetResult] = {}
     try:
-        for key in sorted(opts.targets, key=lambda k: (k not in (SQLITE, POSTGRES), ORDER.index(k))):
+        for key in sorted(opts.targets, key=lambda k: (k not in CUSTODIAN, ORDER.index(k))):
             try:
-                if key == POSTGRES:
+                if key in (POSTGRES, POSTGRES_X2):  # each on a fresh cluster
                     async with postgres() as (url, why):
                         if url is None:
                             results[key] = TargetResult(key, skipped=f"no PostgreSQL: {why}")

@@ -132,6 +132,12 @@ def help_card(*, is_dpo: bool = False) -> Card:
     return card(body, [say(title, utterance) for title, utterance, _ in MENU])
 
 
+def did_you_mean_card(buttons: Sequence[dict[str, Any]]) -> Card:
+    """Two readings of what someone typed, as buttons, and a way out to the menu."""
+    body = [heading("Did you mean\u2026?"), text("I want to be sure before I start anything.", subtle=True)]
+    return card(body, [*buttons, say("Something else", "help")])
+
+
 def welcome_card() -> Card:
     """Sent when the bot is installed or someone joins a chat with it."""
     return card(

@@ -20,8 +20,15 @@ from dialogs.deps import ACTOR_KEY, Deps
 from dialogs.router import Router
 from services.identity import record_visit
 from storage.bot_state import StateTooLarge
+from storage.turns import guard_turn
 
 log = logging.getLogger(__name__)
+
+
+def _done() -> InvokeResponse:
+    """The answer to a card's Action.Execute: Teams shows the cards the turn sent, not this message."""
+    return InvokeResponse(status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                                            "value": "Done"})
 
 
 class CustodianBot(TeamsActivityHandler):
@@ -34,7 +41,7 @@ class CustodianBot(TeamsActivityHandler):
         self._welcomed = conversation_state.create_property("Welcomed")
         self._router = router
         self._locks = KeyedLocks()
-        self._limiter = RateLimiter(deps.settings.rate_limit_per_minute, deps.clock)
+        self._limiter = RateLimiter(deps.settings.share(deps.settings.rate_limit_per_minute), deps.clock)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -47,7 +54,13 @@ class CustodianBot(TeamsActivityHandler):
         if activity.type == ActivityTypes.message and not await admit(self._limiter, turn_context, visit):
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
-        async with self._locks.hold(key):
+        activity_key = f"{key}/{activity.id}" if activity.id else None
+        async with self._locks.hold(key), guard_turn(self._engine, key, activity_key, self._deps.clock()) as guard:
+            if guard.already_handled:  # a redelivery: the person already has this turn's answer
+                log.info("activity %s already handled; redelivery skipped", activity.id)
+                if activity.type == ActivityTypes.invoke:
+                    await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=_done()))
+                return
             async with self._engine.connect() as conn:  # one connection: who is talking, and where the dialog is
                 actor = await record_visit(
                     conn, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
@@ -57,9 +70,10 @@ class CustodianBot(TeamsActivityHandler):
             turn_context.turn_state[ACTOR_KEY] = actor
             await super().on_turn(turn_context)
             try:
-                await self._conversation_state.save_changes(turn_context)
+                await self._conversation_state.save_changes(turn_context, conn=guard.conn)
             except StateTooLarge:
                 await self._end_oversized_conversation(turn_context)
+            await guard.done(self._deps.clock())
 
     async def _end_oversized_conversation(self, turn_context: TurnContext) -> None:
         """The conversation's state outgrew the storage limit: end its dialog instead of keeping it."""
@@ -96,10 +110,7 @@ class CustodianBot(TeamsActivityHandler):
             data = action.get("data") if isinstance(action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 await self._router.on_invoke_action(turn_context, data)
-            return InvokeResponse(
-                status=200,
-                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},
-            )
+            return _done()
         response = await super().on_invoke_activity(turn_context)
         # Invokes we don't offer (message extensions, task modules...) are the caller's mistake: 400, not 501.
         return InvokeResponse(status=400) if response.status == HTTPStatus.NOT_IMPLEMENTED else response

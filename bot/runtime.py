@@ -74,7 +74,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     router = Router(deps, conversation_state, features)
     driver = PooledDriver()
     adapter = create_adapter(settings, driver)
-    limiter = SendLimiter(settings.sends_per_conversation, settings.sends_per_tenant)
+    limiter = SendLimiter(settings.share(settings.sends_per_conversation), settings.share(settings.sends_per_tenant))
     sender = ProactiveSender(adapter, settings.app_id, limiter=limiter)
     reminder_engine = ReminderEngine(sessions, sender, all_reminder_kinds(features), quiet=quiet_hours(deps),
                                      max_attempts=settings.reminder_max_attempts, digest_time=digest_time(deps))

@@ -1,4 +1,4 @@
-"""The aiohttp application: /api/messages and /healthz."""
+"""The aiohttp application: /api/messages, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.runtime import Runtime, start_runtime
 from config import Settings
 from services.clock import Clock, system_clock
 from storage.db import ping
+from storage.migrate import at_head
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app
 
 
@@ -150,3 +152,11 @@ async def healthz(request: web.Request) -> web.Response:
     """200 when the database answers, else 503."""
     ok = await ping(request.app[RUNTIME].engine)
     return web.json_response({"status": "ok" if ok else "database unreachable"}, status=200 if ok else 503)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when the database is at this code's schema revision; 503 when it is unreachable or at another revision
+    (a newer version has upgraded it: a load balancer then stops sending this instance turns). An instance that is
+    upgrading the schema is not listening yet, so its checks fail too."""
+    ready = await at_head(request.app[RUNTIME].engine)
+    return web.json_response({"status": "ready" if ready else "not ready"}, status=200 if ready else 503)

@@ -38,11 +38,12 @@ class CustodianConversationState(ConversationState):  # type: ignore[misc]
             item, stored = (await self._sql.read_stored([key], conn)).get(key, (None, _NOTHING_STORED))
             turn_context.turn_state[self._context_service_key] = _CachedState(item, stored)
 
-    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+    async def save_changes(self, turn_context: TurnContext, force: bool = False, conn: AsyncConnection | None = None) -> None:
+        """botbuilder's save; `conn` (ours) writes in the caller's transaction, which the caller commits."""
         cached: Any = self.get_cached_state(turn_context)
         if cached is None:
             return
         data = SqlStorage.encode_item(cached.state)
         if force or data != cached.hash:
-            await self._sql.write_encoded(self.get_storage_key(turn_context), cached.state, data)
+            await self._sql.write_encoded(self.get_storage_key(turn_context), cached.state, data, conn)
             cached.hash = data

@@ -61,9 +61,12 @@ def _short(value: str, limit: int = 300) -> str:
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
 
 
-def catalogue_card(offers: Sequence[Offer]) -> Card:
-    """The next sessions open for booking with seats left, each with a button (kept well under Teams' card size)."""
-    body: list[dict[str, Any]] = [heading("Training you can book")]
+def catalogue_card(offers: Sequence[Offer], *, month: str = "", note: str = "") -> Card:
+    """The next sessions open for booking (in `month` when one was asked for), each with a button (kept well under
+    Teams' card size); `note` first (e.g. nothing in the month asked for)."""
+    body: list[dict[str, Any]] = [heading(f"Training you can book in {month}" if month else "Training you can book")]
+    if note:
+        body.append(text(note))
     if not offers:
         body.append(text("There are no sessions open for booking right now. Please check again later."))
     for offer in offers[:CATALOGUE_LIMIT]:

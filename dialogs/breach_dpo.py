@@ -21,7 +21,7 @@ from dialogs.breach_report import BreachReportDialog
 from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateDialog
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
-from services.breach import NOT_FOUND, load_breach, reference_in, timeline, visible_breaches
+from services.breach import NOT_FOUND, REFERENCE_WORDS, load_breach, reference_in, timeline, visible_breaches
 from services.breach_decisions import DECISIONS, close_breach, mark_reported, record_decision, request_info
 from services.breach_log import export_log
 from services.dates import format_uk, parse_uk_datetime, to_local
@@ -32,7 +32,7 @@ from storage.breach_models import Breach
 
 log = logging.getLogger(__name__)
 
-SHOW_INTENT = Intent("breach.show", (), (r"^(breach|show|open|view)\s+br-[0-9]{4}-[0-9]{1,6}$",), private=True)
+SHOW_INTENT = Intent("breach.show", (), (rf"^((breach|show|open|view)( me)?( breach)?\s+)?{REFERENCE_WORDS}$",), private=True)
 LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"), private=True)
 EXPORT_INTENT = Intent(
     "breach.export", ("export breaches", "export breach log", "export the breach log", "breach log"), private=True

@@ -13,14 +13,15 @@ from bot.replies import card_activity
 from dialogs.breach_questions import BACK_WORDS, ask_again, question_prompt, read_answer
 from dialogs.deps import Deps, Intent, actor_of
 from dialogs.prompts import CardPrompt
-from services.breach import facts_of, load_breach, reference_in
+from services.breach import REFERENCE_WORDS, facts_of, load_breach, reference_in
 from services.breach_assessment import RISK_ADVICE
 from services.breach_decisions import UPDATABLE, update_facts
 from services.breach_facts import FIELD_LABELS, clean_text, facts_to_answers
 from services.errors import DomainError
 
 UPDATE_DIALOG_ID = "breach.update"
-UPDATE_INTENT = Intent(UPDATE_DIALOG_ID, (), (r"^(update|add to|add info(rmation)? to)\s+br-[0-9]{4}-[0-9]{1,6}$",), private=True)
+UPDATE_INTENT = Intent(UPDATE_DIALOG_ID, (), (rf"^(update|add to|add info(rmation)? to)( breach)?\s+{REFERENCE_WORDS}$",),
+                       private=True)
 NOTE = "note"
 _STEPS, _PROMPT = f"{UPDATE_DIALOG_ID}.steps", f"{UPDATE_DIALOG_ID}.prompt"
 _CHOICES = {NOTE: "Add a note or answer the DPO's question", **{key: FIELD_LABELS[key] for key in UPDATABLE}}

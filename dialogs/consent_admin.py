@@ -18,6 +18,7 @@ from bot.consent_cards import change_card, import_done_card, import_preview_card
 from bot.consent_post_cards import unregistered_card
 from bot.replies import card_activity
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
+from dialogs.consent_words import read_change
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.prompts import CardPrompt
 from services import consent_register as register
@@ -50,6 +51,10 @@ _LEFT = re.compile(r"^pupil (?:has )?left\b(?P<rest>.*)$", re.IGNORECASE)
 _UNTIL = re.compile(r"\s+(?:until|review(?:ed)?(?:\s+(?:on|by))?)\s+(?P<until>\S+)\s*$", re.IGNORECASE)
 _BY = re.compile(r"\s+by\s+(?P<by>.+)$", re.IGNORECASE)
 _REASON = re.compile(r"\s+(?:-|\u2013|because|reason:?)\s+|\s*[:;,]\s+", re.IGNORECASE)
+UNKNOWN = ("I couldn't tell what changed. Please say it like this: **consent withdrawn for Olivia Smith social media**, "
+           "**consent granted for Olivia Smith website**, **never publish Olivia Smith - court order** or "
+           "**pupil left Olivia Smith**.")
+_CONFIRM_FIRST = ("withdrawn", "granted", "never")
 NOT_DPO = "Only your school's DPO can change the consent register. To check a photo before posting, type **check consent**."
 
 
@@ -57,12 +62,13 @@ NOT_DPO = "Only your school's DPO can change the consent register. To check a ph
 class Command:
     """A register command as typed: what, for whom, and whatever details were given."""
 
-    action: str  # withdrawn | granted | never | left | published
+    action: str  # withdrawn | granted | never | left | published | unknown
     pupil: str = ""
     purpose: str | None = None
     given_by: str = ""
     until: str = ""
     reason: str = ""
+    natural: bool = False  # read from everyday words: confirmed before it is recorded
 
 
 def parse_command(text: str) -> Command:
@@ -83,7 +89,20 @@ def parse_command(text: str) -> Command:
         return Command("never", parts[0].strip(" ,.-"), reason=parts[1].strip() if len(parts) > 1 else "")
     if match := _LEFT.match(said):
         return Command("left", match["rest"].strip(" ,.-"))
-    return Command("published")
+    if read := read_change(said):
+        return Command(read["action"], read["pupil"], read["purpose"] or None, read["given_by"], reason=read["reason"],
+                       natural=True)
+    return Command("unknown")
+
+
+def _reading(command: Command, values: dict[str, Any]) -> str:
+    """What was read from everyday words, to confirm before recording it."""
+    who = plain(values["who"])
+    if command.action == "never":
+        return f"{who} must never be published ({plain(values['detail'].get('text') or '')})."
+    label = PURPOSE_LABELS[Purpose(values["detail"]["purpose"])]
+    return f"{who}: consent **{command.action}** for {label}" + (f", given by {plain(command.given_by)}." if command.given_by
+                                                               else ".")
 
 
 def csv_attachment(attachments: list[Attachment] | None) -> dict[str, str] | None:
@@ -172,6 +191,9 @@ class AdminDialog(ComponentDialog):
         if refused := await _refuse_staff(step):
             return refused
         command = parse_command(str((step.options or {}).get("utterance") or ""))
+        if command.action == "unknown":
+            await step.context.send_activity(UNKNOWN)
+            return await step.end_dialog()
         step.values["command"] = asdict(command)
         return await step.begin_dialog(WHO_DIALOG, {"said": command.pupil, "single": command.action != "published"})
 
@@ -192,7 +214,10 @@ class AdminDialog(ComponentDialog):
 
     async def when_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["detail"] = step.result if isinstance(step.result, dict) else {"confirmed": bool(step.result)}
-        if step.values["command"]["action"] != "published":
+        command = Command(**step.values["command"])
+        if command.natural and command.action in _CONFIRM_FIRST:
+            return await step.prompt(_CONFIRM, ask(notice_card("Is this right?", _reading(command, step.values))))
+        if command.action != "published":
             return await step.next(None)
         return await step.prompt(_WHEN, ask(report_card(), report_card("Please give a date, e.g. 03/11/2026 or yesterday.")))
 
@@ -208,7 +233,8 @@ class AdminDialog(ComponentDialog):
                         place=str(when.get("where") or ""), now=now,
                         published_at=parse_uk_datetime(str(when.get("when") or when.get("text")), now=now))
                     await step.context.send_activity(card_activity(unregistered_card(task)))
-                elif command.action == "left" and not detail.get("confirmed"):
+                elif (command.action == "left" and not detail.get("confirmed")) or (
+                        command.natural and command.action in _CONFIRM_FIRST and step.result is not True):
                     await step.context.send_activity("OK, nothing changed.")
                 else:
                     title, change = await self._change(session, actor, command, pupil_id, detail)

@@ -55,7 +55,8 @@ _EXPORT_AUDIT = Intent("dpo.export_audit", ("export audit", "export audit trail"
 # Questions we don't know: list what can be asked (words of other flows are left to them).
 _QUESTIONS = Intent("dpo.questions", ("what can i ask", "questions", "dpo questions"),
                     (r"^(what about|show me|list|tell me( about)?|how many)\b"
-                     r"(?!.*\b(breach|photo|picture|image|video|training|session|course|consent|role|roles|dpos?|sars?)\b)",))
+                     r"(?!.*\b(breach(es)?|photos?|pictures?|images?|videos?|training|sessions?|courses?|consent|roles?|dpos?|br|book\w*"
+                     r"|sars?)\b)",))
 _GROUP = re.compile(r"\b(?:in|for) (?P<group>(?:year |class )?\S+)$")
 _DAY = re.compile(r"^(?:training )?(?:bookings? (?:for|on)|who is booked (?:for|on)) (?P<day>.+)$")
 

@@ -15,26 +15,14 @@ from dialogs.training_book import training_feature
 BREACH_INTENT = Intent(
     "breach.report",
     ("report a breach", "report breach", "data breach", "breach"),
-    (
-        r"\bbreach\b",
-        r"\b(sent|emailed|posted|gave|shared)\b.*\bwrong\b",
-        r"\bwrong (parent|person|family|email|address|recipient|child|pupil)\b",
-        r"\b(lost|stolen|left|missing)\b.*\b(laptop|phone|ipad|tablet|memory stick|usb|papers?|files?|folder|register|bag)\b",
-        r"\b(phishing|ransomware|hacked|malware|virus)\b",
-    ),
     private=True,
 )
 CONSENT_INTENT = Intent(
     "consent.check",
     ("check consent", "photo consent", "consent check", "consent"),
-    (r"\b(post|put|share|upload|publish|use)\b.*\b(photo|picture|image|video|pic)s?\b", r"\bconsent\b"),
     private=True,
 )
-TRAINING_INTENT = Intent(
-    "training.book",
-    ("book training", "training", "book a session"),
-    (r"\btraining\b", r"\bbook\b.*\b(session|course|seat|place)\b"),
-)
+TRAINING_INTENT = Intent("training.book", ("book training", "training", "book a session"))
 
 
 def build_features(deps: Deps) -> list[Feature]:

@@ -9,11 +9,13 @@ from typing import Any
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 
-from bot.cards import help_card, notice_card
+from bot.cards import did_you_mean_card, help_card, notice_card, submit
 from bot.replies import card_activity
-from dialogs.deps import Deps, Feature, actor_of
-from dialogs.intents import normalise, recognise
+from dialogs.deps import Deps, Feature, Intent, actor_of
+from dialogs.intents import Match, Recogniser, Unsure, normalise
+from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from services.errors import DomainError
+from services.identity import Actor
 from services.roles import actor_in
 
 log = logging.getLogger(__name__)
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind", "abort"})
 HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
 MAX_TEXT = 4000
+PICK = "intent.pick"  # a "Did you mean…?" button: {"cmd": PICK, "dialog": id, "utterance": what was typed}
 
 
 def _in_group(context: TurnContext) -> bool:
@@ -56,6 +59,8 @@ class Router:
                 self.dialogs.add(dialog)
         self.intents = [intent for feature in features for intent in feature.intents]
         self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
+        self.actions[PICK] = self._picked
+        self.recogniser = Recogniser(self.intents, EXAMPLES, LAST_RESORT)
 
     async def on_message(self, context: TurnContext) -> None:
         """Handle one message (typed text or a card submit)."""
@@ -113,24 +118,49 @@ class Router:
             if dc.active_dialog is not None:
                 await dc.reprompt_dialog()
             return
-        match = recognise(text, self.intents)
-        if dc.active_dialog is not None and not (match and match.exact):
+        decision = self.recogniser.decide(text)
+        if dc.active_dialog is not None and not (isinstance(decision, Match) and decision.exact):
             result = await dc.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
-        if match is None:
+        if isinstance(decision, Unsure):
+            # Two readings are close: ask, keeping what was typed for whichever flow is picked.
+            log.info("asking between %s and %s", *(intent.dialog_id for intent in decision.options))
+            buttons = [submit(_title(intent), {"cmd": PICK, "dialog": intent.dialog_id, "utterance": text})
+                       for intent in decision.options]
+            await context.send_activity(card_activity(did_you_mean_card(buttons), "Did you mean…?"))
+            return
+        if decision is None:
             await context.send_activity(
                 card_activity(notice_card("I'm not sure what you mean", "Here is what I can do:"))
             )
             await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
             return
+        await self._start(dc, decision.intent, text)
+
+    async def _picked(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """A "Did you mean…?" button: start that flow with what was typed."""
+        intent = next((intent for intent in self.intents if intent.dialog_id == data.get("dialog")), None)
+        said = data.get("utterance")
+        if intent is None or not isinstance(said, str) or len(said) > MAX_TEXT:
+            await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
+            return
+        await self._start(dc, intent, said)
+
+    async def _start(self, dc: DialogContext, intent: Intent, text: str) -> None:
+        """Begin `intent`'s flow (ending any other) with what was typed, unless it is private and this is a group."""
         if dc.active_dialog is not None:
             await dc.cancel_all_dialogs()
-        if match.intent.private and _in_group(context):
-            await context.send_activity(
+        if intent.private and _in_group(dc.context):
+            await dc.context.send_activity(
                 "That involves personal data, so let's not do it here. Open a 1:1 chat with me "
                 "(click my name, then **Chat**) and type it there."
             )
             return
-        log.info("starting dialog %s", match.intent.dialog_id)
-        await dc.begin_dialog(match.intent.dialog_id, {"utterance": text})
+        log.info("starting dialog %s", intent.dialog_id)
+        await dc.begin_dialog(intent.dialog_id, {"utterance": text})
+
+
+def _title(intent: Intent) -> str:
+    """A button label for a flow."""
+    return TITLES.get(intent.dialog_id) or (intent.commands[0].capitalize() if intent.commands else intent.dialog_id)

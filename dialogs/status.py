@@ -22,8 +22,7 @@ from services.roles import actor_in, schools_served
 
 STATUS_INTENT = Intent(
     "dpo.status",
-    ("status", "what's due", "whats due", "my status"),
-    (r"\bwhat('s| is) (due|open|outstanding)\b", r"\bstatus\b"), private=True)
+    ("status", "what's due", "whats due", "my status"), private=True)
 URGENT = 50  # lines at or above this urgency count as urgent in the totals
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from typing import Any
 
 from botbuilder.core import MessageFactory
@@ -29,12 +31,14 @@ from dialogs.training_common import (
     yes_no_ok,
 )
 from services import training
+from services.dates import to_local
 from services.errors import DomainError
 from services.identity import Actor
 from storage.training_models import BookingStatus, TrainingBooking, TrainingSession
 
 MY_BOOKINGS_INTENT = Intent(
-    "training.bookings", ("my bookings", "my booking", "my training", "bookings"), (r"\bmy (training )?bookings?\b",)
+    "training.bookings", ("my bookings", "my booking", "my training", "bookings"),
+    (r"^(show |list )?(me )?my (training )?bookings?$",),
 )
 CANCEL_BOOKING_INTENT = Intent(
     "training.cancel_booking",
@@ -42,6 +46,9 @@ CANCEL_BOOKING_INTENT = Intent(
     (r"\bcancel\b.*\b(booking|place|seat)\b",),
 )
 SESSION, ROLE, EXPECTED_SEAT, BOOKING = "session_id", "role", "expected_seat", "booking_id"
+_MONTHS = [name.lower() for name in calendar.month_name[1:]]
+_MONTH = re.compile(r"\b(?:(?:in|for|during) (?P<may>may)|(?P<month>{}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec))\b".format(
+    "|".join(name for name in _MONTHS if name != "may")))
 ROLE_PROMPT, CONFIRM_PROMPT = "training.role", "training.confirm"
 
 
@@ -63,6 +70,27 @@ def _options(step: WaterfallStepContext) -> dict[str, Any]:
     return step.options if isinstance(step.options, dict) else {}
 
 
+def month_in(text: str) -> int | None:
+    """The month named in e.g. "book me on the AI training in May" (1-12); "may" only after in/for/during."""
+    match = _MONTH.search(normalise(text))
+    if match is None:
+        return None
+    word = match.group("may") or match.group("month")
+    return next(number for number, name in enumerate(_MONTHS, 1) if name.startswith(word[:3]))
+
+
+def _catalogue(offers: list[training.Offer], utterance: str) -> dict[str, Any]:
+    """The catalogue, only the month asked for when there are sessions in it (else all, saying so)."""
+    month = month_in(utterance)
+    if month is None:
+        return cards.catalogue_card(offers)
+    name = calendar.month_name[month]
+    chosen = [offer for offer in offers if to_local(offer.training.starts_at).month == month]
+    if chosen:
+        return cards.catalogue_card(chosen, month=name)
+    return cards.catalogue_card(offers, note=f"There are no sessions open for booking in {name}. These are all the dates:")
+
+
 class BookDialog(ComponentDialog):
     """Shows the catalogue; with a session chosen (card button): role, confirm, book, invite."""
 
@@ -80,7 +108,8 @@ class BookDialog(ComponentDialog):
             await self._catalogue.ready(session)
             if not isinstance(session_id, int):
                 offers = await training.upcoming(session, now=now)
-                await step.context.send_activity(card_activity(cards.catalogue_card(offers), "Training you can book"))
+                await step.context.send_activity(card_activity(_catalogue(offers, str(_options(step).get("utterance") or "")),
+                                                               "Training you can book"))
                 return await step.end_dialog()
             try:
                 offer = await training.open_offer(session, actor=actor_of(step.context), session_id=session_id, now=now)
@@ -168,6 +197,9 @@ class CancelBookingDialog(ComponentDialog):
             await self._catalogue.ready(session)
             if not isinstance(booking_id, int):
                 items = await _my_items(session, actor, self._deps)
+                month = month_in(str(_options(step).get("utterance") or ""))
+                in_month = [item for item in items if to_local(item[1].starts_at).month == month]
+                items = in_month if len(in_month) == 1 else items  # "I can't come to the training in May"
                 if len(items) != 1:
                     title = "Which booking do you want to cancel?" if items else "Your bookings"
                     await step.context.send_activity(card_activity(cards.bookings_card(items, title=title)))

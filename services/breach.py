@@ -25,7 +25,8 @@ from storage.reminder_models import Reminder
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Sorry, I couldn't find that breach, or you don't have access to it."
-REFERENCE = re.compile(r"\bBR-([0-9]{4})-([0-9]{1,6})\b", re.IGNORECASE)
+REFERENCE_WORDS = r"br[-\s]?([0-9]{4})[-\s]+([0-9]{1,6})"  # "BR-2026-0002", also as said: "br 2026 2"
+REFERENCE = re.compile(rf"\b{REFERENCE_WORDS}\b", re.IGNORECASE)
 
 
 class BreachStatus(StrEnum):

@@ -33,7 +33,7 @@ _PURPOSE_WORDS: tuple[tuple[Purpose, str], ...] = (
     (Purpose.SOCIAL_MEDIA, r"social(?: media)?|facebook|twitter|instagram|tiktok|youtube|linkedin"),
     (Purpose.WEBSITE, r"(?:school )?web ?site|web"),
     (Purpose.NEWSLETTER, r"newsletters?|prospectus(?:es)?"),
-    (Purpose.PRESS, r"(?:local )?press|newspapers?|(?:local )?media|tv"),
+    (Purpose.PRESS, r"(?:local )?press|(?:local )?(?:news)?papers?|(?:local )?media|tv"),
     (Purpose.DISPLAYS, r"(?:internal )?displays?|notice ?boards?"),
 )
 

@@ -8,9 +8,11 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent import label
@@ -25,7 +27,7 @@ _SPLIT = re.compile(r"\s*(?:,|;|&|\+|\n|\band\b)\s*", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:year|yr|y)\s*(\d{1,2}|r)\b|\b(reception|nursery)\b")
 _FILLER = frozenset({"class", "form", "group", "reg", "whole", "all", "of", "the", "in", "pupils", "children", "kids"})
 CACHED_PUPILS = 60_000  # indexes kept in memory (most recently used schools), ~a large trust's register
-CACHE_SECONDS = 600.0  # a safety net for changes this process can't see (another process, hand-run SQL)
+CACHE_SECONDS = 600.0  # a safety net for changes no stamp shows (hand-run SQL: a delete, or updated_at left alone)
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,15 @@ _COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname,
             Pupil.left_at)
 
 
+# Moves whenever any process adds or changes one of the school's pupils (each sets updated_at; none is deleted).
+_STAMP = select(func.max(Pupil.updated_at)).where(col(Pupil.tenant_id) == bindparam("b_tenant"))
+
+
 @dataclass(frozen=True)
 class _Cached:
     database: weakref.ref[object]  # keyed by id(engine) too: tests open many databases in one process
     version: int
+    stamp: datetime | None
     built: float
     index: PupilIndex
 
@@ -152,16 +159,17 @@ _cache: OrderedDict[tuple[int, str], _Cached] = OrderedDict()
 async def load_index(session: AsyncSession, *, tenant_id: str) -> PupilIndex:
     """One school's index, rebuilt only when a committed change to pupils (import, leaver ...) made it stale."""
     version = pupil_version.current()  # read first: a change committed while we load leaves the entry stale
+    stamp = (await session.execute(_STAMP, {"b_tenant": tenant_id})).scalar()  # another process's changes
     database = session.bind.sync_engine if session.bind is not None else session
     key = (id(database), tenant_id)
     cached = _cache.get(key)
-    if (cached is not None and cached.database() is database and cached.version == version
+    if (cached is not None and cached.database() is database and cached.version == version and cached.stamp == stamp
             and time.monotonic() - cached.built < CACHE_SECONDS):
         _cache.move_to_end(key)
         return cached.index
     built = time.monotonic()
     index = await _build_index(session, tenant_id=tenant_id)
-    _cache[key] = _Cached(weakref.ref(database), version, built, index)
+    _cache[key] = _Cached(weakref.ref(database), version, stamp, built, index)
     _cache.move_to_end(key)
     while len(_cache) > 1 and sum(len(c.index.refs) for c in _cache.values()) > CACHED_PUPILS:
         _cache.popitem(last=False)

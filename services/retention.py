@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config import Settings
 from services import audit
 from storage.breach_models import purge_closed_breaches
 from storage.consent_models import forget_stale_import_files, purge_consent_checks, purge_removed_posts
-from storage.models import BotStateRow, Organisation
+from storage.models import BotStateRow, HandledActivity, Organisation
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,11 @@ def rules(settings: Settings) -> list[RetentionRule]:
 
 
 async def purge_idle_bot_state(session: AsyncSession, days: int, now: datetime) -> int:
-    """Conversation state (dialog progress) untouched for `days` (not per school: keys are ids only)."""
-    result = await session.execute(delete(BotStateRow).where(BotStateRow.updated_at < now - timedelta(days=days)))
+    """Conversation state (dialog progress) untouched for `days`, and the ids of activities handled before then
+    (Teams redelivers within minutes); not per school: keys are ids only."""
+    cutoff = now - timedelta(days=days)
+    await session.execute(delete(HandledActivity).where(col(HandledActivity.at) < cutoff))
+    result = await session.execute(delete(BotStateRow).where(col(BotStateRow.updated_at) < cutoff))
     return int(result.rowcount or 0)
 
 

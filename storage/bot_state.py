@@ -105,10 +105,14 @@ class SqlStorage(Storage):
             for key, item in changes.items():
                 await self._write_one(conn, key, item, self.encode_item(item))
 
-    async def write_encoded(self, key: str, item: Any, data: str) -> None:
-        """`write({key: item})` when the caller already has `encode_item(item)`."""
-        async with self._engine.begin() as conn:
+    async def write_encoded(self, key: str, item: Any, data: str, conn: AsyncConnection | None = None) -> None:
+        """`write({key: item})` when the caller already has `encode_item(item)`; on `conn` if given (a turn writes
+        its state in the transaction that marks its activity handled), left for the caller to commit."""
+        if conn is not None:
             await self._write_one(conn, key, item, data)
+            return
+        async with self._engine.begin() as own:
+            await self._write_one(own, key, item, data)
 
     async def _write_one(self, conn: AsyncConnection, key: str, item: Any, data: str) -> None:
         expected = _etag_of(item)

@@ -94,7 +94,9 @@ def make_engine(url: str) -> AsyncEngine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # A turn holds two at once (its conversation's lock, storage.turns, and its work): MAX_CONCURRENT_TURNS (8)
+        # turns and the reminder sweeps fit with room to spare.
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     path = parsed.database or ":memory:"
     if path == ":memory:":
         engine = create_async_engine(url, async_creator=_sqlite_creator(path), poolclass=StaticPool)
@@ -115,11 +117,10 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create every table that is missing (all models must be imported first)."""
-    import storage.models  # noqa: F401  (registers the tables)
+    """Bring the database to the newest schema revision (storage.migrate); raises SchemaTooNew when it is ahead."""
+    from storage import migrate  # Alembic loads the models and revisions only when a database is opened
 
-    async with engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
+    await migrate.upgrade(engine)
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

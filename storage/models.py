@@ -83,6 +83,15 @@ class BotStateRow(SQLModel, table=True):
     updated_at: datetime = utc_field(index=True)
 
 
+class HandledActivity(SQLModel, table=True):
+    """An inbound activity whose turn has run: a redelivery (a Teams retry, a duplicate) is not run again."""
+
+    __tablename__ = "handled_activity"
+
+    key: str = Field(primary_key=True, max_length=512)  # tenant / conversation / activity id
+    at: datetime = utc_field(index=True)
+
+
 # Feature tables: imported here so that create_schema() creates them too.
 from storage import (  # noqa: E402
     breach_models,  # noqa: F401

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, insert, select, update
+from sqlmodel import col
 
 from services.pupil_search import load_index
 from storage.consent_models import Pupil
 from storage.db import SessionFactory, create_schema, make_engine, make_session_factory
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the same instant for every change: no timestamp can tell them apart
+LATER = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
 SCHOOL = "school-cache"
 
 
@@ -83,3 +85,16 @@ async def test_another_database_has_its_own_index(sessions: SessionFactory, tmp_
     other, engine = await open_register(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}", pupil("P9", "Isla", "Green"))
     assert [label.split(" (")[0] for label in await labels(other)] == ["Isla Green"]
     await engine.dispose()  # type: ignore[attr-defined]
+
+
+async def test_another_process_change_is_seen_at_once(sessions: SessionFactory, db_url: str) -> None:
+    """A change made on another connection without this process's sessions (as another app process makes it)."""
+    await labels(sessions)
+    other = make_engine(db_url)
+    async with other.begin() as conn:  # Core on its own engine: this process's change counter never hears of it
+        await conn.execute(update(Pupil).where(col(Pupil.mis_id) == "P2").values(forename="Oliver", updated_at=LATER))
+    assert any(label.startswith("Oliver Jones") for label in await labels(sessions))
+    async with other.begin() as conn:
+        await conn.execute(insert(Pupil), [{**pupil("P4", "Isla", "Green"), "updated_at": LATER + timedelta(seconds=1)}])
+    assert any(label.startswith("Isla Green") for label in await labels(sessions))
+    await other.dispose()

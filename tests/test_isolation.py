@@ -30,7 +30,7 @@ STAFF_A = TeamsUser("Megan Bowen", "7faf8ab2-3d56-4244-b585-20c8a42ed2b8", SCHOO
 DPO_A = TeamsUser("Dana Price", "d0d0d0d0-0000-4000-8000-0000000000a1", SCHOOL_A)
 OTHER_STAFF_A = TeamsUser("Alex Wilber", "9a9a9a9a-0000-4000-8000-0000000000a3", SCHOOL_A)
 # Chat plumbing that a stranger's own turn may touch; everything else must stay exactly as it was.
-PLUMBING = {"bot_state", "person", "organisation", "auditevent"}
+PLUMBING = {"bot_state", "handled_activity", "person", "organisation", "auditevent"}
 REFUSAL = re.compile(
     r"couldn't find|don't have access|only (a |the |your school's )?(dpo|organiser|the )|isn't (yours|for you)|not yours|"
     r"no longer available|can't|cannot|not allowed|sorry|no pupil|not found|don't know|didn't find|no one",
@@ -175,6 +175,7 @@ TABLE: tuple[Row, ...] = (
 NO_PRIVATE_ID = {
     "training.book": "the training catalogue is shared by every school; a booking is always the presser's own",
     "training.mine": "lists only the presser's own bookings",
+    "intent.pick": "starts a flow with the presser's own words, as if they had typed them",
 }
 
 

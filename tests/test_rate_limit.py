@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.runtime import Runtime
+from bot.server import RUNTIME, create_app
 from config import Settings
 from services.clock import SettableClock
 from storage.bot_state import MAX_ITEM_BYTES, SqlStorage, StateTooLarge
@@ -117,3 +120,29 @@ async def test_a_conversation_whose_state_outgrows_the_limit_is_ended_not_stored
     assert sizes == []  # the conversation's state was dropped, not kept at its last size
     assert "Please check your report" not in texts(await teams.say(staff_a, "send"))  # the dialog is gone
     assert "Custodian can help you with" in texts(await teams.say(staff_a, "help"))
+
+
+def test_instances_each_keep_their_share_so_together_they_keep_the_limit(settings: Settings) -> None:
+    two = settings.model_copy(update={"instances": 2})
+    assert [two.share(limit) for limit in (50, 7, 30, 0)] == [25, 3, 15, 0]  # 0 (no limit) stays no limit
+    assert [settings.share(limit) for limit in (50, 7, 30)] == [50, 7, 30]
+    three = settings.model_copy(update={"instances": 3})
+    assert all(three.share(limit) * 3 <= limit for limit in (50, 7, 30))
+
+
+@pytest.fixture
+def two_instances(settings: Settings) -> Settings:
+    return settings.model_copy(update={"instances": 2})
+
+
+async def test_with_two_instances_a_process_lets_a_person_send_half_the_limit(
+    two_instances: Settings, clock: SettableClock, channel: FakeTeamsChannel, staff_a: TeamsUser,
+) -> None:
+    app = create_app(two_instances, clock=clock)
+    async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as http:
+        teams = TeamsClient(str(server.make_url("/")), channel, http)
+        for _ in range(15):
+            assert "Custodian can help you with" in texts(await teams.say(staff_a, "help"))
+        assert [reply.text for reply in await teams.say(staff_a, "help")] == [SLOW_DOWN]
+        limiter = app[RUNTIME].sender.limiter
+        assert limiter is not None and limiter._limits == {"c": 3, "t": 25}  # proactive sends: half of Teams' limits

@@ -12,7 +12,7 @@ from bot.runtime import Runtime
 from services.clock import SettableClock
 from storage.breach_models import Breach, BreachEvent
 from storage.consent_models import PupilImport
-from storage.models import AuditEvent, BotStateRow
+from storage.models import AuditEvent, BotStateRow, HandledActivity
 from tests.breach_support import breaches, file_report
 from tests.conftest import SCHOOL_A
 from tests.consent_support import SAMPLE, check_and_post, checks, csv_message, data_uri, import_sample, posts, rows
@@ -57,6 +57,7 @@ async def test_idle_conversation_state_is_purged_and_recent_state_kept(
 
     assert removed["bot_state"] == old
     assert await count(runtime, BotStateRow) == recent
+    assert await count(runtime, HandledActivity) == 1  # staff B's message is remembered; staff A's is forgotten
 
 
 async def test_closed_breach_is_kept_six_years_then_removed_with_its_timeline(

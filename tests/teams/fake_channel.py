@@ -109,9 +109,13 @@ class FakeTeamsChannel:
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait until at least `count` calls have arrived (a guard, not a sleep)."""
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.received) >= count), timeout)
+        await self.wait_until(lambda: len(self.received) >= count, timeout)
         return self.received
+
+    async def wait_until(self, ready: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `ready()` is true of what has arrived (checked as each call arrives)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
 
     def _fault_for(self, conversation_id: str) -> Fault | None:
         for fault in list(self.faults):
