@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from bot.runtime import Runtime
 from dialogs.features import build_features
-from dialogs.intents import recognise
+from dialogs.intents import Match, Recogniser
+from dialogs.phrasings import EXAMPLES, LAST_RESORT
 from services.clock import SettableClock
 from storage.reminder_models import Reminder, ReminderState
 from storage.sar_models import SubjectAccessRequest
@@ -194,8 +195,10 @@ async def test_staff_see_only_their_own_and_schools_never_see_each_other(
     ("I sent all the data we hold on a pupil to the wrong parent", "breach.report"),
 ])
 def test_what_people_say_reaches_the_right_flow(runtime: Runtime, said: str, dialog: str) -> None:
-    match = recognise(said, [intent for feature in build_features(runtime.deps) for intent in feature.intents])
-    assert match is not None and match.intent.dialog_id == dialog
+    recogniser = Recogniser([intent for feature in build_features(runtime.deps) for intent in feature.intents], EXAMPLES,
+                            LAST_RESORT)
+    decision = recogniser.decide(said)
+    assert isinstance(decision, Match) and decision.intent.dialog_id == dialog
 
 
 async def test_a_handler_sees_ticks_and_is_reminded_but_does_not_run_the_clock(
