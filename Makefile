@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run chat test test-sqlite test-postgres lint typecheck audit package bench migration clean
+.PHONY: run playground chat test test-sqlite test-postgres lint typecheck audit package bench migration cards clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,17 +16,27 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-nodeps.txt
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
+# Node packages for the tests (the Adaptive Cards renderer and Microsoft 365 Agents Playground), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "WARNING: npm not found (sudo apt-get install nodejs npm): the card renderer tests will be skipped" >&2; fi
+
 run: $(VENV)/.runtime  ## start the bot on 0.0.0.0:$$PORT (3978) with SQLite in ./data
 	$(PY) app.py
+
+playground: node_modules/.installed  ## Microsoft's Teams emulator in your browser, for the bot of `make run` (AS=staff or AS=dpo)
+	M365_AGENTS_PLAYGROUND_CONFIG_PATH=tests/playground/$(or $(AS),staff).m365agentsplayground.yml \
+		node_modules/.bin/agentsplayground -e http://127.0.0.1:$(or $(PORT),3978)/api/messages -c msteams --dt \
+		-p $(or $(PLAYGROUND_PORT),56150)
 
 chat: $(VENV)/.runtime  ## talk to the bot in this terminal, no Teams needed
 	$(PY) -m bot.chat
 
-test: $(VENV)/.dev  ## the whole suite on SQLite, then on a throwaway PostgreSQL 15
+test: $(VENV)/.dev node_modules/.installed  ## the whole suite on SQLite (with the Playground suite), then on a throwaway PostgreSQL 15
 	$(PY) -m pytest -q
 	tests/with_postgres.sh $(PY) -m pytest -q
 
-test-sqlite: $(VENV)/.dev
+test-sqlite: $(VENV)/.dev node_modules/.installed
 	$(PY) -m pytest -q
 
 test-postgres: $(VENV)/.dev
@@ -50,5 +60,10 @@ migration: $(VENV)/.runtime  ## a new schema revision from the model changes: ma
 bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints tables, writes bench/RESULTS.md
 	$(PY) -m bench.run
 
+cards: $(VENV)/.dev node_modules/.installed  ## PNG pictures of the main cards, light theme, into docs/cards/
+	CARDS_DIR=docs/cards $(PY) -m pytest -q tests/test_foundation.py tests/test_breach_report.py tests/test_breach_dpo.py \
+	  tests/test_status.py tests/test_consent_check.py tests/test_consent_removals.py tests/test_training_e2e.py \
+	  tests/test_dpo_queries.py
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.breach_cards import ASK, CLOSE, DECIDE, REPORTED, act, assessment_blocks, time_left
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, plain, shorten, submit, text
 from services.breach_decisions import DECISIONS, INDIVIDUALS
 from services.breach_facts import MAX_TEXT
 from services.dates import format_uk
@@ -73,19 +73,24 @@ def question_card(
     return card(body, actions)
 
 
+SHOWN = 150  # characters of an answer the summary shows: a card a person must scroll past is not checked
+
+
 def summary_card(pairs: Sequence[tuple[str, str]], *, back: bool) -> Card:
-    """The reporter's answers, to send or change."""
+    """The reporter's answers, to send or change (long ones shortened here, sent in full)."""
     actions = [_nav("summary", "Send to the DPO", "confirm"), _nav("summary", "Change an answer", "edit")]
+    body = [heading("Please check your report"), facts((label, plain(shorten(value, SHOWN))) for label, value in pairs)]
+    if any(len(value) > SHOWN for _, value in pairs):
+        body.append(text("Long answers are shortened here (\u2026); your report keeps them in full.", subtle=True))
     return card(
-        [heading("Please check your report"), facts((label, plain(value)) for label, value in pairs),
-         text("Nothing is sent until you press **Send to the DPO**.", subtle=True)],
+        [*body, text("Nothing is sent until you press **Send to the DPO**.", subtle=True)],
         [*actions, _nav("summary", "Back", "back")] if back else actions,
     )
 
 
-def pick_card(prompt: str, *, q: str, options: Mapping[str, str], go: str, back_title: str) -> Card:
-    """A drop-down of things to pick (e.g. which answer to change)."""
-    return card([text(prompt), choice_input("answer", "Choose", options, compact=True)],
+def pick_card(prompt: str, *, q: str, options: Mapping[str, str], go: str, back_title: str, value: str | None = None) -> Card:
+    """A drop-down of things to pick (e.g. which answer to change), starting on `value` (default the first)."""
+    return card([text(prompt), choice_input("answer", "Choose", options, compact=True, value=value or next(iter(options)))],
                 [submit(go, {"q": q}), _nav(q, back_title, "back")])
 
 

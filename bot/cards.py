@@ -9,6 +9,27 @@ from typing import Any
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Teams shows a row of buttons on one line and cuts titles off ("Record dec…") when they don't fit, so buttons
+# go in rows that fit a card in a chat (432 px less 16 px padding each side), measured generously per character.
+ROW_PX, CHAR_PX, BUTTON_PX, GAP_PX = 400, 8, 26, 8
+MAX_ACTIONS = 6  # Teams' host config
+
+
+def button_rows(actions: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The buttons, in order, in as few rows as fit the chat width."""
+    rows: list[list[dict[str, Any]]] = []
+    used = 0
+    for action in actions:
+        width = len(str(action.get("title", ""))) * CHAR_PX + BUTTON_PX
+        if rows and used + GAP_PX + width <= ROW_PX and len(rows[-1]) < MAX_ACTIONS:
+            rows[-1].append(action)
+            used += GAP_PX + width
+        else:
+            rows.append([action])
+            used = width
+    return rows
+
+
 MAX_CARD_BYTES = 24_000  # Teams refuses a message over about 28 KB (413); the rest of the activity needs room
 _SHOWN = ("TextBlock", "FactSet", "Container", "ColumnSet")  # what may be left out of a card that is too big
 _SHORT = 300  # characters a very long text is cut to when a card is too big
@@ -32,10 +53,13 @@ def plain(value: object) -> str:
 
 
 def card(body: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> Card:
-    """An Adaptive Card 1.5 with the given body and actions."""
+    """An Adaptive Card 1.5 with the given body and buttons: one row as the card's actions, more as ActionSets."""
+    rows = button_rows(actions)
+    if len(rows) > 1:
+        body = [*body, *({"type": "ActionSet", "actions": row} for row in rows)]
     result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": list(body)}
-    if actions:
-        result["actions"] = list(actions)
+    if len(rows) == 1:
+        result["actions"] = rows[0]
     return _fit(result)
 
 
@@ -96,6 +120,11 @@ def text(value: str, *, subtle: bool = False, attention: bool = False) -> dict[s
     if attention:
         block["color"] = "Attention"
     return block
+
+
+def shorten(value: str, limit: int = 300) -> str:
+    """`value`, cut to `limit` characters with an ellipsis when longer (for display only)."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
 
 
 def facts(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -3,12 +3,12 @@
 The bot runs in this process on 127.0.0.1; a tiny stand-in for Teams' Bot Connector prints
 what it sends. Type text as you would in Teams; type a number to press a button.
 `/dpo` and `/staff` switch between a DPO and a staff member of the same demo school.
+A file comes as Teams offers it ("[file: name, N bytes] (1) Allow (2) Decline"); Allow saves it in data/chat-files/.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import sys
 from pathlib import Path
@@ -18,6 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.card_text import Button, Field, render_card
+from bot.files import FILE_CONSENT, FILE_INFO
 from bot.server import create_app
 from config import Settings
 
@@ -27,6 +28,7 @@ PEOPLE = {
     "dpo": ("Dee Pio (terminal DPO)", "00000000-0000-4000-8000-000000000d90"),
 }
 FILES = Path("data/chat-files")
+FILE_ACTION = "__file__"  # a terminal button that answers a file-consent card
 _MESSAGE_IDS = itertools.count(1)
 
 
@@ -42,10 +44,13 @@ class Terminal:
         if activity.get("text"):
             print(f"\nbot> {activity['text']}")
         for attachment in activity.get("attachments") or []:
-            if "card" in str(attachment.get("contentType")):
+            kind = str(attachment.get("contentType"))
+            if kind == FILE_CONSENT:
+                self._consent(attachment)
+            elif kind == FILE_INFO:
+                print(f"     [file saved: {FILES / Path(str(attachment.get('name'))).name}]")
+            elif "card" in kind:
                 self._card(attachment.get("content") or {})
-            else:
-                self._file(attachment)
         sys.stdout.flush()
 
     def _card(self, content: dict[str, Any]) -> None:
@@ -57,18 +62,24 @@ class Terminal:
             self.buttons.append((button, rendered.fields))
             print(f"     ({len(self.buttons)}) {button.title}" + (f" -> {button.url}" if button.url else ""))
 
-    def _file(self, attachment: dict[str, Any]) -> None:
-        url = str(attachment.get("contentUrl") or "")
-        name = Path(str(attachment.get("name") or "file")).name
-        if url.startswith("data:") and ";base64," in url:
-            FILES.mkdir(parents=True, exist_ok=True)
-            (FILES / name).write_bytes(base64.b64decode(url.split(",", 1)[1]))
-            print(f"     [file saved: {FILES / name}]")
+    def _consent(self, attachment: dict[str, Any]) -> None:
+        """A file-consent card: Allow and Decline become numbered buttons."""
+        size = (attachment.get("content") or {}).get("sizeInBytes")
+        buttons = []
+        for title, action in (("Allow", "accept"), ("Decline", "decline")):
+            self.buttons.append((Button(title, {FILE_ACTION: action, "consent": attachment}), []))
+            buttons.append(f"({len(self.buttons)}) {title}")
+        print(f"\nbot> [file: {attachment.get('name')}, {size} bytes] " + " ".join(buttons))
 
 
 def connector_app(terminal: Terminal) -> web.Application:
-    """Accepts the Bot Connector calls the bot makes and prints them."""
+    """Accepts the Bot Connector calls the bot makes and prints them; stands in for OneDrive's upload URL."""
     ids = itertools.count(1)
+
+    async def upload(request: web.Request) -> web.Response:
+        FILES.mkdir(parents=True, exist_ok=True)
+        (FILES / Path(request.match_info["name"]).name).write_bytes(await request.read())
+        return web.json_response({"id": request.match_info["name"]}, status=201)
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
@@ -78,7 +89,8 @@ def connector_app(terminal: Terminal) -> web.Application:
             return web.json_response({"id": f"a:chat-created-{next(ids)}"}, status=201)
         return web.json_response([] if request.method == "GET" else {"id": f"chat-{next(ids)}"})
 
-    app = web.Application()
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_put("/upload/{name}", upload)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 
@@ -128,15 +140,18 @@ async def chat() -> None:
                 who = line[1:]
                 continue
             text, value = line, None
+            activity: dict[str, Any] | None = None
             if line.isdigit() and 0 < int(line) <= len(terminal.buttons):
                 button, fields = terminal.buttons[int(line) - 1]
                 if button.data is None:
                     continue
+                if FILE_ACTION in button.data:
+                    activity = _file_consent(who, button.data, channel_url)
                 text, value = button.data.get("__text__", ""), None
                 if "__text__" not in button.data:
                     value = {**button.data, **(await ask_fields(fields) if fields else {})}
             terminal.buttons.clear()
-            await http.post(bot_url, json=_activity(who, text, value, channel_url))
+            await http.post(bot_url, json=activity or _activity(who, text, value, channel_url))
     for runner in reversed(runners):
         await runner.cleanup()
 
@@ -154,6 +169,19 @@ def _activity(who: str, text: str, value: dict[str, Any] | None, service_url: st
     if value is not None:
         activity["value"] = value
     return activity
+
+
+def _file_consent(who: str, pressed: dict[str, Any], service_url: str) -> dict[str, Any]:
+    """The `fileConsent/invoke` Teams sends for Allow or Decline; Allow uploads to this terminal's data/chat-files."""
+    consent, action = pressed["consent"], pressed[FILE_ACTION]
+    name = Path(str(consent.get("name") or "file")).name
+    card = consent.get("content") or {}
+    value: dict[str, Any] = {"type": "fileUpload", "action": action,
+                             "context": card.get("acceptContext" if action == "accept" else "declineContext")}
+    if action == "accept":
+        value["uploadInfo"] = {"name": name, "uploadUrl": f"{service_url}upload/{name}", "contentUrl": str(FILES / name),
+                               "uniqueId": name, "fileType": name.rsplit(".", 1)[-1]}
+    return {**_activity(who, "", None, service_url), "type": "invoke", "name": "fileConsent/invoke", "value": value}
 
 
 if __name__ == "__main__":

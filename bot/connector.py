@@ -73,7 +73,7 @@ class PooledDriver(AsyncHTTPSender):  # type: ignore[misc]
         response = await self._client().request(
             request.method, request.url, headers=request.headers, data=request.data
         )
-        wrapped = AioHttpClientResponse(request, response)
+        wrapped = LoadedResponse(request, response)
         await wrapped.load_body()
         return wrapped
 
@@ -81,6 +81,18 @@ class PooledDriver(AsyncHTTPSender):  # type: ignore[misc]
         """Close the pool at shutdown."""
         if self._session is not None:
             await self._session.close()
+
+
+class LoadedResponse(AioHttpClientResponse):  # type: ignore[misc]
+    """A connector answer read in full; an empty body is an answer too.
+
+    The Bot Framework REST API answers sends with 200, 201 or 202, with or without a body, and errors with or
+    without one (the Agents Playground answers 202 with no body for a file it cannot show). msrest's aiohttp
+    response refuses an empty body ("Body is not available"), which failed the turn after the work was done.
+    """
+
+    def body(self) -> bytes:
+        return self._body or b""
 
 
 class BuiltModelSerializer(Serializer):  # type: ignore[misc]

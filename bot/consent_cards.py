@@ -31,7 +31,8 @@ def who_card(note: str = "") -> Card:
     body += [
         text("Type their names separated by commas or \u201cand\u201d, e.g. *Olivia Smith, Jack Jones and Amir Khan*. "
              "For a whole class or year type e.g. *4B* or *Year 4*. Add a class to tell two pupils apart: *Oliver Brown 5C*."),
-        {"type": "Input.Text", "id": "who", "label": "Pupils, class or year", "isRequired": True, "maxLength": 1000},
+        {"type": "Input.Text", "id": "who", "label": "Pupils, class or year", "isRequired": True,
+         "errorMessage": "Please say who is in the photo.", "maxLength": 1000},
     ]
     return card(body, [submit("Check", {"step": "who"})])
 
@@ -79,7 +80,8 @@ def checklist_card(note: str = "") -> Card:
     body = [heading("Before you post: check the image itself")]
     if note:
         body.append(text(note, attention=True))
-    body += [{"type": "Input.Toggle", "id": key, "title": label, "valueOn": "true", "valueOff": "false", "value": "false"}
+    body += [{"type": "Input.Toggle", "id": key, "title": label, "wrap": True, "valueOn": "true", "valueOff": "false",
+              "value": "false"}
              for key, label in CHECKLIST]
     body.append(text("All four must be true. If one isn't, don't post this image (type **cancel**).", subtle=True))
     return card(body, [submit("All checked", {"step": "checklist"})])
@@ -92,9 +94,10 @@ def details_card(purpose: Purpose, note: str = "") -> Card:
         body.append(text(note, attention=True))
     body += [
         {"type": "Input.Text", "id": "account", "label": "Which account or page?", "isRequired": True, "maxLength": 100,
+         "errorMessage": "Please say where it is posted.",
          "placeholder": "e.g. school Facebook page, website news page, spring newsletter"},
         {"type": "Input.Text", "id": "description", "label": "Short description (what the photo shows)", "isRequired": True,
-         "maxLength": 200, "placeholder": "e.g. Year 4 sports day relay"},
+         "errorMessage": "Please describe the photo.", "maxLength": 200, "placeholder": "e.g. Year 4 sports day relay"},
         {"type": "Input.Text", "id": "link", "label": "Link (optional \u2014 you can add it later with add link)",
          "maxLength": 500, "style": "Url"},
     ]
@@ -107,7 +110,8 @@ def report_card(note: str = "") -> Card:
     if note:
         body.append(text(note, attention=True))
     body += [
-        {"type": "Input.Text", "id": "when", "label": "When (e.g. 03/11/2026, yesterday)", "isRequired": True, "maxLength": 60},
+        {"type": "Input.Text", "id": "when", "label": "When (e.g. 03/11/2026, yesterday)", "isRequired": True,
+         "errorMessage": "Please say when.", "maxLength": 60},
         {"type": "Input.Text", "id": "where", "label": "Where (link or account)", "maxLength": 500},
     ]
     return card(body, [submit("Record it", {"step": "published"})])

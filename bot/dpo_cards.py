@@ -109,6 +109,9 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
     return card(body)
 
 
+GAPS_SHOWN = 12  # pupils listed on one card (each line lists every purpose)
+
+
 def consent_gaps_card(group: str, gaps: Sequence[tuple[str, Purpose, str]]) -> Card:
     """Pupils of a class or year who may not be published, per purpose (for the DPO's own chat)."""
     body: list[dict[str, Any]] = [heading(f"Without photo consent in {plain(group)} ({len({g[0] for g in gaps})} pupils)")]
@@ -117,7 +120,11 @@ def consent_gaps_card(group: str, gaps: Sequence[tuple[str, Purpose, str]]) -> C
     by_pupil: dict[str, list[str]] = {}
     for label, purpose, reason in gaps:
         by_pupil.setdefault(label, []).append(f"{PURPOSE_LABELS[purpose]}: {reason}")
-    body += [text(f"**{plain(label)}** \u2014 " + "; ".join(lines)) for label, lines in by_pupil.items()]
+    rows = [text(f"**{plain(label)}** \u2014 " + "; ".join(lines)) for label, lines in by_pupil.items()]
+    body += rows[:GAPS_SHOWN]
+    if len(rows) > GAPS_SHOWN:  # a longer card is scrolled past, not read
+        body.append(text(f"\u2026 and {len(rows) - GAPS_SHOWN:,} more, not shown: **export consent** has them all.",
+                         subtle=True))
     return card(body)
 
 

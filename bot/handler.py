@@ -8,8 +8,10 @@ from http import HTTPStatus
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema.teams import FileConsentCardResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import files
 from bot.cards import welcome_card
 from bot.identity import visit_of
 from bot.locks import KeyedLocks
@@ -101,6 +103,14 @@ class CustodianBot(TeamsActivityHandler):
             return
         await self._welcomed.set(turn_context, True)
         await turn_context.send_activity(card_activity(welcome_card(), summary="Welcome to Custodian"))
+
+    async def on_teams_file_consent_accept(self, turn_context: TurnContext,
+                                           file_consent_card_response: FileConsentCardResponse) -> None:
+        await files.accept(turn_context, self._deps, file_consent_card_response)
+
+    async def on_teams_file_consent_decline(self, turn_context: TurnContext,
+                                            file_consent_card_response: FileConsentCardResponse) -> None:
+        await files.decline(turn_context, self._deps, file_consent_card_response)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1 serialises on_adaptive_card_invoke's response twice (HTTP 500), so answer here.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, plain, shorten, submit, text
 from services.dates import format_uk, to_local
 from services.training import Offer
 from services.training_catalogue import Attendee
@@ -50,15 +50,18 @@ def _alert(content: Card, summary: str) -> Card:
     return content
 
 
+def _join(training: TrainingSession) -> list[dict[str, Any]]:
+    """The 'Join on Teams' link of an online session (none for in-person ones)."""
+    if training.format == TrainingFormat.ONLINE and training.join_url:
+        return [{"type": "Action.OpenUrl", "title": "Join on Teams", "url": training.join_url}]
+    return []
+
+
 def _booking_buttons(booking: TrainingBooking) -> dict[str, Any]:
     actions = [submit("Cancel booking", {"cmd": "training.cancel", "booking_id": booking.id})]
     if booking.status == BookingStatus.BOOKED:
         actions.insert(0, submit("Add to calendar", {"cmd": "training.ics", "booking_id": booking.id}))
     return _buttons(*actions)
-
-
-def _short(value: str, limit: int = 300) -> str:
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
 
 
 def catalogue_card(offers: Sequence[Offer], *, month: str = "", note: str = "") -> Card:
@@ -72,7 +75,7 @@ def catalogue_card(offers: Sequence[Offer], *, month: str = "", note: str = "") 
     for offer in offers[:CATALOGUE_LIMIT]:
         label = "Book a seat" if offer.seats_left else "Join the waiting list"
         body += _session_block(offer.training, [("Seats", _seats(offer))])
-        body.append(text(plain(_short(offer.training.description)), subtle=True))
+        body.append(text(plain(shorten(offer.training.description)), subtle=True))
         body.append(_buttons(submit(label, {"cmd": "training.book", "session_id": offer.training.id})))
     if len(offers) > CATALOGUE_LIMIT:
         body.append(text(f"These are the next {CATALOGUE_LIMIT} of {len(offers)} sessions.", subtle=True))
@@ -98,14 +101,17 @@ def confirm_card(offer: Offer, role: str) -> Card:
 
 
 def booked_card(training: TrainingSession, booking: TrainingBooking, *, position: int | None = None) -> Card:
-    """Confirmation of a seat (invite attached) or of a waiting-list place."""
+    """Confirmation of a seat (when, where, the join link; the calendar file follows) or of a waiting-list place."""
+    buttons = _booking_buttons(booking)
     if booking.status == BookingStatus.BOOKED:
-        title, note = "You're booked", "Your calendar invite is attached. I'll remind you before the session."
+        title = "You're booked"
+        note = "Your calendar file follows: press Allow to save it, then open it. I'll remind you before the session."
+        buttons["actions"][:0] = _join(training)
     else:
         title = f"You're on the waiting list \u2014 number {position}"
         note = "If a seat frees up you'll get it automatically, and I'll tell you straight away."
     body = [heading(title), *_session_block(training, [("Organiser", _organiser(training))]), text(note, subtle=True)]
-    return card([*body, _booking_buttons(booking)])
+    return card([*body, buttons])
 
 
 def _organiser(training: TrainingSession) -> str:
@@ -132,17 +138,15 @@ def cancel_confirm_card(booking: TrainingBooking, training: TrainingSession) -> 
 
 def cancelled_card(training: TrainingSession, *, was_booked: bool) -> Card:
     """The booking is gone (a removal for the calendar comes with it when there was a seat)."""
-    note = "The attached file removes it from your calendar." if was_booked else "You're off the waiting list."
+    note = "The calendar file that follows removes it from your calendar." if was_booked else "You're off the waiting list."
     return card([heading("Booking cancelled"), *_session_block(training), text(note, subtle=True)])
 
 
 def reminder_card(training: TrainingSession, booking: TrainingBooking, *, lead: str) -> Card:
     """Before the session: when, where, the join link for online sessions."""
     body = [heading(f"Training {lead}"), *_session_block(training)]
-    actions = [submit("Add to calendar", {"cmd": "training.ics", "booking_id": booking.id}),
+    actions = [*_join(training), submit("Add to calendar", {"cmd": "training.ics", "booking_id": booking.id}),
                submit("I can't make it", {"cmd": "training.cancel", "booking_id": booking.id})]
-    if training.format == TrainingFormat.ONLINE and training.join_url:
-        actions.insert(0, {"type": "Action.OpenUrl", "title": "Join on Teams", "url": training.join_url})
     return _alert(card(body, actions), f"Training {lead}")
 
 

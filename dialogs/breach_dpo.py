@@ -15,7 +15,8 @@ from botbuilder.dialogs import DialogContext
 
 from bot import breach_cards as cards
 from bot.breach_forms import ask_form, close_form, decision_form, reported_form
-from bot.replies import card_activity, file_activity
+from bot.files import offer_file
+from bot.replies import card_activity
 from dialogs.breach_notices import breach_status, reminder_kinds
 from dialogs.breach_report import BreachReportDialog
 from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateDialog
@@ -23,7 +24,7 @@ from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
 from services.breach import NOT_FOUND, REFERENCE_WORDS, load_breach, reference_in, timeline, visible_breaches
 from services.breach_decisions import DECISIONS, close_breach, mark_reported, record_decision, request_info
-from services.breach_log import export_log
+from services.breach_log import LOG_EXPORTED, export_log
 from services.dates import format_uk, parse_uk_datetime, to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -132,8 +133,8 @@ class BreachActions:
             breach = await close_breach(session, actor=actor, breach_id=_breach_id(data), lessons=_text(data, "lessons"),
                                         now=self._deps.clock())
         self._deps.wake_reminders()
-        await dc.context.send_activity(f"**{breach.reference}** is closed. It stays in the breach log; "
-                                       "the reporter has been told.")
+        told = " I'm telling the reporter now." if breach.reporter_aad_id != actor.aad_id else ""
+        await dc.context.send_activity(f"**{breach.reference}** is closed. It stays in the breach log.{told}")
 
     async def update(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Start adding information (the reporter answering a question, or a DPO)."""
@@ -157,11 +158,12 @@ class BreachActions:
         """`export breaches` (DPO only): the school's breach log as a CSV file."""
         actor = actor_of(context)
         async with self._deps.sessions() as session:
-            content = await export_log(session, actor=actor, now=self._deps.clock())
+            content = await export_log(session, actor=actor)
         log.info("breach log exported in tenant %s", actor.tenant_id)
         name = f"breach-log-{to_local(self._deps.clock()).strftime('%Y-%m-%d')}.csv"
-        await context.send_activity(file_activity(name, content, "text/csv",
-                                                  "Your school's breach log. It contains personal data: keep it safe."))
+        await offer_file(context, self._deps, name=name, content=content, audit_action=LOG_EXPORTED,
+                         description="Your school's breach log. It contains personal data: keep it safe.",
+                         again="Ask for it again with **export breaches**.")
 
 
 def _safe(handler: Callable[[TurnContext, str], Awaitable[None]]) -> Callable[[TurnContext, str], Awaitable[None]]:

@@ -92,14 +92,13 @@ async def render_closed(session: AsyncSession, reminder: Reminder, now: datetime
 
 
 def reminder_kinds() -> dict[str, ReminderKind]:
-    """Every breach reminder is urgent (the 72-hour clock ignores office hours) except the closing note."""
+    """Every breach reminder is urgent: the 72-hour clock ignores office hours, and the closing note answers the
+    reporter's own report (not a routine nag), so "I'm telling the reporter now" is true at a weekend too."""
     urgent: dict[str, Callable[[AsyncSession, Reminder, datetime], Awaitable[Card | None]]] = {
         alerts.ALERT: render_alert, alerts.DEADLINE: render_deadline, alerts.OVERDUE: render_overdue,
-        alerts.UPDATED: render_updated, alerts.INFO_REQUEST: render_info_request,
+        alerts.UPDATED: render_updated, alerts.INFO_REQUEST: render_info_request, alerts.CLOSED: render_closed,
     }
-    kinds = {kind: ReminderKind(render=fn, urgent=True, snoozable=False) for kind, fn in urgent.items()}
-    kinds[alerts.CLOSED] = ReminderKind(render=render_closed, urgent=False, snoozable=False)
-    return kinds
+    return {kind: ReminderKind(render=fn, urgent=True, snoozable=False) for kind, fn in urgent.items()}
 
 
 def _dpo_line(breach: Breach, now: datetime) -> StatusLine:

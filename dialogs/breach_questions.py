@@ -14,7 +14,8 @@ from typing import Any
 from botbuilder.dialogs.prompts import PromptValidatorContext
 
 from bot.breach_forms import question_card
-from bot.cards import Card
+from bot.cards import Card, text
+from bot.replies import card_activity
 from services.breach_facts import (
     CATEGORIES,
     CONTAINED,
@@ -106,6 +107,8 @@ def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: 
 
 def _match(said: str, options: Mapping[str, str]) -> str:
     said = said.strip().lower()
+    if not said:
+        raise DomainError("Nothing was chosen. Please pick one, then press **Next**.")
     hits = [code for code, label in options.items() if said in (code, label.lower()) or (len(said) > 2 and said in label.lower())]
     if said.isdigit() and 1 <= int(said) <= len(options):
         hits = [list(options)[int(said) - 1]]
@@ -176,8 +179,14 @@ def summary_pairs(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 async def ask_again(prompt: PromptValidatorContext, error: DomainError) -> bool:
-    """Say why the answer was refused and ask the same question again (botbuilder only re-asks a silent turn)."""
-    await prompt.context.send_activity(str(error))
-    if prompt.options.prompt is not None:
-        await prompt.context.send_activity(prompt.options.prompt)
+    """Show the same card again with why the answer was refused at its top (botbuilder only re-asks a silent turn)."""
+    asked = prompt.options.prompt
+    attachments = asked.attachments if asked is not None else None
+    card = attachments[0].content if attachments and isinstance(attachments[0].content, dict) else None
+    if card is None:
+        await prompt.context.send_activity(str(error))
+        if asked is not None:
+            await prompt.context.send_activity(asked)
+        return False
+    await prompt.context.send_activity(card_activity({**card, "body": [text(str(error), attention=True), *card["body"]]}))
     return False

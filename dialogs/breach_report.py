@@ -115,6 +115,8 @@ class BreachReportDialog(ComponentDialog):
             answers = state["answers"] if nav == "keep" else {**state["answers"], at: move["value"]}
             state = {**state, "answers": answers, "at": step_after(state, forward=True)}
             state["editing"] = False
+            if at == "what_happened":  # the kind question then starts on what this sounds like
+                state["guess"] = guess_kind(answers[at])
         return await step.replace_dialog(_LOOP, state)
 
     async def _start(self, step: WaterfallStepContext, options: dict[str, Any]) -> dict[str, Any]:

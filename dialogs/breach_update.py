@@ -81,7 +81,8 @@ class BreachUpdateDialog(ComponentDialog):
         self._deps.wake_reminders()
         said = f"Saved to the timeline of **{update.breach.reference}**."
         if update.risk_changed:
-            said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}. Your DPO has been told."
+            said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}."
+            said += " I'm telling your DPO now." if update.dpos_told else ""
         await step.context.send_activity(f"{said} Type **update {update.breach.reference}** to add more.")
         return await step.end_dialog()
 

@@ -16,7 +16,8 @@ from botbuilder.core import TurnContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import dpo_cards as cards
-from bot.replies import card_activity, file_activity
+from bot.files import offer_file
+from bot.replies import card_activity
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, actor_of
 from dialogs.intents import normalise
@@ -25,7 +26,7 @@ from services.breach import visible_breaches
 from services.consent import purpose_in
 from services.consent_register import not_ok_in_group
 from services.dates import parse_uk_datetime, to_local
-from services.dpo_exports import audit_csv, consent_csv, posts_csv, sars_csv
+from services.dpo_exports import audit_csv, consent_csv, exported, posts_csv, sars_csv
 from services.dpo_overview import breaches_between, due_today, uk_day, uk_month
 from services.identity import Actor, active_roles
 from services.posts import posts_past_remove_by
@@ -133,29 +134,31 @@ class DpoQueries:
         mine = found if actor.is_dpo else [(b, t) for b, t in found if b.aad_id == actor.aad_id]
         await self._card(context, cards.bookings_card(when, mine, is_dpo=actor.is_dpo))
 
-    async def _export(self, context: TurnContext, build: Callable[..., Awaitable[bytes]], name: str, what: str) -> None:
-        actor, now = actor_of(context), self._deps.clock()
+    async def _export(self, context: TurnContext, build: Callable[..., Awaitable[bytes]], what: str, command: str) -> None:
+        """Offer the export `what` ('consent_register') as a file; audited once delivered."""
         async with self._deps.sessions() as session:
-            content = await build(session, actor=actor, now=now)
-        file_name = f"{name}-{to_local(now).strftime('%Y-%m-%d')}.csv"
-        await context.send_activity(file_activity(file_name, content, "text/csv",
-                                                  f"Your school's {what}. It contains personal data: keep it safe."))
+            content = await build(session, actor=actor_of(context))
+        label = what.replace("_", " ")
+        await offer_file(context, self._deps, name=f"{what.replace('_', '-')}-{to_local(self._deps.clock()):%Y-%m-%d}.csv",
+                         content=content, audit_action=exported(what),
+                         description=f"Your school's {label}. It contains personal data: keep it safe.",
+                         again=f"Ask for it again with **{command}**.")
 
     async def export_consent(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the consent register CSV."""
-        await self._export(context, consent_csv, "consent-register", "consent register")
+        await self._export(context, consent_csv, "consent_register", "export consent")
 
     async def export_posts(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the post register CSV."""
-        await self._export(context, posts_csv, "post-register", "post register")
+        await self._export(context, posts_csv, "post_register", "export posts")
 
     async def export_sars(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the SAR log CSV."""
-        await self._export(context, sars_csv, "sar-log", "subject access request log")
+        await self._export(context, sars_csv, "sar_log", "export SARs")
 
     async def export_audit(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the audit trail CSV."""
-        await self._export(context, audit_csv, "audit-trail", "audit trail")
+        await self._export(context, audit_csv, "audit_trail", "export audit")
 
     async def questions(self, context: TurnContext, utterance: str) -> None:
         """What can be asked (staff see the questions about their own items)."""

@@ -23,8 +23,8 @@ from dialogs.training_common import (
     Catalogue,
     begin_with,
     id_of,
-    invite_activity,
     polite,
+    send_invite,
     stop,
     training_status,
     yes_no,
@@ -152,7 +152,7 @@ class BookDialog(ComponentDialog):
             await step.context.send_activity("The last seat went just before you, so I've put you on the waiting list.")
         await step.context.send_activity(card_activity(cards.booked_card(session_row, booking, position=position)))
         if booking.status == BookingStatus.BOOKED:
-            await step.context.send_activity(invite_activity(session_row, booking, now=now))
+            await send_invite(step.context, self._deps, session_row, booking)
         return await step.end_dialog()
 
 
@@ -232,7 +232,7 @@ class CancelBookingDialog(ComponentDialog):
             self._deps.wake_reminders()
         await step.context.send_activity(card_activity(cards.cancelled_card(done.training, was_booked=done.was_booked)))
         if done.was_booked:
-            await step.context.send_activity(invite_activity(done.training, done.booking, now=now))
+            await send_invite(step.context, self._deps, done.training, done.booking)
         return await step.end_dialog()
 
 
@@ -240,12 +240,12 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
     """Booking for staff, catalogue management for organisers, reminders and status lines."""
     catalogue = Catalogue(deps)
 
-    async def send_invite(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+    async def invite_again(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         async with deps.sessions() as session:
             booking, session_row = await training.booking_of(session, actor=actor, booking_id=id_of(data, BOOKING))
         if booking.status == BookingStatus.WAITING:
             raise DomainError("You're on the waiting list for that session: you'll get the invite if a seat frees up.")
-        await dc.context.send_activity(invite_activity(session_row, booking, now=deps.clock()))
+        await send_invite(dc.context, deps, session_row, booking)
 
     async def show_mine(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         await dc.cancel_all_dialogs()
@@ -258,7 +258,7 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
         actions={
             "training.book": begin_with(book_intent.dialog_id, SESSION),
             "training.cancel": begin_with(CANCEL_BOOKING_INTENT.dialog_id, BOOKING),
-            "training.ics": polite(send_invite),
+            "training.ics": polite(invite_again),
             "training.mine": polite(show_mine),
             **admin_actions(),
         },

@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptValidatorContext
-from botbuilder.schema import Activity
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import training_cards as cards
 from bot.cards import plain, submit
-from bot.replies import file_activity
+from bot.files import offer_file
 from dialogs.deps import ActionHandler, Deps, ReminderKind, StatusLine
 from dialogs.intents import normalise
 from services import invites
@@ -111,13 +111,19 @@ def begin_with(dialog_id: str, key: str) -> ActionHandler:
     return polite(run)
 
 
-def invite_activity(training: TrainingSession, booking: TrainingBooking, *, now: datetime) -> Activity:
-    """The .ics for a booking: an invite while it stands, a cancellation once it is gone."""
+async def send_invite(context: TurnContext, deps: Deps, training: TrainingSession, booking: TrainingBooking) -> None:
+    """Offer the .ics for a booking: an invite while it stands, a cancellation once it is gone."""
+    now = deps.clock()
     if booking.status == BookingStatus.BOOKED and training.status == TrainingStatus.SCHEDULED:
-        data, note = invites.invite_for(training, booking, now=now), "Your calendar invite (open it to add the session)."
-        return file_activity(invites.file_name(training), data, invites.MIME, note)
-    data, note = invites.cancellation_for(training, booking, now=now), "This removes the session from your calendar."
-    return file_activity(invites.file_name(training, cancelled=True), data, invites.MIME, note)
+        await offer_file(context, deps, name=invites.file_name(training),
+                         content=invites.invite_for(training, booking, now=now),
+                         description="Your calendar invite: open it to add the session to your calendar.",
+                         again="Your seat is booked. Ask for the calendar file again with **my bookings**.")
+        return
+    await offer_file(context, deps, name=invites.file_name(training, cancelled=True),
+                     content=invites.cancellation_for(training, booking, now=now),
+                     description="This removes the session from your calendar.",
+                     again="Your booking is cancelled. Press **Remove from calendar** above to get the file again.")
 
 
 def lead_time(training: TrainingSession, now: datetime) -> str:

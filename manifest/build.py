@@ -32,7 +32,7 @@ REPO_ROOT = HERE.parent
 TEMPLATE = HERE / "manifest.json"
 DEFAULT_OUT = REPO_ROOT / "build" / "custodian-teams-app.zip"
 DEFAULT_ENV_FILE = REPO_ROOT / ".env"
-DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "teams-schema"
+DEFAULT_SCHEMA_DIR = HERE / "schema"
 SCHEMA_FILE = "MicrosoftTeams.schema.v1.29.json"
 ICON_SIZES = {"color.png": 192, "outline.png": 32}
 WHITE = bytes((255, 255, 255))
@@ -137,7 +137,7 @@ def render_manifest(settings_map: Mapping[str, str], template: Path = TEMPLATE) 
 
 
 def find_schema_dir(settings_map: Mapping[str, str]) -> Path:
-    """Where the Teams schemas are: TEAMS_SCHEMA_DIR, else ../shared/teams-schema."""
+    """Where the Teams schemas are: TEAMS_SCHEMA_DIR, else the copy vendored in manifest/schema/."""
     return Path(_setting(settings_map, "TEAMS_SCHEMA_DIR") or DEFAULT_SCHEMA_DIR)
 
 

@@ -114,12 +114,13 @@ async def request_info(session: AsyncSession, *, actor: Actor, breach_id: int, q
 
 @dataclass(frozen=True)
 class Update:
-    """What an update changed: the timeline lines and the suggestion before and after."""
+    """What an update changed: the timeline lines, the suggestion before and after, and how many DPOs are told."""
 
     breach: Breach
     lines: tuple[str, ...]
     old_risk: Risk
     new_risk: Risk
+    dpos_told: int = 0
 
     @property
     def risk_changed(self) -> bool:
@@ -151,11 +152,11 @@ async def update_facts(
     action = "reassessed" if new_risk != old_risk else "updated"  # the DPOs' alert says which
     event = add_event(session, breach, actor=actor, action=action, detail="\n".join(lines), now=now)
     await session.flush()
-    await alert_dpos(session, breach, kind=UPDATED, tag=f"upd{event.id}", now=now, skip_aad_id=actor.aad_id,
-                     event_id=event.id)
+    told = await alert_dpos(session, breach, kind=UPDATED, tag=f"upd{event.id}", now=now, skip_aad_id=actor.aad_id,
+                            event_id=event.id)
     await session.commit()
     log.info("breach %s updated (event %s, risk %s -> %s)", breach.id, event.id, old_risk.value, new_risk.value)
-    return Update(breach, tuple(lines), old_risk, new_risk)
+    return Update(breach, tuple(lines), old_risk, new_risk, told)
 
 
 async def close_breach(session: AsyncSession, *, actor: Actor, breach_id: int, lessons: str, now: datetime) -> Breach:

@@ -1,4 +1,4 @@
-"""DPO exports as formula-safe CSV: consent register, post register, SAR log, audit trail. Each export is itself audited."""
+"""DPO exports as formula-safe CSV: consent register, post register, SAR log, audit trail. Each is audited once delivered."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit
 from services.consent import PURPOSE_LABELS
 from services.consent_register import register_rows
 from services.dates import format_uk
@@ -30,15 +29,17 @@ def _when(moment: datetime | None) -> str:
     return format_uk(moment) if moment is not None else ""
 
 
-async def _done(session: AsyncSession, actor: Actor, what: str, rows: int, now: datetime) -> None:
-    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action=f"{what}.exported", now=now,
-                 subject_type=what)
-    await session.commit()
+def exported(what: str) -> str:
+    """The audit action recorded once an export reaches the DPO, e.g. 'consent_register.exported'."""
+    return f"{what}.exported"
+
+
+def _done(actor: Actor, what: str, rows: int) -> None:
     log.info("%s exported in tenant %s (%s rows)", what, actor.tenant_id, rows)
 
 
-async def consent_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> bytes:
-    """DPO only: the consent register, one row per pupil with every purpose's state. Commits (audit)."""
+async def consent_csv(session: AsyncSession, *, actor: Actor) -> bytes:
+    """DPO only: the consent register, one row per pupil with every purpose's state. Audited once delivered."""
     rows = await register_rows(session, actor=actor)
     header = ["MIS id", "Surname", "Forename", "Preferred name", "Year", "Class", "Never publish", "Never publish reason",
               "Left", *(PURPOSE_LABELS[p] for p in Purpose), "Consent given by", "Review date"]
@@ -50,19 +51,19 @@ async def consent_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> 
                       "yes" if p.never_publish else "", p.never_publish_reason, _when(p.left_at),
                       *(c.state if c is not None else "not_asked" for c in states),
                       given.given_by if given else "", given.review_on.strftime("%d/%m/%Y") if given and given.review_on else ""])
-    await _done(session, actor, "consent_register", len(lines), now)
+    _done(actor, "consent_register", len(lines))
     return csv_bytes(header, lines)
 
 
-async def posts_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> bytes:
-    """DPO only: the post register, newest first. Commits (audit)."""
+async def posts_csv(session: AsyncSession, *, actor: Actor) -> bytes:
+    """DPO only: the post register, newest first. Audited once delivered."""
     views = await post_register(session, actor=actor)
     header = ["Post", "Purpose", "Account", "Description", "Link", "Posted by", "Posted", "Pupils", "Remove by",
               "Removed", "Kept up because", "Open removal task"]
     lines = [[f"#{v.post.id}", v.purpose_label, v.post.account, v.post.description, v.post.link, v.poster_name,
               _when(v.post.posted_at), v.pupil_count, _when(v.post.remove_by), _when(v.post.removed_at),
               v.post.extension_reason, f"#{v.open_task.id}" if v.open_task else ""] for v in views]
-    await _done(session, actor, "post_register", len(lines), now)
+    _done(actor, "post_register", len(lines))
     return csv_bytes(header, lines)
 
 
@@ -70,8 +71,8 @@ def _day(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value is not None else ""
 
 
-async def sars_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> bytes:
-    """DPO only: the SAR log (with the disclosure record), oldest first. Commits (audit)."""
+async def sars_csv(session: AsyncSession, *, actor: Actor) -> bytes:
+    """DPO only: the SAR log (with the disclosure record), oldest first. Audited once delivered."""
     if not actor.is_dpo:
         raise NotAllowed(ONLY_DPO)
     sars = sorted(await visible_sars(session, actor=actor, open_only=False), key=lambda s: (s.created_at, s.id or 0))
@@ -88,16 +89,16 @@ async def sars_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> byt
                         if c in STEPS and isinstance(d, dict)),
               OUTCOMES.get(s.outcome, ""), s.outcome_note, s.disclosed, _day(s.sent_on), s.logged_by_name,
               _when(s.closed_at)] for s in sars]
-    await _done(session, actor, "sar_log", len(lines), now)
+    _done(actor, "sar_log", len(lines))
     return csv_bytes(header, lines)
 
 
-async def audit_csv(session: AsyncSession, *, actor: Actor, now: datetime) -> bytes:
-    """DPO only: the school's audit trail, oldest first (this export shows in the next one). Commits (audit)."""
+async def audit_csv(session: AsyncSession, *, actor: Actor) -> bytes:
+    """DPO only: the school's audit trail, oldest first (this export shows in the next one). Audited once delivered."""
     if not actor.is_dpo:
         raise NotAllowed(ONLY_DPO)
     events = await session.execute(select(AuditEvent).where(col(AuditEvent.tenant_id) == actor.tenant_id)
                                    .order_by(col(AuditEvent.at), col(AuditEvent.id)))
     lines = [[_when(e.at), e.actor_aad_id, e.action, e.subject_type, e.subject_id] for e in events.scalars()]
-    await _done(session, actor, "audit_trail", len(lines), now)
+    _done(actor, "audit_trail", len(lines))
     return csv_bytes(["Time (UK)", "Actor (Entra id)", "Action", "Subject type", "Subject id"], lines)

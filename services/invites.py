@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Literal
 from storage.training_models import TrainingBooking, TrainingFormat, TrainingSession
 
 PRODID = "-//Custodian//Training bookings//EN"
-MIME = "text/calendar"
 Method = Literal["REQUEST", "CANCEL"]
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from config import Settings
 from services import audit
 from storage.breach_models import purge_closed_breaches
 from storage.consent_models import forget_stale_import_files, purge_consent_checks, purge_removed_posts
+from storage.file_models import purge_expired_files
 from storage.models import BotStateRow, HandledActivity, Organisation
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def rules(settings: Settings) -> list[RetentionRule]:
         RetentionRule("removed_posts", settings.retention_removed_posts_days, purge_removed_posts),
         RetentionRule("consent_checks", settings.retention_consent_checks_days, purge_consent_checks),
         RetentionRule("import_previews", settings.retention_import_preview_days, forget_stale_import_files),
+        RetentionRule("expired_files", 0, purge_expired_files),  # files never collected: gone once expired
     ]
 
 

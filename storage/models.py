@@ -96,6 +96,7 @@ class HandledActivity(SQLModel, table=True):
 from storage import (  # noqa: E402
     breach_models,  # noqa: F401
     consent_models,  # noqa: F401
+    file_models,  # noqa: F401
     reminder_models,  # noqa: F401
     sar_models,  # noqa: F401
     training_models,  # noqa: F401

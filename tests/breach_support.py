@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -14,7 +13,7 @@ from sqlmodel import col
 from bot.runtime import Runtime
 from storage.breach_models import Breach
 from storage.reminder_models import Reminder
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import Received
 
 # (question, how it is answered: "say" = typed text, "press" = the card button/inputs, value)
@@ -58,7 +57,7 @@ async def file_report(teams: TeamsClient, user: TeamsUser, *, start: str = "repo
 
 def buttons(reply: Received) -> list[dict[str, Any]]:
     """Every submit button's data on the reply's cards."""
-    return [a.get("data", {}) for card in reply.cards for a in card.get("actions", [])]
+    return [a.get("data", {}) for card in reply.cards for a in card_actions(card)]
 
 
 def card_text(replies: list[Received]) -> str:
@@ -88,12 +87,11 @@ async def ledger(runtime: Runtime, breach_id: int | None = None) -> list[Reminde
         return list((await session.execute(query)).scalars())
 
 
-def csv_rows(replies: list[Received]) -> list[dict[str, str]]:
-    """The rows of the one CSV file attached to the replies."""
-    [attachment] = [a for r in replies for a in r.attachments]
-    assert attachment["contentType"] == "text/csv" and attachment["name"].endswith(".csv")
-    content = base64.b64decode(attachment["contentUrl"].split(",", 1)[1]).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(content)))
+async def csv_rows(teams: TeamsClient, user: TeamsUser, replies: list[Received]) -> list[dict[str, str]]:
+    """The rows of the one CSV file offered in the replies, once `user` has pressed Allow."""
+    [(name, content)] = await teams.files(user, replies)
+    assert name.endswith(".csv")
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def dumps(value: object) -> str:

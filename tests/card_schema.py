@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft6Validator
 
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "teams-schema" / "adaptive-card.schema.v1.5.json"
+SCHEMA = Path(__file__).resolve().parent / "adaptive_cards" / "adaptive-card.schema.v1.5.json"
 
 
 @cache

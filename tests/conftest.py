@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import types
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from config import Settings
 from services.clock import SettableClock
 from storage.bot_state import SqlStorage
 from storage.db import create_schema, make_engine
+from tests.card_gallery import Gallery
+from tests.card_render import CardCheck, CardRenderer, unavailable
 from tests.card_schema import schema_errors
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import FakeTeamsChannel
@@ -38,9 +40,56 @@ hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis.settings.load_profile("ci")
 
+# Cards look the same on either database, so only the SQLite pass renders them.
+RENDER_OFF = "off in the PostgreSQL pass (the SQLite pass renders the cards)" if os.environ.get("TEST_DATABASE_URL") \
+    else unavailable()
+_CARD_CHECKS: list[CardCheck] = []
+
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 in London
 SCHOOL_A = "aaaaaaaa-0000-4000-8000-00000000000a"
 SCHOOL_B = "bbbbbbbb-0000-4000-8000-00000000000b"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    needed = os.environ.get("CI") or os.environ.get("CARDS_DIR")  # CI, or `make cards`
+    if needed and RENDER_OFF and not os.environ.get("TEST_DATABASE_URL"):
+        raise pytest.UsageError(f"the card renderer is required (CI or CARDS_DIR is set): {RENDER_OFF}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line on the card renderer: how many card shapes it checked, or why it did not run."""
+    if RENDER_OFF:
+        loud = not os.environ.get("TEST_DATABASE_URL")
+        terminalreporter.write_line(f"card renderer: {'SKIPPED, ' if loud else ''}{RENDER_OFF}", yellow=loud, bold=loud)
+    for check in _CARD_CHECKS:
+        terminalreporter.write_line(f"card renderer: {len(check.longest)} card shapes from the end-to-end tests rendered "
+                                    f"in light and dark ({check.renders} cards, {check.seconds:.1f} s)")
+
+
+@pytest.fixture(scope="session")
+def card_renderer() -> Iterator[CardRenderer]:
+    """The official Adaptive Cards renderer in headless Chromium, one session for the whole run."""
+    if RENDER_OFF:
+        pytest.skip(f"card renderer {RENDER_OFF}")
+    renderer = CardRenderer()
+    yield renderer
+    renderer.close()
+
+
+@pytest.fixture(scope="session")
+def card_check(request: pytest.FixtureRequest) -> Iterator[CardCheck | None]:
+    """Checks each new card shape the fake channel receives; None when the renderer is off.
+    With CARDS_DIR set (`make cards`) it also saves pictures of the main cards there."""
+    if RENDER_OFF:
+        yield None
+        return
+    folder = os.environ.get("CARDS_DIR")
+    check = CardCheck(request.getfixturevalue("card_renderer"), Gallery(Path(folder)) if folder else None)
+    _CARD_CHECKS.append(check)
+    yield check
+    if check.gallery is not None:
+        missing = check.gallery.save(check.renderer)
+        assert not missing, f"no card for these pictures in the tests that ran: {missing}"
 
 
 @pytest.fixture
@@ -83,8 +132,9 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture
-async def channel() -> AsyncIterator[FakeTeamsChannel]:
-    """The fake Teams channel; every Adaptive Card the bot sent in the test must match the 1.5 schema."""
+async def channel(card_check: CardCheck | None) -> AsyncIterator[FakeTeamsChannel]:
+    """The fake Teams channel; every Adaptive Card the bot sent in the test must match the 1.5 schema and
+    show in Teams without warnings or cut-off text (tests/card_render.py)."""
     fake = FakeTeamsChannel()
     await fake.start()
     yield fake
@@ -92,6 +142,9 @@ async def channel() -> AsyncIterator[FakeTeamsChannel]:
     cards = {json.dumps(c, sort_keys=True): c for r in fake.received for c in r.cards if c.get("type") == "AdaptiveCard"}
     invalid = {key[:200]: errors for key, c in cards.items() if (errors := schema_errors(c))}
     assert not invalid, f"cards that break the Adaptive Card 1.5 schema: {invalid}"
+    if card_check is not None:
+        badly_shown = card_check.problems(cards.values())
+        assert not badly_shown, f"cards Teams would show badly: {badly_shown}"
 
 
 @pytest.fixture

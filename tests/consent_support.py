@@ -13,7 +13,7 @@ from services.pupil_files import FilePolicy
 from storage.consent_models import ConsentCheck, Post, Pupil, RemovalTask
 from storage.reminder_models import Reminder
 from tests.card_schema import schema_errors  # noqa: F401  (re-exported for consent tests)
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import Received
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def button(replies: list[Received], title: str) -> dict[str, Any]:
     """The submit data of the first card button with this title."""
     for reply in replies:
         for content in reply.cards:
-            for action in content.get("actions", []):
+            for action in card_actions(content):
                 if action.get("title") == title:
                     return dict(action.get("data") or {})
     raise AssertionError(f"no button {title!r} in: {texts(replies)[:2000]}")
@@ -50,7 +50,7 @@ def button(replies: list[Received], title: str) -> dict[str, Any]:
 
 def choices(replies: list[Received]) -> dict[str, Any]:
     """Button title -> data for every card button in the replies."""
-    return {a.get("title"): a.get("data") for r in replies for c in r.cards for a in c.get("actions", [])}
+    return {a.get("title"): a.get("data") for r in replies for c in r.cards for a in card_actions(c)}
 
 
 async def import_sample(teams: TeamsClient, dpo: TeamsUser, text: str | None = None) -> list[Received]:

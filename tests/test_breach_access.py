@@ -85,8 +85,9 @@ async def test_export_is_for_the_dpo_and_only_their_school(
 ) -> None:
     await file_report(teams, staff_a)
     assert "Only your school's DPO" in texts(await teams.say(staff_a, "export breaches"))
-    assert csv_rows(await teams.say(dpo_b, "export breaches")) == []
-    assert [row["Reference"] for row in csv_rows(await teams.say(dpo_a, "export breaches"))] == ["BR-2026-0001"]
+    assert await csv_rows(teams, dpo_b, await teams.say(dpo_b, "export breaches")) == []
+    rows = await csv_rows(teams, dpo_a, await teams.say(dpo_a, "export breaches"))
+    assert [row["Reference"] for row in rows] == ["BR-2026-0001"]
     async with runtime.deps.sessions() as session:
         trail = (await session.execute(select(col(AuditEvent.tenant_id), col(AuditEvent.action)))).all()
     assert (SCHOOL_A, "breach.submitted") in trail and (SCHOOL_A, "breach.log_exported") in trail

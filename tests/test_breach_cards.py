@@ -32,6 +32,7 @@ from services.breach_log import LOG_HEADER, log_row
 from services.exports import csv_bytes, safe_cell
 from storage.breach_models import Breach, BreachEvent
 from tests.card_schema import assert_valid_card
+from tests.teams.client import card_actions
 from tests.test_breach_assessment import MINOR
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -53,7 +54,7 @@ def valid(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def datas(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [a["data"] for a in card.get("actions", [])]
+    found = [a["data"] for a in card_actions(card)]
     found += [b["selectAction"]["data"] for b in card["body"] if "selectAction" in b]
     return found
 

@@ -10,7 +10,7 @@ from services.clock import SettableClock
 from storage.reminder_models import ReminderState
 from tests.breach_support import breaches, csv_rows, dumps, file_report, last_card, ledger
 from tests.conftest import START
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 
 MINOR: dict[str, Any] = {"subjects": ("press", "staff"), "data_categories": ("press", "basic"), "contained": ("press", "yes"),
@@ -39,7 +39,7 @@ async def test_acceptance_report_alert_reminders_reported_to_ico_and_csv(
                      "72h 00m left", "High risk", "Children's data", "Record decision", "Mark reported to ICO",
                      "Ask the reporter", "Close"):
         assert expected in shown, expected
-    assert all(a["data"]["id"] == breach.id for a in alert["actions"])
+    assert all(a["data"]["id"] == breach.id for a in card_actions(alert))
 
     for hours in (24, 48, 60, 68, 71):
         clock.set(START + timedelta(hours=hours, minutes=-1))
@@ -59,7 +59,7 @@ async def test_acceptance_report_alert_reminders_reported_to_ico_and_csv(
     clock.set(START + timedelta(hours=80))
     assert await sweep_to(runtime, channel, dpo_a) == []
 
-    [row] = csv_rows(await teams.say(dpo_a, "export breaches"))
+    [row] = await csv_rows(teams, dpo_a, await teams.say(dpo_a, "export breaches"))
     assert row["Reference"] == "BR-2026-0001" and row["ICO case reference"] == "IC-123456-A1B2"
     assert row["Status"] == "reported to the ICO" and row["Special category data"] == "yes"
     assert row["What happened"] == "I emailed a pupil's SEN report to the wrong parent"
@@ -89,7 +89,7 @@ async def test_not_notifiable_needs_a_reason_and_stays_in_the_log(
     assert "None open" in texts(await teams.say(dpo_a, "open breaches"))
     timeline = texts(await teams.say(staff_a, "breach BR-2026-0001"))
     assert "Decision: Not notifiable" in timeline and "Dana Price" in timeline and "Lessons learned" in timeline
-    [row] = csv_rows(await teams.say(dpo_a, "export breaches"))
+    [row] = await csv_rows(teams, dpo_a, await teams.say(dpo_a, "export breaches"))
     assert row["Decision"].startswith("Not notifiable") and row["Decision reason"].startswith("Colleague deleted")
     assert row["Status"] == "closed" and row["Lessons learned"] == "Check recipients"
 
@@ -109,7 +109,7 @@ async def test_overdue_alert_and_a_late_report_needs_the_reason(
     assert "needs the reason for the delay" in texts(await teams.press(dpo_a, {**report, "late_reason": ""}))
     assert (await breaches(runtime))[0].ico_reported_at is None
     await teams.press(dpo_a, {**report, "late_reason": "The DPO was on leave"})
-    [row] = csv_rows(await teams.say(dpo_a, "export breaches"))
+    [row] = await csv_rows(teams, dpo_a, await teams.say(dpo_a, "export breaches"))
     assert row["Reason for late report"] == "The DPO was on leave"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.runtime import Runtime
 from tests.breach_support import ANSWERS, answer, breaches, file_report, last_card
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 
 
 async def walk_to(teams: TeamsClient, user: TeamsUser, key: str) -> None:
@@ -23,7 +23,7 @@ async def walk_to(teams: TeamsClient, user: TeamsUser, key: str) -> None:
 def asks(replies: list, key: str) -> bool:
     """True when the last card is the question `key` (its buttons carry q=key)."""
     card = last_card(replies)
-    return any(a.get("data", {}).get("q") == key for a in card.get("actions", []))
+    return any(a.get("data", {}).get("q") == key for a in card_actions(card))
 
 
 async def test_a_phrasing_is_the_first_answer_and_the_kind_is_guessed_for_confirmation(

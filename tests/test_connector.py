@@ -26,7 +26,8 @@ from msrest.exceptions import DeserializationError
 from bot.auth import create_authentication
 from bot.cards import help_card, notice_card
 from bot.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver, model_json, read_activity
-from bot.replies import card_activity, file_activity
+from bot.files import consent_activity
+from bot.replies import card_activity
 from bot.server import parse_activity
 from config import Settings
 from tests.teams.client import all_activity_files
@@ -74,7 +75,7 @@ def _activities() -> list[Activity]:
     sent = [
         card_activity(help_card(is_dpo=True), summary="Help"),
         card_activity(notice_card("Saved", "Breach B-12 is logged — 72 hours from 10:00.")),
-        file_activity("log.csv", b"id,when\n1,2026-11-30\n", "text/csv", "The breach log"),
+        consent_activity("opaque-id", "log.csv", 21, "The breach log"),
         MessageFactory.text("hello", input_hint=InputHints.accepting_input),
         Activity(type=ActivityTypes.typing),
         Activity(type=ActivityTypes.message, text="<at>Jo</at> see this", timestamp=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),

@@ -36,6 +36,7 @@ from services.pupil_csv import RowError
 from services.pupil_import import Preview
 from storage.consent_models import Post, Purpose, RemovalTask
 from tests.consent_support import schema_errors
+from tests.teams.client import card_actions
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 POST = Post(id=7, tenant_id="t", check_id=1, purpose="social_media", account="Facebook", description="Sports [day](http://x)",
@@ -54,7 +55,7 @@ def result(*reasons: Reason) -> CheckResult:
 
 
 def titles(content: dict[str, Any]) -> list[str]:
-    return [a["title"] for a in content.get("actions", [])]
+    return [a["title"] for a in card_actions(content)]
 
 
 CARDS = {
@@ -107,7 +108,7 @@ def test_post_cards_offer_the_right_actions() -> None:
     assert titles(CARDS["post_with_task"]) == ["Mark removed", "Add link"]  # must come down: no extension
     assert titles(CARDS["housekeeping"])[:4] == ["Mark removed", "Add link", "Keep 6 more months", "Keep 12 more months"]
     assert "Report a breach" not in titles(CARDS["removal"]) and "Report a breach" in titles(CARDS["overdue"])
-    assert {"cmd": "consent.report_breach", "task": 3} in [a["data"] for a in CARDS["overdue"]["actions"]]
+    assert {"cmd": "consent.report_breach", "task": 3} in [a["data"] for a in card_actions(CARDS["overdue"])]
     assert titles(CARDS["unregistered"]) == ["Mark removed", "Report a breach"]
     assert "[day](http" not in json.dumps(CARDS["post"])  # user text can't become a link
 

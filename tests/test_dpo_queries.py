@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -32,12 +31,10 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     return training_settings(settings, tmp_path)
 
 
-def csv_of(replies: list[Received]) -> tuple[str, list[list[str]]]:
-    """(file name, rows) of the one CSV attached to the replies."""
-    [attachment] = [a for r in replies for a in r.attachments]
-    assert attachment["contentType"] == "text/csv"
-    content = base64.b64decode(attachment["contentUrl"].split(",", 1)[1]).decode("utf-8-sig")
-    return attachment["name"], list(csv.reader(io.StringIO(content, newline="")))
+async def csv_of(teams: TeamsClient, user: TeamsUser, replies: list[Received]) -> tuple[str, list[list[str]]]:
+    """(file name, rows) of the one CSV offered in the replies, once `user` has pressed Allow."""
+    [(name, content)] = await teams.files(user, replies)
+    return name, list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
 
 
 async def audit_actions(runtime: Runtime, tenant: str) -> list[str]:
@@ -143,18 +140,18 @@ async def test_exports_are_school_scoped_formula_safe_and_audited(
     await check_and_post(teams, staff_a, "Olivia Smith", description="@SUM(1+1)")
     clock.advance(timedelta(minutes=1))
 
-    name, rows = csv_of(await teams.say(dpo_b, "export consent"))
+    name, rows = await csv_of(teams, dpo_b, await teams.say(dpo_b, "export consent"))
     assert name.startswith("consent-register-") and len(rows) == 2
     assert rows[1][1:3] == ["'=HYPERLINK(1)", "'+Eve"]
-    _, rows = csv_of(await teams.say(dpo_a, "export consent register"))
+    _, rows = await csv_of(teams, dpo_a, await teams.say(dpo_a, "export consent register"))
     assert len(rows) == 41 and not any(r[1].startswith("'=") for r in rows)
 
-    _, posts = csv_of(await teams.say(dpo_a, "export posts"))
+    _, posts = await csv_of(teams, dpo_a, await teams.say(dpo_a, "export posts"))
     assert posts[0][0] == "Post" and len(posts) == 2 and posts[1][3] == "'@SUM(1+1)"
-    _, none = csv_of(await teams.say(dpo_b, "export posts"))
+    _, none = await csv_of(teams, dpo_b, await teams.say(dpo_b, "export posts"))
     assert len(none) == 1
 
-    _, trail = csv_of(await teams.say(dpo_a, "export audit"))
+    _, trail = await csv_of(teams, dpo_a, await teams.say(dpo_a, "export audit"))
     assert trail[0] == ["Time (UK)", "Actor (Entra id)", "Action", "Subject type", "Subject id"]
     actions = [r[2] for r in trail[1:]]
     expected = {"pupils.imported", "consent.checked", "post.recorded", "consent_register.exported", "post_register.exported"}

@@ -47,7 +47,7 @@ async def test_breach_export_escapes_hostile_text_and_holds_only_that_school(
     await file_report(teams, staff_b, what_happened=("say", "School B only: lost the Year 6 register"))
 
     replies = await teams.say(dpo_a, "export breaches")
-    rows = csv_rows(replies)
+    rows = await csv_rows(teams, dpo_a, replies)
     assert [row["Reference"] for row in rows] == ["BR-2026-0001"]
     cells = [cell for row in rows for cell in [*row.keys(), *row.values()] if cell]
     assert not [cell for cell in cells if cell.startswith(DANGEROUS)]
@@ -56,6 +56,6 @@ async def test_breach_export_escapes_hostile_text_and_holds_only_that_school(
         assert "'" + text in exported  # kept, readable, but inert
     assert "School B only" not in exported and "School B only" not in texts(replies)
 
-    b_rows = csv_rows(await teams.say(dpo_b, "export breaches"))
+    b_rows = await csv_rows(teams, dpo_b, await teams.say(dpo_b, "export breaches"))
     assert len(b_rows) == 1 and "School B only" in "\n".join(b_rows[0].values())
     assert not any(text in "\n".join(b_rows[0].values()) for _, text in HOSTILE.values())

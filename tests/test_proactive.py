@@ -212,3 +212,18 @@ async def test_an_activity_that_cannot_be_sent_is_logged_by_id_only(
     logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)  # as the bot writes its log
     assert staff_a.conversation_id in logged and "SerializationError" in logged
     assert "Jo Bloggs" not in logged
+
+
+@pytest.mark.parametrize("code", [None, "ConversationBlockedByUser"])
+async def test_error_answers_with_or_without_a_body_are_read_the_same(
+    teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, staff_a: TeamsUser,
+    sender: ProactiveSender, waits: Waits, code: str | None,
+) -> None:
+    ref = await reference(teams, runtime, staff_a)
+    channel.fail_next(403, code=code)
+    blocked = await sender.send(ref, MessageFactory.text("hi"))
+    assert (blocked.ok, blocked.status, blocked.unreachable) == (False, 403, True)
+    channel.fail_next(429, retry_after="2", code=None if code is None else "TooManyRequests")
+    assert (await sender.send(ref, MessageFactory.text("hi"))).ok and waits.seconds == [2.0]
+    channel.empty_answers = True  # 202 with no body is a success too
+    assert (await sender.send(ref, MessageFactory.text("hi"))).ok

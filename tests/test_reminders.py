@@ -21,7 +21,7 @@ from services.clock import SettableClock
 from storage.models import Person
 from storage.reminder_models import Reminder, ReminderState
 from tests.conftest import SCHOOL_A
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Limits
 
 SECOND_DPO_A = TeamsUser("Sam Okafor", "d0d0d0d0-0000-4000-8000-0000000000a2", SCHOOL_A)
@@ -78,7 +78,7 @@ def reminder_cards(channel: FakeTeamsChannel, user: TeamsUser) -> list[dict[str,
     """Reminder cards (those with a 'Mark done' button) sent into `user`'s chat."""
     return [
         card for sent in channel.to(user.conversation_id) for card in sent.cards
-        if any(action.get("data", {}).get("cmd") == "reminder.done" for action in card.get("actions", []))
+        if any(action.get("data", {}).get("cmd") == "reminder.done" for action in card_actions(card))
     ]
 
 

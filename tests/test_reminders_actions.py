@@ -13,13 +13,13 @@ from services import reminders
 from services.clock import SettableClock
 from storage.reminder_models import Reminder, ReminderState
 from tests.card_schema import assert_valid_card
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel
 from tests.test_reminders import add, reminder_cards, row
 
 
 def buttons(card: dict) -> list[str]:
-    return [action["title"] for action in card.get("actions", [])]
+    return [action["title"] for action in card_actions(card)]
 
 
 def test_reminder_card_says_why_what_and_when_with_next_steps() -> None:
@@ -30,12 +30,12 @@ def test_reminder_card_says_why_what_and_when_with_next_steps() -> None:
         reminder_id=41, snoozable=True,
     )
     assert_valid_card(content)
-    assert [block["text"] for block in content["body"]] == [
+    assert [block["text"] for block in content["body"] if block["type"] == "TextBlock"] == [
         "Breach BR-12: report to the ICO", "You're the DPO for St Mary's.", "\u23f0 5 hours left", "Lost laptop",
     ]
     assert buttons(content) == ["Open BR-12", "Snooze 1 hour", "Tomorrow morning", "Mark done"]
-    assert content["actions"][1]["data"] == {"cmd": "reminder.snooze", "id": 41, "for": "hour"}
-    assert content["actions"][3]["data"] == {"cmd": "reminder.done", "id": 41}
+    assert card_actions(content)[1]["data"] == {"cmd": "reminder.snooze", "id": 41, "for": "hour"}
+    assert card_actions(content)[3]["data"] == {"cmd": "reminder.done", "id": 41}
     assert content["fallbackText"] == "Breach BR-12: report to the ICO"
 
 

@@ -25,7 +25,7 @@ from services.clock import SettableClock
 from storage.db import make_engine, make_session_factory
 from storage.models import Person
 from storage.reminder_models import Reminder, ReminderState
-from tests.teams.client import TeamsClient, TeamsUser
+from tests.teams.client import TeamsClient, TeamsUser, card_actions
 from tests.teams.fake_channel import FakeTeamsChannel
 from tests.teams.process import BotProcess
 from tests.test_proactive import reference
@@ -139,7 +139,7 @@ async def test_two_processes_on_one_postgresql_deliver_each_reminder_once(
 def dpo_notices(channel: FakeTeamsChannel, user: TeamsUser) -> Counter[int]:
     """How many times each reminder (by the id on its Mark done button) reached `user`."""
     return Counter(
-        action["data"]["id"] for card in reminder_cards(channel, user) for action in card["actions"]
+        action["data"]["id"] for card in reminder_cards(channel, user) for action in card_actions(card)
         if action["data"].get("cmd") == "reminder.done"
     )
 

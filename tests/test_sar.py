@@ -127,7 +127,7 @@ async def test_log_pause_for_id_resume_extend_remind_close_export(
     assert "closed: Disclosed in part (exemptions used), sent Tue 02 Mar 2027" in closed
     assert not [r for r in await clock_reminders(runtime, sar.id or 0) if r.state == ReminderState.PENDING]
 
-    [row] = csv_rows(await teams.say(dpo_a, "export SARs"))
+    [row] = await csv_rows(teams, dpo_a, await teams.say(dpo_a, "export SARs"))
     assert row["Reference"] == "SAR-2026-0001" and row["Received"] == "23/11/2026" and row["Due"] == "01/03/2027"
     assert row["Outcome"].startswith("Disclosed in part") and row["Disclosed"] == "MIS record; 34 emails"
     assert row["Requester told of extension"] == "30/11/2026" and "Search the MIS (Dana Price" in row["Steps done"]
@@ -179,7 +179,7 @@ async def test_staff_see_only_their_own_and_schools_never_see_each_other(
     listed = texts(await teams.say(dpo_a, "open SARs"))
     assert "(1)" in listed and "Kim Other" not in texts(await teams.press(dpo_a, {"cmd": "sar.show", "id": mine.id}))
     assert "couldn't find that request" in texts(await teams.press(dpo_a, {"cmd": "sar.show", "id": theirs.id}))
-    [row] = csv_rows(await teams.say(dpo_b, "export SARs"))
+    [row] = await csv_rows(teams, dpo_b, await teams.say(dpo_b, "export SARs"))
     assert row["Requester"] == "Kim Other"
     assert (await sars(runtime))[0].closed_at is None
 

@@ -15,7 +15,7 @@ from config import Settings
 from services.clock import SettableClock
 from storage.training_models import BookingStatus
 from tests.conftest import SCHOOL_A
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import FILE_CONSENT, TeamsClient, TeamsUser, attachments_of, texts
 from tests.teams.fake_channel import FakeTeamsChannel
 from tests.training_support import (
     JOIN_URL,
@@ -59,7 +59,7 @@ async def test_list_book_and_get_the_invite(teams: TeamsClient, runtime: Runtime
     replies = await teams.press(staff_a, {"confirm": "yes"})
     assert "You're booked" in texts(replies)
 
-    (invite,) = calendars(replies)
+    (invite,) = await calendars(teams, staff_a, replies)
     (event,) = invite.walk("VEVENT")
     (row,) = await bookings_of(runtime, online.id or 0)
     assert invite["METHOD"] == "REQUEST" and str(event["UID"]) == row.ical_uid
@@ -79,7 +79,7 @@ async def test_list_book_and_get_the_invite(teams: TeamsClient, runtime: Runtime
 async def test_in_person_invite_names_the_venue(teams: TeamsClient, runtime: Runtime, staff_b: TeamsUser) -> None:
     await teams.say(staff_b, "book training")
     venue = await session_by_key(runtime, "venue")
-    (invite,) = calendars(await book_via_chat(teams, staff_b, venue.id or 0, role="governor"))
+    (invite,) = await calendars(teams, staff_b, await book_via_chat(teams, staff_b, venue.id or 0, role="governor"))
     (event,) = invite.walk("VEVENT")
     assert str(event["LOCATION"]) == "The Quad, Chesterfield" and "URL" not in event
     assert event.decoded("DTSTART") == venue.starts_at
@@ -106,12 +106,12 @@ async def test_waiting_list_and_promotion_when_someone_cancels(
     confirm = await teams.press(staff_b, {"role": "other"})
     assert "This session is full" in texts(confirm) and "number 1" in texts(confirm)
     waiting = await teams.press(staff_b, {"confirm": "yes"})
-    assert "waiting list \u2014 number 1" in texts(waiting) and not calendars(waiting)
+    assert "waiting list \u2014 number 1" in texts(waiting) and not await calendars(teams, staff_b, waiting)
 
     await teams.say(staff_a, "cancel booking")  # only one booking: straight to "are you sure?"
     replies = await teams.say(staff_a, "yes")
     assert "Booking cancelled" in texts(replies)
-    (removal,) = calendars(replies)
+    (removal,) = await calendars(teams, staff_a, replies)
     assert removal["METHOD"] == "CANCEL"
 
     before = len(channel.to(staff_b.conversation_id))
@@ -120,7 +120,7 @@ async def test_waiting_list_and_promotion_when_someone_cancels(
     assert "Good news: you have a seat" in told and "You have a seat on a training session" in told
     (a_row, b_row) = await bookings_of(runtime, tiny.id or 0)
     assert (a_row.status, b_row.status) == (BookingStatus.CANCELLED, BookingStatus.BOOKED)
-    (invite,) = calendars(await teams.press(staff_b, {"cmd": "training.ics", "booking_id": b_row.id}))
+    (invite,) = await calendars(teams, staff_b, await teams.press(staff_b, {"cmd": "training.ics", "booking_id": b_row.id}))
     (event,) = invite.walk("VEVENT")
     assert invite["METHOD"] == "REQUEST" and str(event["UID"]) == b_row.ical_uid
     assert (await runtime.sweep_reminders()).sent == 0  # told once
@@ -137,7 +137,7 @@ async def test_another_school_cannot_see_or_cancel_a_booking_by_replaying_its_bu
         for cmd in ("training.cancel", "training.ics"):
             replies = await teams.press(intruder, {"cmd": cmd, "booking_id": booking.id})
             assert "can't find that booking among yours" in texts(replies)
-            assert not calendars(replies) and "AI for senior leaders" not in texts(replies)
+            assert not await calendars(teams, intruder, replies) and "AI for senior leaders" not in texts(replies)
         assert "Booking cancelled" not in texts(await teams.say(intruder, "yes"))
         assert "no upcoming training bookings" in texts(await teams.say(intruder, "my bookings"))
         replies = await teams.press(intruder, {"cmd": "training.attendees", "session_id": online.id})
@@ -241,7 +241,7 @@ async def test_organiser_adds_edits_lists_and_cancels_a_session(
     for user, before in ((staff_a, before_a), (staff_b, before_b)):
         assert "Training cancelled" in sent_since(channel, user, before)
     (booking_a, _) = await bookings_of(runtime, session_id)
-    (removal,) = calendars(await teams.press(staff_a, {"cmd": "training.ics", "booking_id": booking_a.id}))
+    (removal,) = await calendars(teams, staff_a, await teams.press(staff_a, {"cmd": "training.ics", "booking_id": booking_a.id}))
     (event,) = removal.walk("VEVENT")
     assert removal["METHOD"] == "CANCEL" and str(event["UID"]) == booking_a.ical_uid and event.decoded("SEQUENCE") == 2
     assert "DPIAs for AI tools" not in texts(await teams.say(staff_a, "book training"))
@@ -270,7 +270,7 @@ async def test_last_seats_raced_over_http(teams: TeamsClient, runtime: Runtime) 
     rows = await bookings_of(runtime, online.id or 0)
     assert [r.status for r in rows].count(BookingStatus.BOOKED) == 3
     assert [r.status for r in rows].count(BookingStatus.WAITING) == 5
-    assert sum(bool(calendars(a)) for a in answers) == 3
+    assert sum(bool(attachments_of(a, FILE_CONSENT)) for a in answers) == 3
     assert sum("The last seat went just before you" in texts(a) for a in answers) == 5
 
 

@@ -20,6 +20,7 @@ from services.training import Offer
 from services.training_catalogue import Attendee, read_draft
 from services.training_seed import DEFAULT_SEED, SeedError, read_seed
 from storage.training_models import BookingStatus, TrainingBooking, TrainingFormat, TrainingSession
+from tests.teams.client import card_actions
 from tests.training_support import JOIN_URL, assert_valid_card
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -116,10 +117,10 @@ def test_a_long_catalogue_stays_small() -> None:
 def test_waiting_bookings_get_no_calendar_button_and_reminders_carry_the_join_link() -> None:
     assert "training.ics" not in json.dumps(cards.booked_card(online(), booking(BookingStatus.WAITING), position=1))
     reminder = cards.reminder_card(online(), booking(), lead="starts in 59 minutes")
-    assert {"type": "Action.OpenUrl", "title": "Join on Teams", "url": JOIN_URL} in reminder["actions"]
+    assert {"type": "Action.OpenUrl", "title": "Join on Teams", "url": JOIN_URL} in card_actions(reminder)
     assert reminder["fallbackText"] == "Training starts in 59 minutes"
     venue = cards.reminder_card(online(format=TrainingFormat.IN_PERSON, venue="The Quad"), booking(), lead="x")
-    assert all(a["type"] != "Action.OpenUrl" for a in venue["actions"])
+    assert all(a["type"] != "Action.OpenUrl" for a in card_actions(venue))
 
 
 def test_attendee_card_shows_names_schools_and_roles() -> None:

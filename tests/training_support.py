@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -74,14 +73,9 @@ async def book_via_chat(teams: TeamsClient, user: TeamsUser, session_id: int, ro
     return await teams.press(user, {"confirm": "yes"})
 
 
-def calendars(replies: list[Received]) -> list[Calendar]:
-    """Every .ics attachment in the replies, decoded and parsed back."""
-    found = []
-    for reply in replies:
-        for attachment in reply.attachments:
-            if attachment.get("contentType") == "text/calendar":
-                header, _, data = str(attachment["contentUrl"]).partition(",")
-                assert header == "data:text/calendar;base64"
-                found.append(Calendar.from_ical(base64.b64decode(data)))
-    return found
+async def calendars(teams: TeamsClient, user: TeamsUser, replies: list[Received]) -> list[Calendar]:
+    """Every .ics file offered in the replies, allowed by `user`, uploaded and parsed back."""
+    found = await teams.files(user, replies)
+    assert all(name.endswith(".ics") for name, _ in found)
+    return [Calendar.from_ical(content) for _, content in found]
 

@@ -13,12 +13,12 @@ import aiohttp
 
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 
-ACTIVITIES = Path(__file__).resolve().parents[3] / "shared" / "teams-activities"
+ACTIVITIES = Path(__file__).resolve().parent / "activities"
 _ids = itertools.count(1)
 
 
 def load_activity(name: str) -> dict[str, Any]:
-    """One of the real payloads in shared/teams-activities/."""
+    """One of the real payloads in tests/teams/activities/ (see SOURCES.txt there)."""
     return json.loads((ACTIVITIES / name).read_text())
 
 
@@ -98,6 +98,58 @@ class TeamsClient:
     async def press(self, user: TeamsUser, data: dict[str, Any]) -> list[Received]:
         """The user presses a card button that submits `data`."""
         return await self.send(self.message(user, None, data))
+
+    def file_consent(self, user: TeamsUser, consent: dict[str, Any], action: str) -> dict[str, Any]:
+        """The `fileConsent/invoke` Teams sends when `user` presses Allow ("accept") or Decline on `consent`
+        (a file-consent attachment the bot sent); Allow carries an upload URL on the fake channel."""
+        activity = self.message(user)
+        del activity["text"]
+        card = consent.get("content") or {}
+        value: dict[str, Any] = {"type": "fileUpload", "action": action,
+                                 "context": card.get("acceptContext" if action == "accept" else "declineContext")}
+        if action == "accept":
+            value["uploadInfo"] = self.channel.upload_info(str(consent.get("name")))
+        activity.update(type="invoke", name="fileConsent/invoke", value=value)
+        return activity
+
+    async def allow(self, user: TeamsUser, consent: dict[str, Any]) -> list[Received]:
+        """`user` presses Allow on a file-consent card; returns the bot's replies."""
+        return await self.send(self.file_consent(user, consent, "accept"))
+
+    async def files(self, user: TeamsUser, replies: list[Received]) -> list[tuple[str, bytes]]:
+        """`user` presses Allow on every file-consent card in `replies`: (name, bytes that reached OneDrive) each,
+        checking the bot then shows the uploaded file's FileInfoCard."""
+        found = []
+        for consent in attachments_of(replies, FILE_CONSENT):
+            upload = self.channel.upload_info(str(consent.get("name")))
+            activity = self.file_consent(user, consent, "accept")
+            activity["value"]["uploadInfo"] = upload
+            [info] = attachments_of(await self.send(activity), FILE_INFO)
+            assert info["contentUrl"] == upload["contentUrl"] and info["content"]["uniqueId"] == upload["uniqueId"]
+            found.append((str(consent["name"]), self.channel.uploads[upload["uniqueId"]]))
+        return found
+
+    async def decline(self, user: TeamsUser, consent: dict[str, Any]) -> list[Received]:
+        """`user` presses Decline on a file-consent card; returns the bot's replies."""
+        return await self.send(self.file_consent(user, consent, "decline"))
+
+
+FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+
+
+def attachments_of(replies: list[Received], content_type: str) -> list[dict[str, Any]]:
+    """Every attachment of one type in `replies`, in order."""
+    return [a for reply in replies for a in reply.attachments if a.get("contentType") == content_type]
+
+
+def card_actions(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button on a card, in order: its actions and those of the ActionSets in its body."""
+    found = list(content.get("actions") or [])
+    for element in content.get("body") or []:
+        if element.get("type") == "ActionSet":
+            found += element.get("actions") or []
+    return found
 
 
 def texts(replies: list[Received]) -> str:

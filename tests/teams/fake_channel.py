@@ -1,6 +1,8 @@
 """A fake Teams channel: a Bot Connector server on 127.0.0.1 that records what the bot sends.
 
-It can inject failures (429 with Retry-After, 5xx, 403) and enforce Teams' send limits.
+It can inject failures (429 with Retry-After, 5xx, 403), enforce Teams' send limits, and stands in for
+the person's OneDrive in the file-consent flow: `upload_info` makes an upload URL that takes one PUT of the
+whole file (Content-Range checked against the body), and `uploads` keeps what arrived.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class Fault:
     status: int
     retry_after: str | None = None
     conversation_id: str | None = None
+    code: str | None = None  # the error code in the body; None = an answer with no body at all
+    content_type: str | None = None  # fail only a send carrying an attachment of this type
 
 
 @dataclass
@@ -76,7 +80,10 @@ class FakeTeamsChannel:
         self.faults: deque[Fault] = deque()
         self.limits = limits
         self.rejected_429 = 0
+        self.empty_answers = False  # answer sends 202 with no body, as the Agents Playground does for files
         self.members: dict[str, list[dict[str, Any]]] = {}
+        self.uploads: dict[str, bytes] = {}  # by the upload's uniqueId
+        self.upload_status: int | None = None  # answer uploads with this instead (e.g. 500)
         self._ids = itertools.count(1)
         self._windows: dict[str, deque[float]] = defaultdict(deque)
         self._changed = asyncio.Condition()
@@ -90,6 +97,7 @@ class FakeTeamsChannel:
 
     async def start(self) -> None:
         app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_put("/upload/{unique_id}", self._upload)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
@@ -99,9 +107,30 @@ class FakeTeamsChannel:
             await self._server.close()
 
     def fail_next(self, status: int, *, times: int = 1, retry_after: str | None = None,
-                  conversation_id: str | None = None) -> None:
-        """Answer the next `times` sends with `status` instead of success."""
-        self.faults.extend(Fault(status, retry_after, conversation_id) for _ in range(times))
+                  conversation_id: str | None = None, code: str | None = "", content_type: str | None = None) -> None:
+        """Answer the next `times` sends (into `conversation_id`, carrying a `content_type` attachment, if given)
+        with `status` instead of success; `code=None` answers with no body."""
+        body_code = f"Status{status}" if code == "" else code
+        self.faults.extend(Fault(status, retry_after, conversation_id, body_code, content_type) for _ in range(times))
+
+    def upload_info(self, name: str) -> dict[str, str]:
+        """What Teams puts in `value.uploadInfo` when the person presses Allow on a file-consent card."""
+        unique_id = f"file-{next(self._ids)}"
+        return {"name": name, "uploadUrl": f"{self.url}upload/{unique_id}", "uniqueId": unique_id,
+                "contentUrl": f"https://contoso-my.sharepoint.com/personal/me/Documents/Microsoft%20Teams%20Chat%20Files/{name}",
+                "fileType": name.rsplit(".", 1)[-1]}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """One PUT of the whole file, as the bot must send it: `Content-Range: bytes 0-{n-1}/{n}` with n bytes."""
+        body = await request.read()
+        expected = f"bytes 0-{len(body) - 1}/{len(body)}"
+        if request.headers.get("Content-Range") != expected or not body:
+            return web.json_response({"error": {"code": "InvalidRange", "expected": expected}}, status=416)
+        if self.upload_status is not None:
+            return web.json_response({"error": {"code": "UploadFailed"}}, status=self.upload_status)
+        unique_id = request.match_info["unique_id"]
+        self.uploads[unique_id] = body
+        return web.json_response({"id": unique_id, "size": len(body)}, status=201)
 
     def to(self, conversation_id: str) -> list[Received]:
         """Messages sent into one conversation."""
@@ -117,9 +146,10 @@ class FakeTeamsChannel:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(ready), timeout)
 
-    def _fault_for(self, conversation_id: str) -> Fault | None:
+    def _fault_for(self, conversation_id: str, body: Any) -> Fault | None:
+        types = {a.get("contentType") for a in body.get("attachments") or []} if isinstance(body, dict) else set()
         for fault in list(self.faults):
-            if fault.conversation_id in (None, conversation_id):
+            if fault.conversation_id in (None, conversation_id) and fault.content_type in (None, *types):
                 self.faults.remove(fault)
                 return fault
         return None
@@ -148,10 +178,12 @@ class FakeTeamsChannel:
         op = _op(request.method, match["kind"], match["item"], bool(match["conv"]))
         if op == "members":
             return web.json_response(self.members.get(conv, []))
-        fault = self._fault_for(conv) if op in ("send", "reply", "create") else None
+        fault = self._fault_for(conv, body) if op in ("send", "reply", "create") else None
         if fault is not None:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return web.json_response({"error": {"code": f"Status{fault.status}"}}, status=fault.status, headers=headers)
+            if fault.code is None:
+                return web.Response(status=fault.status, headers=headers)
+            return web.json_response({"error": {"code": fault.code}}, status=fault.status, headers=headers)
         if op in ("send", "reply") and self._over_limit(conv, match["prefix"]):
             self.rejected_429 += 1
             return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "1"})
@@ -164,6 +196,8 @@ class FakeTeamsChannel:
             self._changed.notify_all()
         if op == "create":
             return web.json_response({"id": conv}, status=201)
+        if self.empty_answers:
+            return web.Response(status=202)
         return web.json_response({"id": f"msg-{next(self._ids)}"}, status=200)
 
 
