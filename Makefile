@@ -60,10 +60,11 @@ migration: $(VENV)/.runtime  ## a new schema revision from the model changes: ma
 bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints tables, writes bench/RESULTS.md
 	$(PY) -m bench.run
 
-cards: $(VENV)/.dev node_modules/.installed  ## PNG pictures of the main cards, light theme, into docs/cards/
+cards: $(VENV)/.dev node_modules/.installed  ## PNG pictures of the main cards: renderer into docs/cards/, Playground into docs/playground/
 	CARDS_DIR=docs/cards $(PY) -m pytest -q tests/test_foundation.py tests/test_breach_report.py tests/test_breach_dpo.py \
 	  tests/test_status.py tests/test_consent_check.py tests/test_consent_removals.py tests/test_training_e2e.py \
 	  tests/test_dpo_queries.py
+	PLAYGROUND_DIR=docs/playground $(PY) -m pytest -q tests/test_playground.py
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.pupil_files import TEAMS_FILE_HOSTS
@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     allowed_tenants: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="ALLOWED_TENANTS"
     )
+    # DPOs from the start: `tenant:aad` pairs (a bare Entra object id only with exactly one ALLOWED_TENANTS).
     dpo_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DPO_AAD_IDS")
     timezone: str = Field("Europe/London", alias="TIMEZONE")
     # Whose bank holidays move a subject access request's due date: ENG, WLS, SCT or NIR.
@@ -58,8 +59,10 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     # Where botbuilder fetches the channel's signing keys; tests point it at 127.0.0.1.
     openid_metadata_url: str = Field("", alias="TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
-    # Training organisers from the start (Entra object ids), like DPO_AAD_IDS; more can be granted in chat.
+    # Training organisers from the start, written like DPO_AAD_IDS; the hub's DPOs can grant more in chat.
     organiser_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="ORGANISER_AAD_IDS")
+    # The data hub's own tenant: its DPOs may make training organisers; organisers there see every school's bookings.
+    hub_tenant_id: str = Field(default="", alias="HUB_TENANT_ID")
     # Seed catalogue loaded when there are no training sessions yet; empty = data/training_sessions.json.
     training_seed_file: str = Field("", alias="TRAINING_SEED_FILE")
     # Photo consent: months a post may stay up before its housekeeping (remove-by) reminder, per purpose.
@@ -100,6 +103,30 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, value: object) -> list[str]:
         return [item.lower() for item in _split(value)]
+
+    @field_validator("hub_tenant_id", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> str:
+        return str(value or "").strip().lower()
+
+    @model_validator(mode="after")
+    def _seeds_name_their_school(self) -> Settings:
+        self.role_seeds(self.dpo_aad_ids)
+        self.role_seeds(self.organiser_aad_ids)
+        return self
+
+    def role_seeds(self, entries: list[str]) -> frozenset[tuple[str, str]]:
+        """(tenant, aad) pairs from `tenant:aad` entries; a bare id belongs to the single ALLOWED_TENANTS."""
+        pairs = set()
+        for entry in entries:
+            tenant, _, aad = entry.rpartition(":")
+            if not tenant:
+                if len(self.allowed_tenants) != 1:
+                    raise ValueError(f"role seed {aad!r} names no school: write it as tenant-id:object-id "
+                                     "(a bare object id is allowed only with exactly one ALLOWED_TENANTS)")
+                tenant = self.allowed_tenants[0]
+            pairs.add((tenant, aad))
+        return frozenset(pairs)
 
     @property
     def auth_enabled(self) -> bool:

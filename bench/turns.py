@@ -79,7 +79,7 @@ class TurnsReport:
 
 def custodian_env(database_url: str) -> dict[str, str]:
     """Custodian's settings for the bench: its database and the bench schools' DPOs; the rest as deployed."""
-    dpos = ",".join(dpo.aad_id for dpo in bench_dpos())
+    dpos = ",".join(f"{dpo.tenant_id}:{dpo.aad_id}" for dpo in bench_dpos())
     return {"DATABASE_URL": database_url, "DPO_AAD_IDS": dpos, "LOG_LEVEL": "INFO", "MicrosoftAppId": "", "ALLOWED_TENANTS": "",
             "RATE_LIMIT_PER_MINUTE": "0"}  # each bench conversation talks far faster than a person
 

@@ -87,6 +87,8 @@ def connector_app(terminal: Terminal) -> web.Application:
             terminal.show(body)
         if request.path.rstrip("/").endswith("/v3/conversations"):
             return web.json_response({"id": f"a:chat-created-{next(ids)}"}, status=201)
+        if "/members/" in request.path:  # both terminal people are ordinary members of the demo school
+            return web.json_response({"id": request.path.rsplit("/", 1)[1], "userRole": "user", "tenantId": TENANT})
         return web.json_response([] if request.method == "GET" else {"id": f"chat-{next(ids)}"})
 
     app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -114,7 +116,7 @@ async def ask_fields(fields: list[Field]) -> dict[str, str]:
 async def chat() -> None:
     """Run the bot and the terminal side by side until EOF or `/quit`."""
     settings = Settings()
-    settings.dpo_aad_ids = [*settings.dpo_aad_ids, PEOPLE["dpo"][1]]
+    settings.dpo_aad_ids = [*settings.dpo_aad_ids, f"{TENANT}:{PEOPLE['dpo'][1]}"]
     settings.host = "127.0.0.1"
     terminal = Terminal()
     runners = [web.AppRunner(connector_app(terminal)), web.AppRunner(create_app(settings))]

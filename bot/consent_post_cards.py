@@ -41,16 +41,18 @@ def _post_actions(view: PostView) -> tuple[list[dict[str, Any]], list[dict[str, 
     post = view.post
     if post.removed_at is not None:
         return [], []
-    buttons = [submit("Mark removed", {"cmd": "consent.post_removed", "post": post.id})]
+    # Buttons name the post's school: a DPO serving several schools acts in the right one from any chat.
+    buttons = [submit("Mark removed", {"cmd": "consent.post_removed", "post": post.id, "school": post.tenant_id})]
     if post.link:
         buttons.append({"type": "Action.OpenUrl", "title": "Open the post", "url": post.link})
     else:
-        buttons.append(submit("Add link", {"cmd": "consent.add_link", "post": post.id}))
+        buttons.append(submit("Add link", {"cmd": "consent.add_link", "post": post.id, "school": post.tenant_id}))
     if view.open_task is not None:
         return [], buttons
     inputs = [{"type": "Input.Text", "id": "reason", "label": "To keep it up longer, say why", "maxLength": 200,
                "placeholder": "e.g. still the front page of our admissions news"}]
-    buttons += [submit(f"Keep {m} more months", {"cmd": "consent.extend_post", "post": post.id, "months": m})
+    buttons += [submit(f"Keep {m} more months", {"cmd": "consent.extend_post", "post": post.id, "months": m,
+                                                           "school": post.tenant_id})
                 for m in EXTEND_MONTHS]
     return inputs, buttons
 
@@ -97,9 +99,9 @@ def _task_facts(task: RemovalTask, view: PostView | None) -> list[dict[str, Any]
 
 
 def _task_buttons(task: RemovalTask, *, is_dpo: bool) -> list[dict[str, Any]]:
-    buttons = [submit("Mark removed", {"cmd": "consent.task_removed", "task": task.id})]
+    buttons = [submit("Mark removed", {"cmd": "consent.task_removed", "task": task.id, "school": task.tenant_id})]
     if is_dpo and task.reason in BREACH_REASONS:
-        buttons.append(submit("Report a breach", {"cmd": "consent.report_breach", "task": task.id}))
+        buttons.append(submit("Report a breach", {"cmd": "consent.report_breach", "task": task.id, "school": task.tenant_id}))
     return buttons
 
 

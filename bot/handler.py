@@ -15,7 +15,7 @@ from bot import files
 from bot.cards import welcome_card
 from bot.identity import visit_of
 from bot.locks import KeyedLocks
-from bot.ratelimit import RateLimiter, admit
+from bot.ratelimit import SLOW_DOWN, RateLimiter, admit
 from bot.replies import card_activity
 from bot.state import CustodianConversationState
 from dialogs.deps import ACTOR_KEY, Deps
@@ -25,12 +25,6 @@ from storage.bot_state import StateTooLarge
 from storage.turns import guard_turn
 
 log = logging.getLogger(__name__)
-
-
-def _done() -> InvokeResponse:
-    """The answer to a card's Action.Execute: Teams shows the cards the turn sent, not this message."""
-    return InvokeResponse(status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                                            "value": "Done"})
 
 
 class CustodianBot(TeamsActivityHandler):
@@ -44,6 +38,8 @@ class CustodianBot(TeamsActivityHandler):
         self._router = router
         self._locks = KeyedLocks()
         self._limiter = RateLimiter(deps.settings.share(deps.settings.rate_limit_per_minute), deps.clock)
+        self._dpo_seed = deps.settings.role_seeds(deps.settings.dpo_aad_ids)
+        self._organiser_seed = deps.settings.role_seeds(deps.settings.organiser_aad_ids)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -53,7 +49,10 @@ class CustodianBot(TeamsActivityHandler):
             if activity.type == ActivityTypes.invoke:  # an invoke must be answered, or botbuilder says 501
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=400)))
             return
-        if activity.type == ActivityTypes.message and not await admit(self._limiter, turn_context, visit):
+        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and not await admit(self._limiter, turn_context, visit):
+            if activity.type == ActivityTypes.invoke:  # answered, but nothing done
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                          value=_card_action_answer(SLOW_DOWN)))
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         activity_key = f"{key}/{activity.id}" if activity.id else None
@@ -61,12 +60,12 @@ class CustodianBot(TeamsActivityHandler):
             if guard.already_handled:  # a redelivery: the person already has this turn's answer
                 log.info("activity %s already handled; redelivery skipped", activity.id)
                 if activity.type == ActivityTypes.invoke:
-                    await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=_done()))
+                    await turn_context.send_activity(
+                        Activity(type=ActivityTypes.invoke_response, value=_card_action_answer("Done")))
                 return
             async with self._engine.connect() as conn:  # one connection: who is talking, and where the dialog is
                 actor = await record_visit(
-                    conn, visit=visit, dpo_seed=self._deps.settings.dpo_aad_ids, now=self._deps.clock(),
-                    organiser_seed=self._deps.settings.organiser_aad_ids,
+                    conn, visit=visit, dpo_seed=self._dpo_seed, now=self._deps.clock(), organiser_seed=self._organiser_seed,
                 )
                 await self._conversation_state.load(turn_context, conn=conn)
             turn_context.turn_state[ACTOR_KEY] = actor
@@ -120,7 +119,14 @@ class CustodianBot(TeamsActivityHandler):
             data = action.get("data") if isinstance(action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 await self._router.on_invoke_action(turn_context, data)
-            return _done()
+            return _card_action_answer("Done")
         response = await super().on_invoke_activity(turn_context)
         # Invokes we don't offer (message extensions, task modules...) are the caller's mistake: 400, not 501.
         return InvokeResponse(status=400) if response.status == HTTPStatus.NOT_IMPLEMENTED else response
+
+
+def _card_action_answer(message: str) -> InvokeResponse:
+    """The answer to an `adaptiveCard/action` invoke: a message Teams shows the person who pressed the button."""
+    return InvokeResponse(
+        status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": message},
+    )

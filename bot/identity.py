@@ -24,6 +24,14 @@ def tenant_of(activity: Activity) -> str | None:
     return None
 
 
+def in_group(activity: Activity) -> bool:
+    """True in a group chat or a channel (anyone there sees what the bot answers)."""
+    conversation = activity.conversation
+    return conversation is not None and (
+        bool(conversation.is_group) or conversation.conversation_type in ("groupChat", "channel")
+    )
+
+
 def visit_of(activity: Activity) -> Visit | None:
     """Who sent this activity, or None when it names no tenant, sender, conversation or channel."""
     tenant = tenant_of(activity)

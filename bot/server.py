@@ -24,6 +24,7 @@ from storage.migrate import at_head
 
 log = logging.getLogger(__name__)
 
+TEAMS_CHANNEL = "msteams"
 RUNTIME = web.AppKey("runtime", Runtime)
 TURN_SLOTS = web.AppKey("turn_slots", asyncio.Semaphore)
 
@@ -132,6 +133,10 @@ async def _turn(request: web.Request, runtime: Runtime) -> web.Response:
     activity = parse_activity(raw)
     if activity is None:
         return _problem(400, "not a Bot Framework activity")
+    if activity.channel_id != TEAMS_CHANNEL:
+        # Web Chat, Direct Line, the Emulator...: their ids are not Teams-authenticated identities.
+        log.warning("rejected an activity from channel other than msteams")
+        return _problem(403, "only Microsoft Teams may talk to this bot")
     try:
         auth = await runtime.adapter.bot_framework_authentication.authenticate_request(
             activity, request.headers.get("Authorization")  # None = no header (botbuilder treats "" differently)

@@ -157,9 +157,11 @@ def promoted_card(training: TrainingSession, booking: TrainingBooking) -> Card:
     return _alert(card([*body, _booking_buttons(booking)]), "You have a seat on a training session")
 
 
-def changed_card(training: TrainingSession, booking: TrainingBooking) -> Card:
-    """The organiser changed the time or place."""
+def changed_card(training: TrainingSession, booking: TrainingBooking, changed: Sequence[str]) -> Card:
+    """The organiser changed the session: what changed, and the session as it is now."""
     body = [heading("A training session you're booked on has changed"), *_session_block(training)]
+    if changed:
+        body.insert(1, text("Changed: " + ", ".join(changed) + ".", subtle=True))
     if booking.status == BookingStatus.BOOKED:
         body.append(text("Press **Add to calendar** for the updated invite.", subtle=True))
     return _alert(card([*body, _booking_buttons(booking)]), "A training session has changed")

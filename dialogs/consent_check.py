@@ -120,4 +120,5 @@ def consent_feature(deps: Deps, check_intent: Intent) -> Feature:
         actions={**admin.actions, **posts.actions},
         reminder_kinds=posts.reminder_kinds,
         status=posts.status,
+        staff_only=True,  # the pupil register: never for guests or people outside the school
     )

@@ -93,5 +93,9 @@ class Feature:
     dialogs: tuple[Dialog, ...] = ()
     intents: tuple[Intent, ...] = ()
     actions: dict[str, ActionHandler] = field(default_factory=dict)
+    # Buttons that neither show nor change personal data; every other button is refused in group chats and channels.
+    public_actions: frozenset[str] = frozenset()
+    # Its commands and buttons name pupils: only for the school's staff (bot/membership.py), never guests.
+    staff_only: bool = False
     reminder_kinds: dict[str, ReminderKind] = field(default_factory=dict)
     status: StatusProvider | None = None

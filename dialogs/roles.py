@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogContext
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cards import card, facts, heading, plain, say, submit, text
+from bot.identity import in_group
+from bot.membership import sign_in_name
+from bot.replies import card_activity
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from services import roles
-from services.errors import DomainError
-from services.identity import holders_of
+from services.errors import DomainError, NotAllowed
+from services.identity import Actor, holders_of
+from services.ids import parse_id
 from storage.models import Person, Role
 
 _ROLE = r"(?P<role>dpo|data protection officer|organi[sz]er)"
@@ -31,6 +38,7 @@ ROLES_INTENT = Intent(
     "roles.change", (), (rf"^(make|appoint|grant|give)\b.*\b{_ROLE}\b", rf"^(remove|revoke|take)\b.*\b{_ROLE}\b"),
 )
 LIST_INTENT = Intent("roles.list", ("roles", "who are the dpos", "list roles"))
+CONFIRM_GRANT = "roles.confirm_grant"
 SCHOOL_INTENT = Intent("roles.school_name", (), (r"^school name\b",))
 
 
@@ -60,16 +68,40 @@ def roles_feature(deps: Deps) -> Feature:
         granting, role_word, name = parsed
         actor = actor_of(context)
         async with deps.sessions() as session:
-            person = await _mentioned(session, context) or await roles.find_colleague(
-                session, tenant_id=actor.tenant_id, name=name)
+            mentioned = await _mentioned(session, context)
+            person = mentioned or await roles.find_colleague(session, tenant_id=actor.tenant_id, name=name)
             role = roles.parse_role(role_word)
+            if granting and mentioned is None and not roles.same_name(name, person.name):
+                # A near match: show who was found and grant only when the DPO confirms (checked again then).
+                roles.require_dpo(actor, person)
+                if in_group(context.activity):  # the card names them and how they sign in: not for the whole chat
+                    raise DomainError("I'm not sure who you mean. @mention them, or give their full name exactly.")
+                upn = await sign_in_name(session, tenant_id=person.tenant_id, aad_id=person.aad_id)
+                await context.send_activity(card_activity(_confirm_card(person, upn, role)))
+                return
             if granting:
-                done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock())
-                reply = f"**{person.name}** is now {_label(role)}." if done else f"**{person.name}** is already {_label(role)}."
+                reply = await _grant(session, actor, person, role)
             else:
                 done = await roles.revoke(session, actor=actor, person=person, role=role, now=deps.clock())
                 reply = f"**{person.name}** is no longer {_label(role)}." if done else f"**{person.name}** wasn't {_label(role)}."
         await context.send_activity(reply)
+
+    async def _grant(session: AsyncSession, actor: Actor, person: Person, role: Role) -> str:
+        done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock(),
+                                 hub_tenant_id=deps.settings.hub_tenant_id)
+        return f"**{person.name}** is now {_label(role)}." if done else f"**{person.name}** is already {_label(role)}."
+
+    async def confirm(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """The DPO confirmed the near match: grant, with every check made again."""
+        person_id, role_word = parse_id(data.get("person")), data.get("role")
+        if person_id is None or not isinstance(role_word, str):
+            raise DomainError("Sorry, that button is no longer valid. Type the command again.")
+        async with deps.sessions() as session:
+            person = await session.get(Person, person_id)
+            if person is None or person.tenant_id != actor.tenant_id:
+                raise NotAllowed()
+            reply = await _grant(session, actor, person, roles.parse_role(role_word))
+        await dc.context.send_activity(reply)
 
     async def list_roles(context: TurnContext, _: str) -> None:
         actor = actor_of(context)
@@ -90,6 +122,7 @@ def roles_feature(deps: Deps) -> Feature:
         dialogs=(CommandDialog(ROLES_INTENT.dialog_id, change), CommandDialog(LIST_INTENT.dialog_id, list_roles),
                  CommandDialog(SCHOOL_INTENT.dialog_id, school_name)),
         intents=(ROLES_INTENT, LIST_INTENT, SCHOOL_INTENT),
+        actions={CONFIRM_GRANT: confirm},
     )
 
 
@@ -108,6 +141,17 @@ async def _mentioned(session: AsyncSession, context: TurnContext) -> Person | No
                 raise DomainError("I don't know that colleague yet: they need to say hello to me in Teams first.")
             return person
     return None
+
+
+def _confirm_card(person: Person, upn: str, role: Role) -> dict[str, Any]:
+    """"Did you mean ...?" for a name that matched only nearly."""
+    return card(
+        [heading("Is this the right person?"),
+         facts([("Name", plain(person.name) or "unnamed"), ("Signs in as", plain(upn) or "not known yet")]),
+         text(f"I'll make them {_label(role)} only if you confirm.", subtle=True)],
+        [submit(f"Yes, make them {_label(role)}", {"cmd": CONFIRM_GRANT, "person": person.id, "role": role.value}),
+         say("No", "cancel")],
+    )
 
 
 def _label(role: Role) -> str:

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
-from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
 from bot.cards import did_you_mean_card, help_card, notice_card, submit
+from bot.identity import in_group
+from bot.membership import require_staff
 from bot.replies import card_activity
-from dialogs.deps import Deps, Feature, Intent, actor_of
+from dialogs.deps import ACTOR_KEY, Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
 from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from services.errors import DomainError
@@ -24,13 +26,8 @@ CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "never
 HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
 MAX_TEXT = 4000
 PICK = "intent.pick"  # a "Did you mean…?" button: {"cmd": PICK, "dialog": id, "utterance": what was typed}
-
-
-def _in_group(context: TurnContext) -> bool:
-    conversation = context.activity.conversation
-    return conversation is not None and (
-        bool(conversation.is_group) or conversation.conversation_type in ("groupChat", "channel")
-    )
+GROUP_REFUSAL = ("That involves personal data, so let's not do it here. Open a 1:1 chat with me "
+                 "(click my name, then **Chat**) and type it there.")
 
 
 def without_bot_mention(context: TurnContext) -> str:
@@ -61,6 +58,14 @@ class Router:
         self.actions = {name: fn for feature in features for name, fn in feature.actions.items()}
         self.actions[PICK] = self._picked
         self.recogniser = Recogniser(self.intents, EXAMPLES, LAST_RESORT)
+        # PICK checks the flow it starts itself (private in a group, staff only), like a typed message.
+        self.public_actions = frozenset({PICK, *(name for feature in features for name in feature.public_actions)})
+        self.staff_only = frozenset(
+            name for feature in features if feature.staff_only
+            for name in (*feature.actions, *(intent.dialog_id for intent in feature.intents))
+        )
+        # The school a dialog started from another school's card runs in (absent = the chat's own school).
+        self._school = conversation_state.create_property("DialogSchool")
 
     async def on_message(self, context: TurnContext) -> None:
         """Handle one message (typed text or a card submit)."""
@@ -96,13 +101,38 @@ class Router:
         if handler is None:
             await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
             return
-        actor = actor_of(dc.context)
+        if data["cmd"] not in self.public_actions and in_group(dc.context.activity):
+            await dc.context.send_activity(GROUP_REFUSAL)
+            return
+        chat_actor = actor_of(dc.context)
         school = data.get("school")
-        if isinstance(school, str) and school != actor.tenant_id:
+        actor = chat_actor
+        if isinstance(school, str) and school != chat_actor.tenant_id:
             # A DPO serving several schools acts on another school's item from this chat.
             async with self._deps.sessions() as session:
-                actor = await actor_in(session, actor=actor, tenant_id=school)
-        await handler(dc, actor, data)
+                actor = await actor_in(session, actor=chat_actor, tenant_id=school)
+        if data["cmd"] in self.staff_only:
+            await require_staff(dc.context, actor, self._deps.sessions, self._deps.clock())
+        before = dc.active_dialog
+        dc.context.turn_state[ACTOR_KEY] = actor  # a dialog the button starts runs in the button's school
+        try:
+            await handler(dc, actor, data)
+        finally:
+            dc.context.turn_state[ACTOR_KEY] = chat_actor
+        if dc.active_dialog is not None and dc.active_dialog is not before:
+            await self._school.set(dc.context, actor.tenant_id)
+
+    async def _continue_in_its_school(self, dc: DialogContext) -> DialogTurnResult:
+        """Continue the active dialog as the person in the school it started in, checked against their roles there."""
+        chat_actor = actor_of(dc.context)
+        school = await self._school.get(dc.context)
+        if isinstance(school, str) and school != chat_actor.tenant_id:
+            async with self._deps.sessions() as session:
+                dc.context.turn_state[ACTOR_KEY] = await actor_in(session, actor=chat_actor, tenant_id=school)
+        try:
+            return await dc.continue_dialog()
+        finally:
+            dc.context.turn_state[ACTOR_KEY] = chat_actor
 
     async def _on_text(self, dc: DialogContext, text: str) -> None:
         said = normalise(text)
@@ -120,7 +150,7 @@ class Router:
             return
         decision = self.recogniser.decide(text)
         if dc.active_dialog is not None and not (isinstance(decision, Match) and decision.exact):
-            result = await dc.continue_dialog()
+            result = await self._continue_in_its_school(dc)
             if result.status != DialogTurnStatus.Empty:
                 return
         if isinstance(decision, Unsure):
@@ -151,13 +181,14 @@ class Router:
         """Begin `intent`'s flow (ending any other) with what was typed, unless it is private and this is a group."""
         if dc.active_dialog is not None:
             await dc.cancel_all_dialogs()
-        if intent.private and _in_group(dc.context):
-            await dc.context.send_activity(
-                "That involves personal data, so let's not do it here. Open a 1:1 chat with me "
-                "(click my name, then **Chat**) and type it there."
-            )
+        if intent.private and in_group(dc.context.activity):
+            await dc.context.send_activity(GROUP_REFUSAL)
             return
+        if intent.dialog_id in self.staff_only:
+            await require_staff(dc.context, actor_of(dc.context), self._deps.sessions, self._deps.clock())
         log.info("starting dialog %s", intent.dialog_id)
+        if await self._school.get(dc.context) is not None:  # a typed command runs in the chat's own school
+            await self._school.delete(dc.context)
         await dc.begin_dialog(intent.dialog_id, {"utterance": text})
 
 

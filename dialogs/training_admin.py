@@ -150,9 +150,9 @@ class EditSessionDialog(OrganiserDialog):
             except DomainError as error:
                 return await stop(step, str(error))
             offers = await training.offers(session, [edit.training])
-        if edit.moved or edit.promoted:
+        if edit.changed or edit.promoted:
             self._deps.wake_reminders()
-        notes = ["Everyone booked or waiting is being sent the new details."] if edit.moved else []
+        notes = [f"Everyone booked or waiting is being told what changed ({', '.join(edit.changed)})."] if edit.changed else []
         notes += [f"{len(edit.promoted)} moved up from the waiting list."] if edit.promoted else []
         await step.context.send_activity(card_activity(cards.admin_card(offers, title="Session saved")))
         if notes:
@@ -201,7 +201,8 @@ class AttendeesDialog(OrganiserDialog):
         if not isinstance(offer, Offer):
             return offer
         async with self._deps.sessions() as session:
-            _, people = await catalogue_service.attendees(session, actor=actor_of(step.context), session_id=step.values[SESSION])
+            _, people = await catalogue_service.attendees(session, actor=actor_of(step.context), session_id=step.values[SESSION],
+                                                          hub_tenant_id=self._deps.settings.hub_tenant_id)
         await step.context.send_activity(card_activity(cards.attendees_card(offer.training, people)))
         return await step.end_dialog()
 

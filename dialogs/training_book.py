@@ -19,11 +19,11 @@ from dialogs.intents import normalise
 from dialogs.prompts import CardPrompt
 from dialogs.training_admin import admin_actions, admin_dialogs, admin_intents
 from dialogs.training_common import (
-    REMINDER_KINDS,
     Catalogue,
     begin_with,
     id_of,
     polite,
+    reminder_kinds,
     send_invite,
     stop,
     training_status,
@@ -262,6 +262,9 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
             "training.mine": polite(show_mine),
             **admin_actions(),
         },
-        reminder_kinds=REMINDER_KINDS,
+        # As the typed commands: booking and session buttons work in group chats (each person's dialog is their own).
+        public_actions=frozenset({"training.book", "training.cancel", "training.ics", "training.mine", "training.edit",
+                                  "training.cancel_session"}),
+        reminder_kinds=reminder_kinds(deps.settings.hub_tenant_id),
         status=training_status,
     )

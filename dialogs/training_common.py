@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from services.errors import DomainError
 from services.identity import Actor, active_roles
 from services.ids import parse_id
 from services.training import ACTIVE, my_bookings, upcoming
-from services.training_catalogue import attendee_list
+from services.training_catalogue import attendee_list, attendee_scope
 from services.training_seed import DEFAULT_SEED, SeedError, load_if_empty
 from storage.models import Role
 from storage.reminder_models import Reminder
@@ -170,7 +171,8 @@ async def render_changed(session: AsyncSession, reminder: Reminder, now: datetim
     found = await _booking(session, reminder)
     if found is None or found[0].status not in ACTIVE or found[1].status != TrainingStatus.SCHEDULED:
         return None
-    return cards.changed_card(found[1], found[0])
+    changed = reminder.payload.get("changed")
+    return cards.changed_card(found[1], found[0], [str(label) for label in changed] if isinstance(changed, list) else [])
 
 
 async def render_cancelled(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
@@ -181,8 +183,8 @@ async def render_cancelled(session: AsyncSession, reminder: Reminder, now: datet
     return cards.session_cancelled_card(found[1], found[0], had_seat=bool(reminder.payload.get("had_seat")))
 
 
-async def render_closing(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
-    """To an organiser (still one) when booking closes, with the attendee list."""
+async def render_closing(session: AsyncSession, reminder: Reminder, now: datetime, *, hub_tenant_id: str) -> Card | None:
+    """To an organiser (still one) when booking closes, with the attendee list they may see."""
     training = await session.get(TrainingSession, int(reminder.subject_id))
     if training is None or training.status != TrainingStatus.SCHEDULED:
         return None
@@ -190,22 +192,27 @@ async def render_closing(session: AsyncSession, reminder: Reminder, now: datetim
         return None
     if Role.ORGANISER not in await active_roles(session, tenant_id=reminder.tenant_id, aad_id=reminder.recipient_aad_id):
         return None
-    return cards.closing_card(training, await attendee_list(session, training=training))
+    school = attendee_scope(reminder.tenant_id, hub_tenant_id)
+    return cards.closing_card(training, await attendee_list(session, training=training, school=school))
 
 
 Renderer = Callable[[AsyncSession, Reminder, datetime], Awaitable[Card | None]]
-_KINDS: tuple[tuple[notices.Kind, Renderer, bool], ...] = (
-    (notices.Kind.WEEK, render_before, False),
-    (notices.Kind.DAY, render_before, False),
-    # Urgent: it must arrive on time even for a session starting at 08:30.
-    (notices.Kind.HOUR, render_before, True),
-    (notices.Kind.CLOSING, render_closing, False),
-    # At-once notices about a seat or a cancelled session: people may need to plan or not travel.
-    (notices.Kind.PROMOTED, render_promoted, True),
-    (notices.Kind.CHANGED, render_changed, True),
-    (notices.Kind.CANCELLED, render_cancelled, True),
-)
-REMINDER_KINDS = {str(kind): ReminderKind(render=fn, urgent=urgent, snoozable=False) for kind, fn, urgent in _KINDS}
+
+
+def reminder_kinds(hub_tenant_id: str) -> dict[str, ReminderKind]:
+    """How each training reminder is rendered, and which are urgent (none can be snoozed)."""
+    kinds: tuple[tuple[notices.Kind, Renderer, bool], ...] = (
+        (notices.Kind.WEEK, render_before, False),
+        (notices.Kind.DAY, render_before, False),
+        # Urgent: it must arrive on time even for a session starting at 08:30.
+        (notices.Kind.HOUR, render_before, True),
+        (notices.Kind.CLOSING, partial(render_closing, hub_tenant_id=hub_tenant_id), False),
+        # At-once notices about a seat or a cancelled session: people may need to plan or not travel.
+        (notices.Kind.PROMOTED, render_promoted, True),
+        (notices.Kind.CHANGED, render_changed, True),
+        (notices.Kind.CANCELLED, render_cancelled, True),
+    )
+    return {str(kind): ReminderKind(render=fn, urgent=urgent, snoozable=False) for kind, fn, urgent in kinds}
 
 
 async def training_status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,9 +79,11 @@ class _Stored:
 
 
 async def record_visit(
-    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[str], now: datetime, organiser_seed: Collection[str] = ()
+    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[tuple[str, str]], now: datetime,
+    organiser_seed: Collection[tuple[str, str]] = (),
 ) -> Actor:
-    """Upsert the school and person, seed DPOs and training organisers from settings, and return the actor. Commits."""
+    """Upsert the school and person, seed DPOs and training organisers from settings ((tenant, aad) pairs), and
+    return the actor. Commits."""
     keys = {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id}
     person, roles = await _person_and_roles(conn, keys)
     wrote = False
@@ -101,7 +104,7 @@ async def record_visit(
         wrote = True
     for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
         # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-        if visit.aad_id in seed and role not in roles and await _seed_role(conn, visit, role, now):
+        if (visit.tenant_id, visit.aad_id) in seed and role not in roles and await _seed_role(conn, visit, role, now):
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
@@ -133,12 +136,21 @@ def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
         changes["name"] = visit.name
     if visit.teams_user_id and visit.teams_user_id != person.teams_user_id:
         changes["teams_user_id"] = visit.teams_user_id
-    if visit.reference_json and person.conversation_reference != visit.reference_json:
+    if visit.reference_json and person.conversation_reference != visit.reference_json \
+            and _same_channel_and_tenant(person.conversation_reference, visit.reference_json):
         changes["conversation_reference"] = visit.reference_json
         changes["unreachable_at"] = None
     if now - person.last_seen_at > _SEEN_REFRESH:
         changes["last_seen_at"] = now
     return changes
+
+
+def _same_channel_and_tenant(stored: str | None, new: str) -> bool:
+    """A stored 1:1 reference is only replaced by one from the same channel and tenant."""
+    if stored is None:
+        return True
+    old, fresh = json.loads(stored), json.loads(new)
+    return bool(old.get("channelId") == fresh.get("channelId") and old.get("tenantId") == fresh.get("tenantId"))
 
 
 async def active_roles(session: AsyncSession, *, tenant_id: str, aad_id: str) -> frozenset[str]:

@@ -24,8 +24,14 @@ def parse_role(text: str) -> Role:
     return role
 
 
+def same_name(typed: str, name: str) -> bool:
+    """True when what was typed is the person's name (case, spacing and punctuation aside)."""
+    return bool(utils.default_process(typed) == utils.default_process(name))
+
+
 async def find_colleague(session: AsyncSession, *, tenant_id: str, name: str) -> Person:
-    """A person of this school by name (typos tolerated); asks for more when unclear."""
+    """A person of this school by name (typos tolerated: check `same_name` before acting); asks for more when
+    unclear."""
     people = list((await session.execute(select(Person).where(Person.tenant_id == tenant_id))).scalars())
     choices = {p.id: p.name for p in people if p.name}
     found = process.extract(name, choices, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=85, limit=3)
@@ -39,9 +45,15 @@ async def find_colleague(session: AsyncSession, *, tenant_id: str, name: str) ->
     return next(p for p in people if p.id == found[0][2])
 
 
-async def grant(session: AsyncSession, *, actor: Actor, person: Person, role: Role, now: datetime) -> bool:
-    """Give `person` a role in the actor's school (DPOs only). False when they already had it. Commits."""
-    _require_dpo(actor, person)
+async def grant(
+    session: AsyncSession, *, actor: Actor, person: Person, role: Role, now: datetime, hub_tenant_id: str
+) -> bool:
+    """Give `person` a role in the actor's school (DPOs only; organisers only by the hub's DPOs, in the hub's
+    tenant: an organiser edits the catalogue every school books). False when they already had it. Commits."""
+    require_dpo(actor, person)
+    if role == Role.ORGANISER and not (hub_tenant_id and actor.tenant_id == hub_tenant_id):
+        raise NotAllowed("Training organisers are appointed by the data hub that runs the training, "
+                         "not by a school. Ask the hub if a colleague should organise sessions.")
     if role in await active_roles(session, tenant_id=person.tenant_id, aad_id=person.aad_id):
         return False
     session.add(RoleGrant(tenant_id=person.tenant_id, aad_id=person.aad_id, role=role, granted_by=actor.aad_id, granted_at=now))
@@ -53,7 +65,7 @@ async def grant(session: AsyncSession, *, actor: Actor, person: Person, role: Ro
 
 async def revoke(session: AsyncSession, *, actor: Actor, person: Person, role: Role, now: datetime) -> bool:
     """Take a role away (DPOs only); the last DPO of a school cannot remove themselves. Commits."""
-    _require_dpo(actor, person)
+    require_dpo(actor, person)
     if role == Role.DPO and len(await holders_of(session, tenant_id=person.tenant_id, role=Role.DPO)) <= 1:
         raise DomainError("You are the only DPO of this school, so the role can't be removed. Grant it to a colleague first.")
     rows = await session.execute(
@@ -113,7 +125,8 @@ async def actor_in(session: AsyncSession, *, actor: Actor, tenant_id: str) -> Ac
     return Actor(tenant_id, actor.aad_id, actor.name, roles)
 
 
-def _require_dpo(actor: Actor, person: Person) -> None:
+def require_dpo(actor: Actor, person: Person) -> None:
+    """Only a DPO changes roles, and only of people in their own school."""
     if not actor.is_dpo:
         raise NotAllowed("Only a DPO of your school can change roles.")
     if person.tenant_id != actor.tenant_id:

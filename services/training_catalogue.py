@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,11 +58,18 @@ class Attendee:
 
 @dataclass(frozen=True)
 class Edit:
-    """An edited session: who must be told, and who moved up from the waiting list."""
+    """An edited session: what changed that bookers are told about, and who moved up from the waiting list."""
 
     training: TrainingSession
-    moved: bool  # time or place changed: invites are re-issued
+    changed: tuple[str, ...]  # labels (CHANGE_LABELS); any: invites re-issued and everyone booked or waiting told
     promoted: list[TrainingBooking]
+
+
+# Form fields whose change is told to everyone booked or waiting (seats and booking close are the organisers' own).
+CHANGE_LABELS = {"title": "title", "description": "description", "start": "start", "end": "end", "format": "format",
+                 "join_url": "join link", "venue": "venue", "organiser_name": "organiser",
+                 "organiser_email": "organiser email"}
+_TEAMS_MEETING_HOST = "teams.microsoft.com"
 
 
 def require_organiser(actor: Actor) -> None:
@@ -112,8 +120,8 @@ def read_draft(fields: Mapping[str, object], *, now: datetime) -> SessionDraft:
     if fmt not in set(TrainingFormat):
         raise DomainError("Please choose online (Teams) or in person.")
     join_url, venue = get("join_url", ""), get("venue", "")
-    if fmt == TrainingFormat.ONLINE and not (join_url.startswith("https://") and len(join_url) <= 1000):
-        raise DomainError("An online session needs its Teams join link (starting https://).")
+    if fmt == TrainingFormat.ONLINE and not _teams_meeting_link(join_url):
+        raise DomainError("An online session needs its Teams meeting join link (starting https://teams.microsoft.com/).")
     if fmt == TrainingFormat.IN_PERSON and not 0 < len(venue) <= 300:
         raise DomainError("An in-person session needs a venue.")
     email = get("organiser_email", "")
@@ -124,6 +132,17 @@ def read_draft(fields: Mapping[str, object], *, now: datetime) -> SessionDraft:
         venue if fmt == TrainingFormat.IN_PERSON else "", _capacity(get("capacity", "")),
         get("organiser_name", "")[:200], email,
     )
+
+
+def _teams_meeting_link(url: str) -> bool:
+    """An https link to a Teams meeting: teams.microsoft.com, no user name or port to disguise another host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (len(url) <= 1000 and parts.scheme == "https" and parts.hostname == _TEAMS_MEETING_HOST
+            and "@" not in parts.netloc and port is None and not any(c.isspace() for c in url))
 
 
 def form_values(training: TrainingSession) -> dict[str, str]:
@@ -173,7 +192,8 @@ async def _active_bookings(session: AsyncSession, session_id: int) -> list[Train
 
 
 async def edit_session(session: AsyncSession, *, actor: Actor, session_id: int, draft: SessionDraft, now: datetime) -> Edit:
-    """Change a session; a new time or place re-issues invites and reminders, more seats promote. Commits."""
+    """Change a session; a change bookers see re-issues invites and tells them what changed (a new time or place
+    re-schedules their reminders), more seats promote. Commits."""
     require_organiser(actor)
     async with locked(session, session_id) as training:
         if training.status != TrainingStatus.SCHEDULED or training.starts_at <= now:
@@ -181,13 +201,14 @@ async def edit_session(session: AsyncSession, *, actor: Actor, session_id: int, 
         (offer,) = await offers(session, [training])
         if draft.capacity < offer.booked:
             raise DomainError(f"{offer.booked} people already have a seat, so the capacity can't go below {offer.booked}.")
-        before = (training.starts_at, training.ends_at, training.format, training.join_url, training.venue)
-        old_closes = training.booking_closes_at
+        before, old_closes, old_times = form_values(training), training.booking_closes_at, _times(training)
         _apply(training, draft, now)
-        moved = before != (training.starts_at, training.ends_at, training.format, training.join_url, training.venue)
-        if moved:
+        after = form_values(training)
+        changed = tuple(label for key, label in CHANGE_LABELS.items() if before[key] != after[key])
+        moved = old_times != _times(training)
+        if changed:
             training.sequence += 1
-            await _reschedule(session, training, now)
+            await _tell_bookers(session, training, changed, now, reschedule=moved)
         if moved or old_closes != training.booking_closes_at:
             await notices.cancel_organisers(session, training=training)
             await notices.schedule_organisers(session, training=training, now=now)
@@ -195,17 +216,26 @@ async def edit_session(session: AsyncSession, *, actor: Actor, session_id: int, 
         audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="training.session_edited",
                      now=now, subject_type="training_session", subject_id=session_id)
         await session.commit()
-    log.info("training session %s edited (moved=%s, promoted=%s)", session_id, moved, len(promoted))
-    return Edit(training, moved, promoted)
+    log.info("training session %s edited (%s changed, promoted=%s)", session_id, len(changed), len(promoted))
+    return Edit(training, changed, promoted)
 
 
-async def _reschedule(session: AsyncSession, training: TrainingSession, now: datetime) -> None:
-    """New reminder keys for the new time, and a notice with the updated invite to everyone booked or waiting."""
+def _times(training: TrainingSession) -> tuple[datetime, datetime]:
+    return training.starts_at, training.ends_at
+
+
+async def _tell_bookers(
+    session: AsyncSession, training: TrainingSession, changed: tuple[str, ...], now: datetime, *, reschedule: bool
+) -> None:
+    """A notice naming what changed, with the updated invite, to everyone booked or waiting; new reminder keys for a
+    new time."""
     for booking in await _active_bookings(session, training.id or 0):
-        await notices.cancel_attendee(session, booking=booking, only_before_start=True)
-        if booking.status == BookingStatus.BOOKED:
-            await notices.schedule_attendee(session, booking=booking, training=training, now=now)
-        await notices.notify_now(session, booking=booking, kind=notices.Kind.CHANGED, tag=str(training.sequence), now=now)
+        if reschedule:
+            await notices.cancel_attendee(session, booking=booking, only_before_start=True)
+            if booking.status == BookingStatus.BOOKED:
+                await notices.schedule_attendee(session, booking=booking, training=training, now=now)
+        await notices.notify_now(session, booking=booking, kind=notices.Kind.CHANGED, tag=str(training.sequence), now=now,
+                                 payload={"changed": list(changed)})
 
 
 async def cancel_session(session: AsyncSession, *, actor: Actor, session_id: int, now: datetime) -> list[TrainingBooking]:
@@ -232,22 +262,32 @@ async def cancel_session(session: AsyncSession, *, actor: Actor, session_id: int
     return told
 
 
-async def attendee_list(session: AsyncSession, *, training: TrainingSession) -> list[Attendee]:
-    """Names, schools and roles of everyone booked or waiting (for organisers' eyes only)."""
-    rows = await session.execute(
+def attendee_scope(organiser_tenant_id: str, hub_tenant_id: str) -> str | None:
+    """Whose bookings an organiser sees: every school's from the hub's tenant (None), else only their own school's."""
+    return None if hub_tenant_id and organiser_tenant_id == hub_tenant_id else organiser_tenant_id
+
+
+async def attendee_list(session: AsyncSession, *, training: TrainingSession, school: str | None) -> list[Attendee]:
+    """Names, schools and roles of everyone booked or waiting, of one school or all (for organisers' eyes only)."""
+    query = (
         select(TrainingBooking, Organisation.name)
         .join(Organisation, Organisation.tenant_id == TrainingBooking.tenant_id, isouter=True)  # type: ignore[arg-type]
         .where(TrainingBooking.session_id == training.id, TrainingBooking.status.in_(ACTIVE))  # type: ignore[attr-defined]
         .order_by(TrainingBooking.status, TrainingBooking.id)  # type: ignore[arg-type]
     )
+    if school is not None:
+        query = query.where(TrainingBooking.tenant_id == school)
+    rows = await session.execute(query)
     return [Attendee(b.name, school or f"school {b.tenant_id[:8]}", b.role, b.status) for b, school in rows.all()]
 
 
-async def attendees(session: AsyncSession, *, actor: Actor, session_id: int) -> tuple[TrainingSession, list[Attendee]]:
-    """A session's attendee list, for organisers only."""
+async def attendees(
+    session: AsyncSession, *, actor: Actor, session_id: int, hub_tenant_id: str
+) -> tuple[TrainingSession, list[Attendee]]:
+    """A session's attendee list, for organisers only (limited to their school outside the hub's tenant)."""
     require_organiser(actor)
     training = await session.get(TrainingSession, session_id)
     if training is None:
         raise DomainError("Sorry, I can't find that training session.")
-    return training, await attendee_list(session, training=training)
+    return training, await attendee_list(session, training=training, school=attendee_scope(actor.tenant_id, hub_tenant_id))
 

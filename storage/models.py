@@ -60,6 +60,20 @@ class RoleGrant(SQLModel, table=True):
     revoked_at: datetime | None = utc_field(nullable=True, default=None)
 
 
+class Membership(SQLModel, table=True):
+    """What Teams last said about a person's place in their school (TeamsInfo.get_member): staff or guest."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "aad_id"),)
+
+    id: int | None = id_field()
+    tenant_id: str = Field(max_length=64)
+    aad_id: str = Field(max_length=64)
+    user_role: str = Field(default="", max_length=20)  # Teams' userRole: "user", "guest", "anonymous" ("" = not said)
+    staff: bool = False
+    upn: str = Field(default="", max_length=200)  # their sign-in name (userPrincipalName or email), when Teams gave it
+    checked_at: datetime = utc_field()
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when; ids and codes only, never personal details."""
 

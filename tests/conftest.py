@@ -127,7 +127,9 @@ def settings(db_url: str) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         DATABASE_URL=db_url,
         SCHEDULER_ENABLED=False,
-        DPO_AAD_IDS="d0d0d0d0-0000-4000-8000-0000000000a1,d0d0d0d0-0000-4000-8000-0000000000b1",
+        # Dana (…a1) is DPO of school A and of school B (a trust DPO); Priya (…b1) of school B.
+        DPO_AAD_IDS=f"{SCHOOL_A}:d0d0d0d0-0000-4000-8000-0000000000a1,{SCHOOL_B}:d0d0d0d0-0000-4000-8000-0000000000a1,"
+                    f"{SCHOOL_B}:d0d0d0d0-0000-4000-8000-0000000000b1",
     )
 
 

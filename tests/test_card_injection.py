@@ -148,7 +148,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "training_cards.reminder_card": lambda: training_cards.reminder_card(
         training(TrainingFormat.ONLINE), booking(), lead="tomorrow") | {"_": EVIL},
     "training_cards.promoted_card": lambda: training_cards.promoted_card(training(), booking()),
-    "training_cards.changed_card": lambda: training_cards.changed_card(training(), booking()),
+    "training_cards.changed_card": lambda: training_cards.changed_card(training(), booking(), ["title", "join link"]),
     "training_cards.session_cancelled_card": lambda: training_cards.session_cancelled_card(
         training(), booking(), had_seat=True),
     "training_cards.attendees_card": lambda: training_cards.attendees_card(training(), attendees()),

@@ -108,7 +108,7 @@ def test_post_cards_offer_the_right_actions() -> None:
     assert titles(CARDS["post_with_task"]) == ["Mark removed", "Add link"]  # must come down: no extension
     assert titles(CARDS["housekeeping"])[:4] == ["Mark removed", "Add link", "Keep 6 more months", "Keep 12 more months"]
     assert "Report a breach" not in titles(CARDS["removal"]) and "Report a breach" in titles(CARDS["overdue"])
-    assert {"cmd": "consent.report_breach", "task": 3} in [a["data"] for a in card_actions(CARDS["overdue"])]
+    assert {"cmd": "consent.report_breach", "task": 3, "school": "t"} in [a["data"] for a in card_actions(CARDS["overdue"])]
     assert titles(CARDS["unregistered"]) == ["Mark removed", "Report a breach"]
     assert "[day](http" not in json.dumps(CARDS["post"])  # user text can't become a link
 

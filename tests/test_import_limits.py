@@ -47,7 +47,7 @@ async def test_a_file_with_too_many_columns_is_refused_at_once(
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """School A has a second DPO."""
-    return settings.model_copy(update={"dpo_aad_ids": [*settings.dpo_aad_ids, SECOND_DPO.aad_id]})
+    return settings.model_copy(update={"dpo_aad_ids": [*settings.dpo_aad_ids, f"{SCHOOL_A}:{SECOND_DPO.aad_id}"]})
 
 
 async def test_two_dpos_pressing_apply_at_once_apply_once(

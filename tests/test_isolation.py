@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, col
 from bot.runtime import Runtime
 from config import Settings
 from services.clock import SettableClock
+from storage.models import Person
 from storage.reminder_models import Reminder
 from storage.sar_models import SubjectAccessRequest
 from tests.breach_support import ANSWERS, breaches, file_report
@@ -30,7 +31,7 @@ STAFF_A = TeamsUser("Megan Bowen", "7faf8ab2-3d56-4244-b585-20c8a42ed2b8", SCHOO
 DPO_A = TeamsUser("Dana Price", "d0d0d0d0-0000-4000-8000-0000000000a1", SCHOOL_A)
 OTHER_STAFF_A = TeamsUser("Alex Wilber", "9a9a9a9a-0000-4000-8000-0000000000a3", SCHOOL_A)
 # Chat plumbing that a stranger's own turn may touch; everything else must stay exactly as it was.
-PLUMBING = {"bot_state", "handled_activity", "person", "organisation", "auditevent"}
+PLUMBING = {"bot_state", "handled_activity", "person", "organisation", "auditevent", "membership"}
 REFUSAL = re.compile(
     r"couldn't find|don't have access|only (a |the |your school's )?(dpo|organiser|the )|isn't (yours|for you)|not yours|"
     r"no longer available|can't|cannot|not allowed|sorry|no pupil|not found|don't know|didn't find|no one",
@@ -97,6 +98,13 @@ async def a_sar(teams: TeamsClient, runtime: Runtime) -> Item:
     return Item({"id": sar.id, "ref": sar.reference}, (sar.reference, "Jo Bloggs", "Sam Bloggs"))
 
 
+async def a_colleague(teams: TeamsClient, runtime: Runtime) -> Item:
+    await teams.say(STAFF_A, "hello")
+    async with runtime.deps.sessions() as session:
+        person = (await session.execute(select(Person).where(col(Person.aad_id) == STAFF_A.aad_id))).scalar_one()
+    return Item({"person": person.id}, ())
+
+
 @dataclass(frozen=True)
 class Row:
     """One way in that takes an id: a card button (`press`) or a typed command (`say`), with {placeholders}."""
@@ -148,6 +156,7 @@ TABLE: tuple[Row, ...] = (
     Row(a_post, say="never publish Olivia Smith - court order"),
     Row(a_post, say="pupil left Olivia Smith"),
     Row(a_post, say="make Megan Bowen a DPO"),
+    Row(a_colleague, {"cmd": "roles.confirm_grant", "person": "$person", "role": "dpo"}),
     Row(a_post, say="remove dpo from Dana Price"),
     Row(a_booking, {"cmd": "training.cancel", "booking_id": "$booking"}),
     Row(a_booking, {"cmd": "training.ics", "booking_id": "$booking"}),

@@ -31,7 +31,7 @@ URGENT = ReminderKind(render=render_notice, urgent=True)
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """School A has two DPOs; a reminder is given up after 3 attempts."""
-    return settings.model_copy(update={"dpo_aad_ids": [*settings.dpo_aad_ids, SECOND_DPO_A.aad_id],
+    return settings.model_copy(update={"dpo_aad_ids": [*settings.dpo_aad_ids, f"{SCHOOL_A}:{SECOND_DPO_A.aad_id}"],
                                        "reminder_max_attempts": 3})
 
 

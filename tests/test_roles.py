@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.cards import plain
 from bot.runtime import Runtime
 from dialogs.roles import parse_change
 from storage.models import AuditEvent, RoleGrant
@@ -29,15 +30,36 @@ async def test_dpo_grants_and_revokes_by_name_and_it_is_audited(
     teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser
 ) -> None:
     await teams.say(staff_a, "hello")
-    reply = await teams.say(dpo_a, "make Megan Bowan an organiser")  # typo tolerated
-    assert "Megan Bowen** is now a training organiser" in texts(reply)
-    assert (staff_a.aad_id, "organiser") in await active(runtime, staff_a.tenant_id)
-    reply = await teams.say(dpo_a, "remove organiser from Megan Bowen")
-    assert "no longer a training organiser" in texts(reply)
-    assert (staff_a.aad_id, "organiser") not in await active(runtime, staff_a.tenant_id)
+    reply = await teams.say(dpo_a, "make megan  bowen a DPO")  # the name exactly (case and spacing aside)
+    assert "Megan Bowen** is now a DPO" in texts(reply)
+    assert (staff_a.aad_id, "dpo") in await active(runtime, staff_a.tenant_id)
+    reply = await teams.say(dpo_a, "remove dpo from Megan Bowen")
+    assert "no longer a DPO" in texts(reply)
+    assert (staff_a.aad_id, "dpo") not in await active(runtime, staff_a.tenant_id)
     async with runtime.deps.sessions() as session:
         actions = [e.action for e in (await session.execute(select(AuditEvent).order_by(AuditEvent.id))).scalars()]
-    assert actions == ["role.granted.organiser", "role.revoked.organiser"]
+    assert actions == ["role.granted.dpo", "role.revoked.dpo"]
+
+
+async def test_a_near_match_is_granted_only_once_the_dpo_confirms_who(
+    teams: TeamsClient, runtime: Runtime, dpo_a: TeamsUser, staff_a: TeamsUser, staff_b: TeamsUser,
+) -> None:
+    teams.channel.members[staff_a.conversation_id] = [{"id": staff_a.teams_id, "name": staff_a.name, "userRole": "user",
+                                                       "aadObjectId": staff_a.aad_id, "tenantId": staff_a.tenant_id,
+                                                       "userPrincipalName": "megan.bowen@stmarys.example"}]
+    await teams.say(staff_a, "check consent")  # Teams tells the bot how Megan signs in
+    asked = await teams.say(dpo_a, "make Megan Bowan a DPO")  # a typo
+    shown = texts(asked)
+    assert "Is this the right person?" in shown and "Megan Bowen" in shown
+    assert plain("megan.bowen@stmarys.example") in shown  # shown as text, never a live mailto link
+    assert "is now a DPO" not in shown
+    assert (staff_a.aad_id, "dpo") not in await active(runtime, staff_a.tenant_id)
+    [yes] = [a["data"] for r in asked for c in r.cards for a in c["actions"] if a["title"].startswith("Yes")]
+    for stranger in (staff_a, staff_b, TeamsUser(dpo_a.name, dpo_a.aad_id, staff_b.tenant_id)):
+        assert "is now a DPO" not in texts(await teams.press(stranger, yes))  # a replayed button grants nothing
+    assert (staff_a.aad_id, "dpo") not in await active(runtime, staff_a.tenant_id)
+    assert "Megan Bowen** is now a DPO" in texts(await teams.press(dpo_a, yes))
+    assert (staff_a.aad_id, "dpo") in await active(runtime, staff_a.tenant_id)
 
 
 async def test_staff_cannot_grant_roles(teams: TeamsClient, runtime: Runtime, staff_a: TeamsUser, dpo_a: TeamsUser) -> None:
@@ -72,14 +94,14 @@ async def test_grant_by_mention_in_group_chat(teams: TeamsClient, runtime: Runti
     await teams.say(staff_a, "hello")
     activity = teams.from_file("message_channel_thread_reply_with_bot_mention_teamsnet_capture.json", dpo_a)
     activity["conversation"] = {"id": "19:group@thread.v2", "conversationType": "groupChat", "isGroup": True}
-    activity["text"] = "<at>ridotest</at> make <at>Megan Bowen</at> an organiser"
+    activity["text"] = "<at>ridotest</at> make <at>Megan Bowen</at> a DPO"
     activity["entities"] = [
         {"type": "mention", "text": "<at>ridotest</at>", "mentioned": {"id": activity["recipient"]["id"], "name": "ridotest"}},
         {"type": "mention", "text": "<at>Megan Bowen</at>", "mentioned": {"id": staff_a.teams_id, "name": "Megan Bowen"}},
     ]
     reply = await teams.send(activity)
-    assert "Megan Bowen** is now a training organiser" in texts(reply)
-    assert (staff_a.aad_id, "organiser") in await active(runtime, staff_a.tenant_id)
+    assert "Megan Bowen** is now a DPO" in texts(reply)
+    assert (staff_a.aad_id, "dpo") in await active(runtime, staff_a.tenant_id)
 
 
 async def test_roles_list(teams: TeamsClient, dpo_a: TeamsUser) -> None:

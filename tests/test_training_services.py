@@ -169,7 +169,7 @@ async def test_a_new_time_reschedules_with_new_keys_and_more_seats_promote(runti
         values = {**catalogue.form_values(tiny), "start": "24/12/2026 10:00", "end": "11:30", "capacity": "2"}
         draft = catalogue.read_draft(values, now=runtime.deps.clock())
         edit = await catalogue.edit_session(session, actor=CLARE, session_id=tiny.id or 0, draft=draft, now=runtime.deps.clock())
-    assert edit.moved and edit.training.sequence == 1 and [b.id for b in edit.promoted] == [waiting.id]
+    assert edit.changed == ("start", "end") and edit.training.sequence == 1 and [b.id for b in edit.promoted] == [waiting.id]
     now_pending = await pending(runtime, subject_id=str(seat.id))
     assert not old_keys & {r.key for r in now_pending}
     assert {r.kind for r in now_pending} == {"training.7d", "training.1d", "training.1h", "training.changed"}
@@ -205,7 +205,7 @@ async def test_catalogue_changes_are_for_organisers_only(runtime: Runtime) -> No
             catalogue.add_session(session, actor=MEGAN, draft=draft, now=runtime.deps.clock()),
             catalogue.edit_session(session, actor=MEGAN, session_id=tiny.id or 0, draft=draft, now=runtime.deps.clock()),
             catalogue.cancel_session(session, actor=MEGAN, session_id=tiny.id or 0, now=runtime.deps.clock()),
-            catalogue.attendees(session, actor=MEGAN, session_id=tiny.id or 0),
+            catalogue.attendees(session, actor=MEGAN, session_id=tiny.id or 0, hub_tenant_id=HUB),
         ):
             with pytest.raises(NotAllowed, match="only training organisers"):
                 await attempt

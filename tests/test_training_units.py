@@ -91,7 +91,7 @@ def test_every_card_is_valid_adaptive_card_1_5() -> None:
         cards.bookings_card([(seat, session, None), (waiting, session, 3)]), cards.bookings_card([]),
         cards.cancel_confirm_card(seat, session), cards.cancelled_card(session, was_booked=True),
         cards.reminder_card(session, seat, lead="is tomorrow at 15:30"), cards.promoted_card(session, seat),
-        cards.changed_card(session, seat), cards.session_cancelled_card(session, seat, had_seat=True),
+        cards.changed_card(session, seat, ["start", "join link"]), cards.session_cancelled_card(session, seat, had_seat=True),
         cards.attendees_card(session, people), cards.closing_card(session, people), cards.admin_card([free]),
         cards.cancel_session_confirm_card(full), cards.session_form_card({"title": "x"}, title="Add", error="Bad date"),
     ]

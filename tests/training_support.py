@@ -42,7 +42,8 @@ def training_settings(settings: Settings, tmp_path: Path) -> Settings:
     """The conftest settings plus an organiser and the small seed catalogue."""
     seed = tmp_path / "training_seed.json"
     seed.write_text(json.dumps(SEED), encoding="utf-8")
-    return settings.model_copy(update={"organiser_aad_ids": [ORGANISER.aad_id], "training_seed_file": str(seed)})
+    return settings.model_copy(update={"organiser_aad_ids": [f"{HUB}:{ORGANISER.aad_id}"], "hub_tenant_id": HUB,
+                                       "training_seed_file": str(seed)})
 
 
 async def session_by_key(runtime: Runtime, key: str) -> TrainingSession:

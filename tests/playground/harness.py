@@ -146,7 +146,10 @@ class Chat:
         return lines
 
     async def screenshot(self, message: Locator, name: str) -> None:
-        """Save one message as a picture for the README (docs/playground/)."""
-        target = ROOT / "docs" / "playground" / f"{name}.png"
+        """Save one message as a picture for the README when PLAYGROUND_DIR is set (`make cards`: docs/playground/)."""
+        folder = os.environ.get("PLAYGROUND_DIR")
+        if not folder:
+            return
+        target = ROOT / folder / f"{name}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         await message.screenshot(path=str(target))

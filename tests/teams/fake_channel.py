@@ -176,6 +176,8 @@ class FakeTeamsChannel:
         conv = unquote(match["conv"] or "")
         body = await request.json() if request.can_read_body else {}
         op = _op(request.method, match["kind"], match["item"], bool(match["conv"]))
+        if op == "members" and match["item"]:
+            return self._member(conv, unquote(match["item"]))
         if op == "members":
             return web.json_response(self.members.get(conv, []))
         fault = self._fault_for(conv, body) if op in ("send", "reply", "create") else None
@@ -199,6 +201,17 @@ class FakeTeamsChannel:
         if self.empty_answers:
             return web.Response(status=202)
         return web.json_response({"id": f"msg-{next(self._ids)}"}, status=200)
+
+
+    def _member(self, conv: str, member_id: str) -> web.Response:
+        """GET .../members/{id}: from `members` when the test set the conversation's members (404 when not among
+        them), else the sender of a chat as Teams reports an ordinary member of the tenant."""
+        if conv not in self.members:
+            return web.json_response({"id": member_id, "userRole": "user"})
+        for member in self.members[conv]:
+            if member.get("id") == member_id:
+                return web.json_response(member)
+        return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
 
 
 def _op(method: str, kind: str | None, item: str | None, has_conv: bool) -> str:
