@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.cards import Card, card, facts, heading, plain, submit, text
 from services.breach import assessment_of, facts_of, status_of
+from services.breach_alerts import clock_running
 from services.breach_decisions import DECISIONS, INDIVIDUALS
 from services.breach_facts import FIELD_LABELS, describe
 from services.dates import format_uk
@@ -27,6 +28,13 @@ def time_left(deadline: datetime, now: datetime) -> str:
     minutes = int((deadline - now).total_seconds() // 60)
     hours, mins = divmod(abs(minutes), 60)
     return f"{hours}h {mins:02d}m left" if minutes >= 0 else f"OVERDUE by {hours}h {mins:02d}m"
+
+
+def clock_text(breach: Breach, now: datetime) -> str:
+    """Time left on the ICO clock, or why it no longer runs (a reported breach shows "reported", not hours)."""
+    if breach.ico_reported_at is not None:
+        return f"reported to the ICO {format_uk(breach.ico_reported_at)}"
+    return time_left(breach.deadline_at, now) if clock_running(breach) else status_of(breach).value
 
 
 def act(title: str, cmd: str, breach: Breach) -> dict[str, Any]:
@@ -57,7 +65,7 @@ def _key_facts(breach: Breach, now: datetime) -> dict[str, Any]:
     pairs = [(FIELD_LABELS[name], plain(describe(name, getattr(values, name)))) for name in _SUMMARY_FIELDS]
     pairs += [
         ("School aware since", format_uk(breach.aware_at)),
-        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({time_left(breach.deadline_at, now)})"),
+        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)})"),
         ("Status", status_of(breach).value),
     ]
     return facts(pairs)
@@ -82,15 +90,19 @@ def dpo_alert_card(breach: Breach, now: datetime, *, title: str, lead: str = "")
     return result
 
 
-def receipt_card(breach: Breach, *, dpos_told: int) -> Card:
-    """What the reporter sees after sending: reference, ICO deadline, what happens next."""
-    if dpos_told:
-        people = f"{dpos_told} {'person' if dpos_told == 1 else 'people'}"
+def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Card:
+    """What the reporter sees after sending: reference, ICO deadline, what happens next (told honestly)."""
+    people = f"{dpos_told} {'person' if dpos_told == 1 else 'people'}"
+    if by_dpo:  # never "your DPO has been alerted" to the DPO who reported it
+        nextly = (f"The DPOs who use Custodian ({people}, you included) have its alert with the decision buttons. "
+                  "Record the decision before the ICO deadline.")
+    elif dpos_told:
         nextly = (f"Your DPO has been alerted ({people}). They will decide whether it must be reported to the ICO "
                   "and may ask you for more information here.")
     else:
-        nextly = ("No DPO is set up for your school in Custodian yet, so nobody has been alerted: "
-                  "tell your DPO or head teacher now.")
+        nextly = ("No DPO has opened Custodian yet, so nobody has been alerted so far. Your school's DPO will be "
+                  "alerted the moment they do \u2014 **tell them now by phone** (or your head teacher if you can't "
+                  "reach them).")
     return card(
         [
             heading(f"Thank you. Your reference is {breach.reference}"),
@@ -112,7 +124,7 @@ def detail_card(breach: Breach, events: Sequence[BreachEvent], *, is_dpo: bool, 
     """One breach, all its facts, the decision, and the timeline (every change, who and when)."""
     values = facts_of(breach)
     pairs = [(label, plain(describe(name, getattr(values, name)))) for name, label in FIELD_LABELS.items()]
-    pairs += [("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({time_left(breach.deadline_at, now)})"),
+    pairs += [("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)})"),
               ("Status", status_of(breach).value)]
     if breach.decision:
         reason = f": {plain(breach.decision_reason)}" if breach.decision_reason else ""
@@ -137,7 +149,7 @@ def list_card(breaches: Sequence[Breach], now: datetime, *, is_dpo: bool) -> Car
         body.append(text("None open."))
     for breach in breaches:
         line = f"**{breach.reference}** \u00b7 {plain(describe('kind', breach.kind))} \u00b7 {status_of(breach).value}"
-        if is_dpo:
+        if is_dpo and clock_running(breach):  # otherwise the status says why the clock stopped
             line += f" \u00b7 {time_left(breach.deadline_at, now)}"
         body.append({"type": "Container", "items": [text(line)], "selectAction": show_button(breach)})
     return card(body)

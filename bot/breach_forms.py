@@ -37,7 +37,7 @@ def choice_input(input_id: str, label: str, options: Mapping[str, str], *, multi
     """An Input.ChoiceSet (radio buttons / checkboxes, or a drop-down when compact). Multi-select sends "a,b"."""
     element: dict[str, Any] = {
         "type": "Input.ChoiceSet", "id": input_id, "label": label, "isMultiSelect": multi,
-        "style": "compact" if compact else "expanded",
+        "style": "compact" if compact else "expanded", "wrap": True,  # long choices wrap, not cut (AC 1.2+)
         "choices": [{"title": title, "value": code} for code, title in options.items()],
     }
     if value:
@@ -52,10 +52,14 @@ def _nav(q: str, title: str, nav: str) -> dict[str, Any]:
 def question_card(
     prompt: str, *, q: str, style: str, options: Mapping[str, str] | None = None,
     current: str | Sequence[str] | None = None, quick: Sequence[tuple[str, str]] = (), note: str = "", back: bool = True,
-    keep: bool = False,
+    keep: bool = False, echo: str = "",
 ) -> Card:
-    """One question: typed ("text"), one button per answer ("buttons"), or radio/checkbox lists ("choice"/"multi")."""
-    body: list[dict[str, Any]] = [text(prompt)]
+    """One question: typed ("text"), one button per answer ("buttons"), or radio/checkbox lists ("choice"/"multi").
+
+    `echo` reads back the previous answer first (a date, so a misread time is seen at once).
+    """
+    body: list[dict[str, Any]] = [text(echo)] if echo else []
+    body.append(text(prompt))
     if note:
         body.append(text(note, subtle=True))
     actions: list[dict[str, Any]] = []
@@ -94,48 +98,60 @@ def pick_card(prompt: str, *, q: str, options: Mapping[str, str], go: str, back_
                 [submit(go, {"q": q}), _nav(q, back_title, "back")])
 
 
-def decision_form(breach: Breach) -> Card:
+def _kept(values: Mapping[str, Any] | None, key: str, default: str | None = "") -> str | None:
+    """What the DPO typed or picked in a form sent back with an error (else the stored value)."""
+    value = (values or {}).get(key)
+    return value if isinstance(value, str) and value.strip() else default
+
+
+def decision_form(breach: Breach, values: Mapping[str, Any] | None = None) -> Card:
     """The DPO's decision on a breach (reason required when not notifiable) and Art. 34."""
     return card(
         [heading(f"Decision on {breach.reference}"), *assessment_blocks(breach),
-         choice_input("decision", "Your decision", DECISIONS, value=breach.decision),
-         text_input("reason", "Reason (required if not notifiable)", value=breach.decision_reason),
+         choice_input("decision", "Your decision", DECISIONS, value=_kept(values, "decision", breach.decision)),
+         text_input("reason", "Reason (required if not notifiable)", value=_kept(values, "reason", breach.decision_reason) or ""),
          choice_input("individuals", "Must the people affected be told? (Art. 34)", INDIVIDUALS, compact=True,
-                      value=breach.individuals or "undecided"),
-         text_input("individuals_note", "Notes on telling them (optional)", value=breach.individuals_note)],
+                      value=_kept(values, "individuals", breach.individuals or "undecided")),
+         text_input("individuals_note", "Notes on telling them (optional)",
+                    value=_kept(values, "individuals_note", breach.individuals_note) or "")],
         [act("Save decision", DECIDE, breach)],
     )
 
 
-def reported_form(breach: Breach, now: datetime) -> Card:
+def reported_form(breach: Breach, now: datetime, values: Mapping[str, Any] | None = None) -> Card:
     """Record the ICO report: case reference, when, and the reason for delay if late."""
     late = now > breach.deadline_at
     deadline = f"The deadline was {format_uk(breach.deadline_at)} UK time ({time_left(breach.deadline_at, now)})."
     return card(
         [heading(f"Reported {breach.reference} to the ICO"), text(deadline, attention=late),
-         text_input("ico_reference", "ICO case reference", required=True, multiline=False),
-         text_input("reported_at", "When you reported it", multiline=False, placeholder="now, or e.g. 26/11/2026 14:30"),
+         text_input("ico_reference", "ICO case reference", required=True, multiline=False,
+                    value=_kept(values, "ico_reference") or ""),
+         text_input("reported_at", "When you reported it", multiline=False, placeholder="now, or e.g. 26/11/2026 14:30",
+                    value=_kept(values, "reported_at") or ""),
          text_input("late_reason", "Reason for the delay (required: the deadline has passed)" if late
-                    else "Reason for the delay (only if reported after the deadline)", required=late)],
+                    else "Reason for the delay (only if reported after the deadline)", required=late,
+                    value=_kept(values, "late_reason") or "")],
         [act("Save", REPORTED, breach)],
     )
 
 
-def ask_form(breach: Breach) -> Card:
+def ask_form(breach: Breach, values: Mapping[str, Any] | None = None) -> Card:
     """Ask the reporter a question; they are messaged at once."""
     return card(
         [heading(f"Ask the reporter about {breach.reference}"),
-         text_input("question", "Your question", required=True, placeholder="e.g. Has the parent confirmed deletion?")],
+         text_input("question", "Your question", required=True, placeholder="e.g. Has the parent confirmed deletion?",
+                    value=_kept(values, "question") or "")],
         [act("Send question", ASK, breach)],
     )
 
 
-def close_form(breach: Breach) -> Card:
+def close_form(breach: Breach, values: Mapping[str, Any] | None = None) -> Card:
     """Close a decided breach with the lessons learned (the breach stays in the log)."""
     return card(
         [heading(f"Close {breach.reference}"),
          text("Closing keeps the breach in the log (Art. 33(5)); the reporter is told.", subtle=True),
          text_input("lessons", "Lessons learned", required=True,
-                    placeholder="e.g. Turn on the delay-send rule; refresher on checking recipients")],
+                    placeholder="e.g. Turn on the delay-send rule; refresher on checking recipients",
+                    value=_kept(values, "lessons") or "")],
         [act("Close the breach", CLOSE, breach)],
     )

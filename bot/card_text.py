@@ -24,6 +24,7 @@ class Field:
     choices: list[tuple[str, str]] = field(default_factory=list)  # (title, value)
     multi: bool = False
     required: bool = False
+    value: str = ""  # pre-filled or pre-selected: Teams sends it unless it is changed
 
 
 @dataclass
@@ -75,7 +76,8 @@ def _field(element: dict[str, Any]) -> Field:
     choices = [(str(c.get("title")), str(c.get("value"))) for c in element.get("choices", [])]
     if element.get("type") == "Input.Toggle":
         choices = [("yes", str(element.get("valueOn", "true"))), ("no", str(element.get("valueOff", "false")))]
-    return Field(str(element.get("id")), label, choices, bool(element.get("isMultiSelect")), bool(element.get("isRequired")))
+    return Field(str(element.get("id")), label, choices, bool(element.get("isMultiSelect")), bool(element.get("isRequired")),
+                 str(element.get("value") or ""))
 
 
 def _actions(actions: list[dict[str, Any]], out: Rendered) -> None:

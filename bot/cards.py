@@ -151,13 +151,61 @@ MENU: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# (what to type, what it answers, DPO only)
+QUESTIONS: tuple[tuple[str, str, bool], ...] = (
+    ("open breaches", "breaches not yet closed, nearest ICO deadline first", False),
+    ("breaches this month", "breaches reported since the 1st", False),
+    ("what's due today", "deadlines, reminders, removals and posts due today", False),
+    ("posts to remove", "live posts past their remove-by date", False),
+    ("who has not got photo consent in 4B", "pupils of a class or year without consent, per purpose", True),
+    ("bookings for 14 May", "training places booked on a day", False),
+    ("open SARs", "subject access requests not yet answered, soonest due first", False),
+    ("status", "everything that needs you now", False),
+    ("export breaches", "the breach log as a CSV file", True),
+    ("export consent", "the consent register as a CSV file", True),
+    ("export posts", "the post register as a CSV file", True),
+    ("export SARs", "the subject access request log (with what was disclosed) as a CSV file", True),
+    ("export audit", "the audit trail (who did what, when) as a CSV file", True),
+)
+# Every DPO command by area, with an example to type (questions and exports are QUESTIONS).
+DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Breaches", (
+        ("breach BR-2026-0042", "one breach with its timeline"),
+        ("record decision BR-2026-0042", "notify the ICO, not notifiable (with the reason), or more information needed"),
+        ("mark reported to ICO BR-2026-0042", "record the ICO case reference (stops the deadline reminders)"),
+        ("ask the reporter BR-2026-0042", "send the reporter a question"),
+        ("update BR-2026-0042", "add facts or a note"),
+        ("close BR-2026-0042", "close it with the lessons learned"),
+    )),
+    ("Photo consent register", (
+        ("import pupils", "then attach the pupil and consent CSV from your MIS"),
+        ("consent withdrawn for Amy Lee social media by mother", "a parent withdrew consent for one use"),
+        ("consent granted for Amy Lee website until 01/09/2027", "a parent gave consent (review date optional)"),
+        ("never publish Amy Lee - court order", "never publish this pupil anywhere (with the reason)"),
+        ("pupil left Jo Bloggs", "a leaver: their photos come down"),
+        ("record published without consent", "an image already out without consent (a likely breach)"),
+    )),
+    ("Roles and your school", (
+        ("make Sam Jones a DPO", "another DPO (they get the breach alerts)"),
+        ("make Sam Jones an organiser", "a training organiser"),
+        ("remove organiser from Sam Jones", "take a role away"),
+        ("roles", "who has which role"),
+        ("school name St Mary's Primary", "the name shown on cards and exports"),
+    )),
+)
+
+
 def help_card(*, is_dpo: bool = False) -> Card:
-    """What the bot does, with a button per flow."""
+    """What the bot does, with a button per flow; a DPO also gets every DPO command with an example."""
     body: list[dict[str, Any]] = [heading("Custodian can help you with:")]
     body += [text(f"**{title}** \u2014 {blurb}") for title, _, blurb in MENU]
-    body.append(text("Type **cancel** at any time to stop what you are doing, or **help** to see this again.", subtle=True))
     if is_dpo:
-        body.append(text("As a DPO you can also ask: open breaches, open SARs, what's due today, posts to remove.", subtle=True))
+        body.append(heading("As a DPO you can also type"))
+        questions = tuple((said, what) for said, what, _ in QUESTIONS)
+        for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):
+            body.append(text(f"**{section}**"))
+            body += [text(f"**{said}** \u2014 {what}", subtle=True) for said, what in commands]
+    body.append(text("Type **cancel** at any time to stop what you are doing, or **help** to see this again.", subtle=True))
     return card(body, [say(title, utterance) for title, utterance, _ in MENU])
 
 

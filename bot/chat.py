@@ -98,13 +98,19 @@ def connector_app(terminal: Terminal) -> web.Application:
 
 
 async def ask_fields(fields: list[Field]) -> dict[str, str]:
-    """Ask for each card input in turn (choices by number, several comma-separated)."""
+    """Ask for each card input in turn (choices by number, several comma-separated); Enter keeps what is
+    pre-filled or pre-selected, as Teams sends it when it is left alone."""
     values: dict[str, str] = {}
     for field in fields:
         if field.choices:
-            for number, (title, _) in enumerate(field.choices, 1):
-                print(f"       {number}. {title}")
-        answer = (await asyncio.to_thread(input, f"  {field.label}: ")).strip()
+            for number, (title, code) in enumerate(field.choices, 1):
+                print(f"       {number}. {title}" + (" (selected)" if code in field.value.split(",") else ""))
+        kept = f" [Enter keeps {field.value!r}]" if field.value and not field.choices else \
+            " [Enter keeps the selection]" if field.value else ""
+        answer = (await asyncio.to_thread(input, f"  {field.label}{kept}: ")).strip()
+        if not answer and field.value:
+            values[field.id] = field.value
+            continue
         if field.choices:
             picked = [field.choices[int(n) - 1][1] for n in answer.replace(" ", "").split(",")
                       if n.isdigit() and 0 < int(n) <= len(field.choices)]

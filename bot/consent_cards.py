@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.cards import Card, card, facts, heading, plain, submit, text
-from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult
+from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult, Reason
 from services.consent_register import Change
 from services.pupil_import import Preview
 from storage.consent_models import Purpose
@@ -38,11 +38,38 @@ def who_card(note: str = "") -> Card:
 
 
 def pick_card(said: str, options: Sequence[tuple[int, str]]) -> Card:
-    """Several pupils match one name: which one is in the photo? Options are (pupil id, label)."""
+    """Several pupils have this exact name: which one is in the photo? Options are (pupil id, label)."""
     return card(
         [heading(f"Which \u201c{plain(said)}\u201d?"), text("More than one pupil matches. Choose the one in the photo:")],
         [*(submit(plain(label), {"pupil": pupil_id}) for pupil_id, label in options), submit("None of these", {"pupil": "none"})],
     )
+
+
+def confirm_card(said: str, options: Sequence[tuple[int, str]]) -> Card:
+    """The name typed only resembles a pupil (or several): ask, never substitute. Options are (pupil id, label)."""
+    typed = text(f"You typed \u201c{plain(said)}\u201d, which isn't exactly a name on the register.", subtle=True)
+    if len(options) == 1:
+        pupil_id, label = options[0]
+        return card([heading(f"Did you mean {plain(label)}?"), typed],
+                    [submit("Yes", {"pupil": pupil_id}), submit("No", {"pupil": "none"})])
+    return card([heading("Did you mean one of these?"), typed],
+                [*(submit(plain(label), {"pupil": pupil_id}) for pupil_id, label in options),
+                 submit("None of these", {"pupil": "none"})])
+
+
+def unknown_card(said: str, note: str, *, allow_unknown: bool) -> Card:
+    """A name that matches nobody (or too many; `note`, our wording with "{said}" where the name goes, says which):
+    type it again, or (staff check) go on with it as not on the register."""
+    body = [heading(note.replace("{said}", f"\u201c{plain(said)}\u201d")),
+            text("Check the spelling and type the name again; add the class if you know it (e.g. *Oliver Brown 5C*).")]
+    if allow_unknown:
+        body.append(text("If they are in the photo but not on the register, press **Not on the register**: "
+                         "the photo can't be used until your DPO adds them.", subtle=True))
+    body.append({"type": "Input.Text", "id": "who", "label": "Name", "value": said, "maxLength": 200})
+    actions = [submit("Check this name", {"step": "retype"})]
+    if allow_unknown:
+        actions.append(submit("Not on the register", {"pupil": "unknown"}))
+    return card(body, actions)
 
 
 def purpose_card(who: str) -> Card:
@@ -59,20 +86,38 @@ def verdict_card(result: CheckResult) -> Card:
     ok = [v for v in result.verdicts if v.ok]
     where = PURPOSE_LABELS[result.purpose]
     if result.allowed:
-        body = [heading(f"\u2705 You may use this photo on {where}"),
-                text(f"All {len(ok)} pupil{'s' if len(ok) != 1 else ''} have current consent for {where}.")]
+        whom = f"{plain(ok[0].name or ok[0].label)} has" if len(ok) == 1 else f"All {len(ok)} pupils have"
+        body = [heading(f"\u2705 You may use this photo on {where}"), text(f"{whom} current consent for {where}.")]
     else:
+        who = (f"{plain(blocked[0].name or blocked[0].label)} can't" if len(result.verdicts) == 1
+               else f"{len(blocked)} of {len(result.verdicts)} pupils can't")
         body = [heading(f"\u26d4 Don't use this photo on {where}"),
-                text(f"{len(blocked)} of {len(result.verdicts)} pupil{'s' if len(result.verdicts) != 1 else ''} "
-                     "can't appear. Retake or crop the photo without them, or choose another one.", attention=True)]
+                text(f"{who} appear. Retake or crop the photo without them, or choose another one.", attention=True)]
     listed = blocked + (ok if len(result.verdicts) <= MAX_LISTED else [])
     body.append(facts([(plain(v.label), "\u2705 OK" if v.ok else f"\u26d4 {REASON_LABELS[v.reason]}") for v in listed[:40]]))
     if len(listed) > 40:
         body.append(text(f"\u2026 and {len(listed) - 40} more not OK.", attention=True))
     if len(ok) > len([v for v in listed if v.ok]):
         body.append(text(f"The other {len(ok)} pupils are OK.", subtle=True))
+    missing = any(v.reason is Reason.NOT_ON_REGISTER for v in blocked)
+    if missing:
+        body.append(text("A pupil who is not on the register can't be checked. Your DPO can add them; "
+                         "then check again.", subtle=True))
     body.append(text(f"Check #{result.check_id} is kept as a record.", subtle=True))
-    return card(body)
+    ask_dpo = submit("Ask the DPO to add them", {"cmd": "consent.ask_add", "check": result.check_id})
+    return card(body, [ask_dpo] if missing else ())
+
+
+def add_pupil_card(names: Sequence[str], purpose: str, asked_by: str, check_id: int) -> Card:
+    """To a DPO: a staff check named pupils who are not on the register."""
+    return card([
+        heading("Please add to the pupil register"),
+        text(f"{plain(asked_by) or 'A member of staff'} checked a photo for {PURPOSE_LABELS[Purpose(purpose)]} "
+             f"(check #{check_id}) and named pupils who are not on the register:"),
+        text("; ".join(plain(n) for n in names)),
+        text("Until they are on the register with their consent, the photo can't be used. Send me the updated pupil "
+             "CSV (type **import pupils**); if a name is misspelt, tell the member of staff.", subtle=True),
+    ])
 
 
 def checklist_card(note: str = "") -> Card:

@@ -86,7 +86,7 @@ def housekeeping_reminder(view: PostView, *, reminder_id: int, for_owner: bool, 
     return reminder_card(
         why=why, about=f"Time to take down post #{view.post.id} ({view.purpose_label})",
         time_left=time_left_text(view.post.remove_by, now), body=[post_facts(view), *inputs],
-        actions=buttons, reminder_id=reminder_id, snoozable=True,
+        actions=buttons, reminder_id=reminder_id, snoozable=True, done=False,
     )
 
 
@@ -113,7 +113,7 @@ def removal_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: i
     return reminder_card(
         why=why, about=f"Please take down {'post #' + str(task.post_id) if task.post_id else 'an image'} (removal #{task.id})",
         time_left=f"open since {format_uk(task.opened_at)}", body=_task_facts(task, view),
-        actions=_task_buttons(task, is_dpo=False), reminder_id=reminder_id, snoozable=False,
+        actions=_task_buttons(task, is_dpo=False), reminder_id=reminder_id, snoozable=False, done=False,
     )
 
 
@@ -124,7 +124,7 @@ def overdue_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: i
             "report it so the 72-hour decision is recorded.",
         about=f"Removal #{task.id} still open after 7 days", time_left=None,
         body=[text(task_summary(task) + "."), *_task_facts(task, view)],
-        actions=_task_buttons(task, is_dpo=True), reminder_id=reminder_id, snoozable=False,
+        actions=_task_buttons(task, is_dpo=True), reminder_id=reminder_id, snoozable=False, done=False,
     )
 
 
@@ -137,7 +137,8 @@ def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool) -> Card
 
 def unregistered_card(task: RemovalTask) -> Card:
     """The DPO recorded an image published without consent."""
-    return card([heading(f"Recorded as removal #{task.id}"), text(task_summary(task) + "."),
+    when = f" It was published {format_uk(task.published_at)} (UK time)." if task.published_at else ""
+    return card([heading(f"Recorded as removal #{task.id}"), text(task_summary(task) + "." + when),
                  text("Get the image taken down, then press Mark removed. This is likely a personal data breach: "
                       "report it now so the ICO decision is made within 72 hours.", attention=True)],
                 _task_buttons(task, is_dpo=True))

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.breach_cards import show_button, time_left
-from bot.cards import Card, card, heading, plain, say, submit, text
+from bot.breach_cards import clock_text, show_button, time_left
+from bot.cards import QUESTIONS, Card, card, heading, plain, say, submit, text
 from services.breach import status_of
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
@@ -17,23 +17,6 @@ from storage.breach_models import Breach
 from storage.consent_models import Post, Purpose
 from storage.training_models import TrainingBooking, TrainingSession
 
-# (what to type, what it answers, DPO only)
-QUESTIONS: tuple[tuple[str, str, bool], ...] = (
-    ("open breaches", "breaches not yet closed, nearest ICO deadline first", False),
-    ("breaches this month", "breaches reported since the 1st", False),
-    ("what's due today", "deadlines, reminders, removals and posts due today", False),
-    ("posts to remove", "live posts past their remove-by date", False),
-    ("who has not got photo consent in 4B", "pupils of a class or year without consent, per purpose", True),
-    ("bookings for 14 May", "training places booked on a day", False),
-    ("open SARs", "subject access requests not yet answered, soonest due first", False),
-    ("SARs due this week", "subject access requests due by Sunday, and any overdue", False),
-    ("status", "everything that needs you now", False),
-    ("export breaches", "the breach log as a CSV file", True),
-    ("export consent", "the consent register as a CSV file", True),
-    ("export posts", "the post register as a CSV file", True),
-    ("export SARs", "the subject access request log (with what was disclosed) as a CSV file", True),
-    ("export audit", "the audit trail (who did what, when) as a CSV file", True),
-)
 _AREAS = {"breach": "Breach", "consent": "Photo consent", "training": "Training", "dpo": "Weekly digest"}
 
 
@@ -91,7 +74,7 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
         body.append(text("Nothing is due today."))
     if due.deadlines:
         body.append(text("**ICO deadlines**"))
-        body += [_item(f"**{b.reference}** \u00b7 {time_left(b.deadline_at, now)}", show_button(b)) for b in due.deadlines]
+        body += [_item(f"**{b.reference}** \u00b7 {clock_text(b, now)}", show_button(b)) for b in due.deadlines]
     if due.reminders:
         body.append(text("**Reminders going out today**"))
         body += [_item(f"{_AREAS.get(r.kind.split('.')[0], 'Reminder')} \u00b7 {format_uk(r.due_at).split(', ')[1]}")

@@ -69,6 +69,8 @@ class CustodianBot(TeamsActivityHandler):
                 )
                 await self._conversation_state.load(turn_context, conn=conn)
             turn_context.turn_state[ACTOR_KEY] = actor
+            if actor.is_dpo and actor.newly_reachable:  # Custodian can write to this DPO now: catch them up first
+                await self._router.waiting.arrived(turn_context, actor)
             await super().on_turn(turn_context)
             try:
                 await self._conversation_state.save_changes(turn_context, conn=guard.conn)

@@ -25,11 +25,13 @@ def reminder_card(
     actions: Sequence[dict[str, Any]],
     reminder_id: int,
     snoozable: bool,
+    done: bool = True,
 ) -> Card:
     """A reminder: `about` as the title (and notification text), `why` beneath, then the kind's content.
 
     `actions` are the kind's own buttons (e.g. open the breach); snooze (1 hour / tomorrow morning)
-    is added when `snoozable`, and "Mark done" always.
+    is added when `snoozable`, and "Mark done" when `done` (not where it would invite the wrong action, e.g.
+    an image that must come down: only "Mark removed" or "Keep" with a reason settles it).
     """
     blocks: list[dict[str, Any]] = [heading(about), text(why, subtle=True)]
     if time_left:
@@ -41,7 +43,8 @@ def reminder_card(
             submit("Snooze 1 hour", {"cmd": SNOOZE, "id": reminder_id, "for": "hour"}),
             submit("Tomorrow morning", {"cmd": SNOOZE, "id": reminder_id, "for": "tomorrow"}),
         ]
-    buttons.append(submit("Mark done", {"cmd": DONE, "id": reminder_id}))
+    if done:
+        buttons.append(submit("Mark done", {"cmd": DONE, "id": reminder_id}))
     result = card(blocks, buttons)
     result["fallbackText"] = about  # also the notification summary (see bot/scheduler.py)
     return result

@@ -47,6 +47,7 @@ class SweepReport:
     failed: int = 0
     unreachable: int = 0
     cancelled: int = 0
+    waiting: int = 0
     reconciled: int = 0
 
     def add(self, outcome: Outcome) -> None:
@@ -132,6 +133,8 @@ class ReminderEngine:
             return Delivery(Outcome.CANCELLED)
         address = addresses.get((reminder.tenant_id, reminder.recipient_aad_id))
         if not address:
+            if reminder.payload.get("wait"):
+                return Delivery(Outcome.WAITING)
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
         return address, card_activity(content, summary=content.get("fallbackText"))
 

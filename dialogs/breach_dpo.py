@@ -7,7 +7,8 @@ Every handler loads the breach through services.breach.load_breach, which re-che
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -38,6 +39,11 @@ LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breac
 EXPORT_INTENT = Intent(
     "breach.export", ("export breaches", "export breach log", "export the breach log", "breach log"), private=True
 )
+# Typed equivalents of the DPO's buttons, e.g. "mark reported to ICO BR-2026-0001", "close BR-2026-0001".
+_VERBS = r"(mark|reported|record|decide|decision|ask|close|timeline)"
+TYPED_INTENT = Intent("breach.typed", (), (rf"^{_VERBS}\b.*\bbr-\d{{4}}-\d{{1,6}}\b",), private=True)
+_TYPED = ((re.compile(r"\breported\b"), cards.REPORTED_FORM), (re.compile(r"^close\b"), cards.CLOSE_FORM),
+          (re.compile(r"\b(decision|decide)\b"), cards.DECIDE_FORM), (re.compile(r"^ask\b"), cards.ASK_FORM))
 
 
 def _breach_id(data: dict[str, Any]) -> int:
@@ -60,13 +66,12 @@ class BreachActions:
 
     def handlers(self) -> dict[str, ActionHandler]:
         """The card commands this feature answers."""
-        return {
-            cards.SHOW: self.show, cards.UPDATE: self.update,
-            cards.DECIDE_FORM: self._form(decision_form), cards.DECIDE: self.decide,
-            cards.REPORTED_FORM: self._form(lambda b: reported_form(b, self._deps.clock())), cards.REPORTED: self.reported,
-            cards.ASK_FORM: self._form(ask_form), cards.ASK: self.ask,
-            cards.CLOSE_FORM: self._form(close_form), cards.CLOSE: self.close,
-        }
+        saves = ((cards.DECIDE, self.decide, cards.DECIDE_FORM), (cards.REPORTED, self.reported, cards.REPORTED_FORM),
+                 (cards.ASK, self.ask, cards.ASK_FORM), (cards.CLOSE, self.close, cards.CLOSE_FORM))
+        handlers: dict[str, ActionHandler] = {cards.SHOW: self.show, cards.UPDATE: self.update}
+        for cmd, save, form in saves:
+            handlers[form], handlers[cmd] = self._form(form), self._keeping(save, form)
+        return handlers
 
     async def _send_detail(self, context: TurnContext, actor: Actor, *, breach_id: int | None, reference: str | None) -> None:
         async with self._deps.sessions() as session:
@@ -79,14 +84,50 @@ class BreachActions:
         """One breach with its timeline (its reporter or a DPO of the school)."""
         await self._send_detail(dc.context, actor, breach_id=_breach_id(data), reference=None)
 
-    def _form(self, build: Callable[[Breach], dict[str, Any]]) -> ActionHandler:
+    def _form_card(self, cmd: str, breach: Breach, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        if cmd == cards.DECIDE_FORM:
+            return decision_form(breach, values)
+        if cmd == cards.REPORTED_FORM:
+            return reported_form(breach, self._deps.clock(), values)
+        return ask_form(breach, values) if cmd == cards.ASK_FORM else close_form(breach, values)
+
+    async def _send_form(self, context: TurnContext, actor: Actor, cmd: str, *, breach_id: int | None = None,
+                         reference: str | None = None, values: Mapping[str, Any] | None = None) -> None:
+        """One of the DPO's forms for an open breach (with `values` kept when it comes back after an error)."""
+        async with self._deps.sessions() as session:
+            breach = await load_breach(session, actor=actor, breach_id=breach_id, reference=reference, dpo_only=True)
+        if breach.closed_at is not None:
+            raise DomainError(f"{breach.reference} is closed.")
+        await context.send_activity(card_activity(self._form_card(cmd, breach, values)))
+
+    def _form(self, cmd: str) -> ActionHandler:
         async def send_form(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-            async with self._deps.sessions() as session:
-                breach = await load_breach(session, actor=actor, breach_id=_breach_id(data), dpo_only=True)
-            if breach.closed_at is not None:
-                raise DomainError(f"{breach.reference} is closed.")
-            await dc.context.send_activity(card_activity(build(breach)))
+            await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data))
         return send_form
+
+    def _keeping(self, save: ActionHandler, cmd: str) -> ActionHandler:
+        """A form a rule refused comes back under the reason, with the answers kept (no dead end)."""
+        async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+            try:
+                await save(dc, actor, data)
+            except NotAllowed:
+                raise
+            except DomainError as error:
+                await dc.context.send_activity(MessageFactory.text(str(error)))
+                try:
+                    await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data), values=data)
+                except DomainError:
+                    pass  # closed meanwhile: the reason said so
+        return run
+
+    async def typed_command(self, context: TurnContext, utterance: str) -> None:
+        """`mark reported to ICO BR-…`, `record decision BR-…`, `ask reporter BR-…`, `close BR-…`, `timeline BR-…`."""
+        said, reference = " ".join(utterance.lower().split()), reference_in(utterance) or "-"
+        cmd = next((cmd for pattern, cmd in _TYPED if pattern.search(said)), None)
+        if cmd is None:
+            await self._send_detail(context, actor_of(context), breach_id=None, reference=reference)
+        else:
+            await self._send_form(context, actor_of(context), cmd, reference=reference)
 
     async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Save the DPO's decision (a reason is required for "not notifiable")."""
@@ -114,7 +155,8 @@ class BreachActions:
                 reported_at=reported_at, late_reason=_text(data, "late_reason"), now=now,
             )
         await dc.context.send_activity(
-            f"Recorded: **{breach.reference}** reported to the ICO (case {breach.ico_reference}). "
+            f"Recorded: **{breach.reference}** reported to the ICO (case {breach.ico_reference}) on "
+            f"{format_uk(reported_at)} UK time. "
             "The remaining deadline reminders are cancelled. Close it with the lessons learned when you're done."
         )
 
@@ -180,11 +222,11 @@ def breach_feature(deps: Deps, report_intent: Intent) -> Feature:
     """Breach reporting: the report and update dialogs, DPO forms and commands, reminders and status."""
     actions = BreachActions(deps)
     commands = ((SHOW_INTENT, actions.show_command), (LIST_INTENT, actions.list_command),
-                (EXPORT_INTENT, actions.export_command))
+                (EXPORT_INTENT, actions.export_command), (TYPED_INTENT, actions.typed_command))
     return Feature(
         dialogs=(BreachReportDialog(deps, report_intent), BreachUpdateDialog(deps),
                  *(CommandDialog(intent.dialog_id, _safe(fn)) for intent, fn in commands)),
-        intents=(SHOW_INTENT, UPDATE_INTENT, LIST_INTENT, EXPORT_INTENT, report_intent),
+        intents=(SHOW_INTENT, UPDATE_INTENT, TYPED_INTENT, LIST_INTENT, EXPORT_INTENT, report_intent),
         actions=actions.handlers(),
         reminder_kinds=reminder_kinds(),
         status=breach_status,

@@ -22,6 +22,8 @@ from storage.reminder_models import Reminder
 
 Card = dict[str, Any]
 _DPO_KINDS = (alerts.ALERT, alerts.DEADLINE, alerts.OVERDUE, alerts.UPDATED)
+_LATE = {alerts.LATE_OPENED: "Late: sent when you first opened Custodian.",
+         alerts.LATE_APPOINTED: "Sent now because you have just been made a DPO of this school."}
 
 
 async def _breach(session: AsyncSession, reminder: Reminder) -> Breach | None:
@@ -42,6 +44,9 @@ async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime)
         return None
     who = breach.reporter_name or "a member of staff"
     lead = f"Reported by {who}. {time_left(breach.deadline_at, now)} until the ICO deadline."
+    late = _LATE.get(str(reminder.payload.get("late")))
+    if late:
+        lead = f"{late} Reported {format_uk(breach.created_at)} UK time. {lead}"
     return dpo_alert_card(breach, now, title="New breach reported", lead=lead)
 
 

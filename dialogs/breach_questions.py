@@ -34,7 +34,6 @@ from services.dates import EXAMPLES, parse_uk_datetime
 from services.errors import DomainError
 
 NOT_KNOWN = re.compile(r"^(not known( yet)?|unknown|don'?t know|not sure)$")
-NOW_WORDS = frozenset({"now", "just now", "right now"})
 BACK_WORDS = frozenset({"back", "go back", "previous", "undo"})
 
 
@@ -89,7 +88,22 @@ def answer_text(key: str, answers: Mapping[str, Any]) -> str:
     return describe(key, as_fact(key, answers[key])) if key in answers else "\u2014"
 
 
-def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: str | None = None) -> Card:
+def date_echo(key: str, answers: Mapping[str, Any]) -> str | None:
+    """A date answer read back, so a misread time is seen at once (e.g. "School aware since: Wed 02 Dec 2026, 08:45")."""
+    if QUESTIONS.get(key) is None or QUESTIONS[key].style != "date" or key not in answers:
+        return None
+    return f"{FIELD_LABELS[key]}: **{answer_text(key, answers)}** (UK time)"
+
+
+def preselected(key: str, answers: Mapping[str, Any], guess: str | None) -> str | None:
+    """The choice a question's card shows selected (an earlier answer, or the guessed kind), as Teams sends it."""
+    if key not in QUESTIONS or QUESTIONS[key].style not in ("choice", "multi"):
+        return None
+    current = answers.get(key, guess if key == "kind" else None)
+    return ",".join(current) if isinstance(current, list) else current if isinstance(current, str) else None
+
+
+def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: str | None = None, echo: str = "") -> Card:
     """The card asking one question, showing the current answer (or the guessed kind) when there is one."""
     question = QUESTIONS[key]
     current = answers.get(key)
@@ -102,7 +116,8 @@ def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: 
         current = None
     return question_card(question.prompt, q=key, style=question.style, options=question.options,
                          current=current if isinstance(current, (str, list)) else None, quick=question.quick,
-                         note=note, back=back, keep=key in answers and question.style not in ("choice", "multi"))
+                         note=note, back=back, keep=key in answers and question.style not in ("choice", "multi"),
+                         echo=echo)
 
 
 def _match(said: str, options: Mapping[str, str]) -> str:
@@ -155,7 +170,7 @@ def read_answer(key: str, said: str, answers: Mapping[str, Any], *, now: datetim
         cleaned = " ".join(said.lower().split())
         if key == "happened_at" and NOT_KNOWN.match(cleaned):
             return check_value(key, None, answers, now=now)
-        moment = now if cleaned in NOW_WORDS else parse_uk_datetime(said, now=now, prefer="past")
+        moment = parse_uk_datetime(said, now=now, prefer="past")
         return check_value(key, moment.isoformat(), answers, now=now)
     return check_value(key, said, answers, now=now)
 

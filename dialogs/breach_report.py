@@ -18,12 +18,22 @@ from bot.breach_cards import receipt_card
 from bot.breach_forms import pick_card, summary_card
 from bot.cards import Card
 from bot.replies import card_activity
-from dialogs.breach_questions import BACK_WORDS, ORDER, ask_again, clean_prefill, question_prompt, read_answer, summary_pairs
+from dialogs.breach_questions import (
+    BACK_WORDS,
+    ORDER,
+    ask_again,
+    clean_prefill,
+    date_echo,
+    preselected,
+    question_prompt,
+    read_answer,
+    summary_pairs,
+)
 from dialogs.deps import Deps, Intent, actor_of
 from dialogs.intents import recognise
 from dialogs.prompts import CardPrompt
 from services.breach import submit_report
-from services.breach_facts import FIELD_LABELS, MAX_TEXT, facts_from_answers, guess_kind
+from services.breach_facts import FIELD_LABELS, MAX_TEXT, describes_event, facts_from_answers, guess_kind
 from services.errors import DomainError
 
 REPORT_DIALOG_ID = "breach.report"  # the id of the intent given to the dialog (dialogs/features.py)
@@ -38,7 +48,8 @@ def first_state(options: dict[str, Any], *, prefilled: dict[str, Any], intent: I
     answers, guess = dict(prefilled), None
     utterance = str(options.get("utterance") or "").strip()
     match = recognise(utterance, [intent]) if utterance else None
-    if utterance and not (match and match.exact) and len(utterance) <= MAX_TEXT and "what_happened" not in answers:
+    if utterance and not (match and match.exact) and len(utterance) <= MAX_TEXT and "what_happened" not in answers \
+            and describes_event(utterance):
         answers["what_happened"], guess = utterance, guess_kind(utterance)
     start = next((key for key in ORDER if key not in answers), SUMMARY)
     return {"answers": answers, "skip": sorted(prefilled), "at": start, "guess": guess, "editing": False}
@@ -57,10 +68,16 @@ def step_after(state: dict[str, Any], *, forward: bool) -> str | None:
     return keys[target] if target < len(keys) else SUMMARY
 
 
-def interpret(at: str, value: dict[str, Any], answers: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What a reply means at this point: {"nav": back|keep|confirm|edit} or {"value": answer}."""
+def interpret(at: str, value: dict[str, Any], answers: dict[str, Any], now: datetime,
+              preselected: str | None = None) -> dict[str, Any]:
+    """What a reply means at this point: {"nav": back|keep|confirm|edit} or {"value": answer}.
+
+    Next pressed on a card whose choice was pre-selected (the guessed kind, an earlier answer) counts as that
+    choice even from a client that sends only what was changed."""
     if "q" in value and value["q"] != at:
         raise DomainError("That button belongs to an earlier question. Please answer this one:")
+    if "q" in value and "answer" not in value and not value.get("nav") and preselected:
+        value = {**value, "answer": preselected}
     said = str(value.get("answer") if value.get("answer") is not None else value.get("text", "")).strip()
     nav = value.get("nav") or ("back" if said.lower() in BACK_WORDS else None)
     if at == SUMMARY:
@@ -93,7 +110,8 @@ class BreachReportDialog(ComponentDialog):
         state = options if "answers" in options else await self._start(step, options)
         step.values[_STATE] = state
         prompt = PromptOptions(prompt=card_activity(self._card(state)),
-                               validations={"at": state["at"], "answers": state["answers"]})
+                               validations={"at": state["at"], "answers": state["answers"],
+                                            "preselected": preselected(state["at"], state["answers"], state.get("guess"))})
         return await step.prompt(_PROMPT, prompt)
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -102,6 +120,7 @@ class BreachReportDialog(ComponentDialog):
         nav, at = move.get("nav"), state["at"]
         if at == SUMMARY and nav == "confirm":
             return await self._send(step, state)
+        state = {**state, "echo": None}
         if nav == "back":
             target = step_after(state, forward=False)
             if target is None:
@@ -115,6 +134,8 @@ class BreachReportDialog(ComponentDialog):
             answers = state["answers"] if nav == "keep" else {**state["answers"], at: move["value"]}
             state = {**state, "answers": answers, "at": step_after(state, forward=True)}
             state["editing"] = False
+            echo = date_echo(at, answers) if nav != "keep" else None
+            state["echo"] = f"{echo} \u2014 not right? Type **back** to change it." if echo else None
             if at == "what_happened":  # the kind question then starts on what this sounds like
                 state["guess"] = guess_kind(answers[at])
         return await step.replace_dialog(_LOOP, state)
@@ -137,14 +158,15 @@ class BreachReportDialog(ComponentDialog):
             return pick_card("Which answer do you want to change?", q=EDIT, options={k: FIELD_LABELS[k] for k in ORDER},
                              go="Change this", back_title="Back to the summary")
         back = state["editing"] or step_after(state, forward=False) is not None
-        return question_prompt(at, answers, back=back, guess=state.get("guess"))
+        return question_prompt(at, answers, back=back, guess=state.get("guess"), echo=state.get("echo") or "")
 
     async def _validate(self, prompt: PromptValidatorContext) -> bool:
         if not prompt.recognized.succeeded:
             return False
         rules = prompt.options.validations
         try:
-            prompt.recognized.value = interpret(rules["at"], prompt.recognized.value, rules["answers"], self._deps.clock())
+            prompt.recognized.value = interpret(rules["at"], prompt.recognized.value, rules["answers"], self._deps.clock(),
+                                                rules.get("preselected"))
         except DomainError as error:
             return await ask_again(prompt, error)
         return True
@@ -161,5 +183,6 @@ class BreachReportDialog(ComponentDialog):
             await step.context.send_activity(str(error))
             return await step.replace_dialog(_LOOP, state)
         self._deps.wake_reminders()
-        await step.context.send_activity(card_activity(receipt_card(breach, dpos_told=told), summary=breach.reference))
+        receipt = receipt_card(breach, dpos_told=told, by_dpo=actor_of(step.context).is_dpo)
+        await step.context.send_activity(card_activity(receipt, summary=breach.reference))
         return await step.end_dialog({"breach_id": breach.id, "reference": breach.reference})

@@ -10,7 +10,7 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 
 from bot.breach_forms import pick_card, question_card
 from bot.replies import card_activity
-from dialogs.breach_questions import BACK_WORDS, ask_again, question_prompt, read_answer
+from dialogs.breach_questions import BACK_WORDS, ask_again, date_echo, question_prompt, read_answer
 from dialogs.deps import Deps, Intent, actor_of
 from dialogs.prompts import CardPrompt
 from services.breach import REFERENCE_WORDS, facts_of, load_breach, reference_in
@@ -79,10 +79,12 @@ class BreachUpdateDialog(ComponentDialog):
             await step.context.send_activity(str(error))
             return await step.end_dialog()
         self._deps.wake_reminders()
-        said = f"Saved to the timeline of **{update.breach.reference}**."
+        echo = date_echo(key, {key: value})
+        said = f"Saved to the timeline of **{update.breach.reference}**." + (f" {echo}." if echo else "")
         if update.risk_changed:
             said += f" The suggested assessment is now: {RISK_ADVICE[update.new_risk]}."
-            said += " I'm telling your DPO now." if update.dpos_told else ""
+            if update.dpos_told:  # never "your DPO" to the DPO who made the change
+                said += " I'm telling the other DPOs now." if actor_of(step.context).is_dpo else " I'm telling your DPO now."
         await step.context.send_activity(f"{said} Type **update {update.breach.reference}** to add more.")
         return await step.end_dialog()
 

@@ -17,13 +17,14 @@ from bot.cards import notice_card, plain
 from bot.consent_cards import change_card, import_done_card, import_preview_card, report_card
 from bot.consent_post_cards import unregistered_card
 from bot.replies import card_activity
+from dialogs.breach_questions import ask_again
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.consent_words import read_change
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.prompts import CardPrompt
 from services import consent_register as register
 from services.consent import PURPOSE_LABELS, purpose_in
-from services.dates import parse_uk_datetime
+from services.dates import EXAMPLES, format_uk, parse_uk_datetime
 from services.errors import DomainError
 from services.identity import Actor
 from services.posts import to_id
@@ -181,10 +182,13 @@ class AdminDialog(ComponentDialog):
 
     async def _when_ok(self, prompt: PromptValidatorContext) -> bool:
         value = prompt.recognized.value if prompt.recognized.succeeded else {}
+        now = self._deps.clock()
         try:
-            parse_uk_datetime(str(value.get("when") or value.get("text") or ""), now=self._deps.clock())
-        except DomainError:
-            return False
+            published = parse_uk_datetime(str(value.get("when") or value.get("text") or ""), now=now)
+            if published > now:
+                raise DomainError(f"That's in the future ({format_uk(published)}). When was it published? Try {EXAMPLES}.")
+        except DomainError as error:
+            return await ask_again(prompt, error)  # why, with an example, then the same card
         return True
 
     async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:

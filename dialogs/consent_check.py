@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import ComponentDialog, DialogContext, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptValidatorContext
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.consent_cards import CHECKLIST, checklist_card, details_card, verdict_card
+from bot.consent_cards import CHECKLIST, add_pupil_card, checklist_card, details_card, verdict_card
 from bot.consent_post_cards import receipt_card
 from bot.replies import card_activity
 from config import Settings
 from dialogs.consent_admin import admin_feature
 from dialogs.consent_posts import posts_feature
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
-from dialogs.deps import Deps, Feature, Intent, actor_of
+from dialogs.deps import Deps, Feature, Intent, ReminderKind, actor_of
 from dialogs.prompts import CardPrompt
 from services.consent import check_pupils, purpose_in
 from services.errors import DomainError
+from services.identity import Actor
 from services.posts import record_post, view_of
+from services.register_requests import KIND_ADD_PUPIL, ask_dpos_to_add, missing_for
 from storage.consent_models import Purpose
+from storage.reminder_models import Reminder
 
 CHECK_DIALOG = "consent.check"
 _STEPS, _CHECKLIST, _DETAILS = f"{CHECK_DIALOG}.steps", f"{CHECK_DIALOG}.checklist", f"{CHECK_DIALOG}.details"
-IDS, WHO, PURPOSE, CHECK_ID = "ids", "who", "purpose", "check_id"
+IDS, WHO, UNKNOWN, PURPOSE, CHECK_ID = "ids", "who", "unknown", "purpose", "check_id"
 
 
 def housekeeping_months(settings: Settings) -> dict[str, int]:
@@ -67,12 +72,13 @@ class CheckDialog(ComponentDialog):
         return all(0 < len(str(value.get(key) or "").strip()) <= limit for key, limit in (("account", 100), ("description", 200)))
 
     async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        purpose = only_purpose(str((step.options or {}).get("utterance") or ""))
+        utterance = str((step.options or {}).get("utterance") or "")
+        purpose = only_purpose(utterance)
         step.values[PURPOSE] = purpose.value if purpose else None
-        return await step.begin_dialog(WHO_DIALOG, {})
+        return await step.begin_dialog(WHO_DIALOG, {"utterance": utterance, "allow_unknown": True})
 
     async def purpose_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values[IDS], step.values[WHO] = step.result["ids"], step.result["who"]
+        step.values[IDS], step.values[WHO], step.values[UNKNOWN] = step.result["ids"], step.result["who"], step.result["unknown"]
         if step.values[PURPOSE]:
             return await step.next({"purpose": step.values[PURPOSE]})
         return await step.prompt(PURPOSE_PROMPT, purpose_prompt(step.values[WHO]))
@@ -81,7 +87,7 @@ class CheckDialog(ComponentDialog):
         purpose = Purpose(step.result["purpose"])  # set by the purpose prompt's validator, or from the phrasing
         async with self._deps.sessions() as session:
             result = await check_pupils(session, actor=actor_of(step.context), pupil_ids=step.values[IDS], purpose=purpose,
-                                        now=self._deps.clock())
+                                        now=self._deps.clock(), unknown=step.values[UNKNOWN])
         await step.context.send_activity(card_activity(verdict_card(result)))
         if not result.allowed:
             return await step.end_dialog()
@@ -111,14 +117,40 @@ class CheckDialog(ComponentDialog):
         return await step.end_dialog()
 
 
+class AskToAdd:
+    """The verdict's "Ask the DPO to add them" button."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def __call__(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """Ask every DPO of the school to add the names the check found missing; say honestly who was asked."""
+        async with self._deps.sessions() as session:
+            told = await ask_dpos_to_add(session, actor=actor, check_id=data.get("check"), now=self._deps.clock())
+        self._deps.wake_reminders()
+        if not told:
+            await dc.context.send_activity("No DPO of your school has opened Custodian yet, so I couldn't ask anyone. "
+                                           "Please tell your DPO yourself; the photo can't be used until they add the pupil.")
+            return
+        await dc.context.send_activity(f"I've asked your DPO{'s' if told > 1 else ''} to add them to the register (the "
+                                       "message goes out in school hours). The photo can't be used until they have: "
+                                       "check it again then.")
+
+
+async def render_add_pupil(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+    """To a DPO: names a staff check found missing from the register."""
+    missing = await missing_for(session, reminder)
+    return add_pupil_card(missing.names, missing.purpose, missing.asked_by, missing.check_id) if missing else None
+
+
 def consent_feature(deps: Deps, check_intent: Intent) -> Feature:
     """Photo consent: the staff check, the post register and removals, and the DPO's register commands."""
     admin, posts = admin_feature(deps), posts_feature(deps)
     return Feature(
         dialogs=(CheckDialog(deps), *admin.dialogs, *posts.dialogs),
         intents=(*admin.intents, *posts.intents, check_intent),
-        actions={**admin.actions, **posts.actions},
-        reminder_kinds=posts.reminder_kinds,
+        actions={**admin.actions, **posts.actions, "consent.ask_add": AskToAdd(deps)},
+        reminder_kinds={**posts.reminder_kinds, KIND_ADD_PUPIL: ReminderKind(render=render_add_pupil, snoozable=False)},
         status=posts.status,
         staff_only=True,  # the pupil register: never for guests or people outside the school
     )

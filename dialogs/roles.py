@@ -17,6 +17,7 @@ from bot.replies import card_activity
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from services import roles
+from services.breach_alerts import LATE_APPOINTED, catch_up
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, holders_of
 from services.ids import parse_id
@@ -32,10 +33,13 @@ _REVOKE = (
     re.compile(rf"^(?:remove|revoke|take)\s+(?:the\s+)?{_ROLE}\s+(?:role\s+)?(?:from|off)\s+(?P<name>.+)$"),
     re.compile(rf"^(?:remove|revoke)\s+(?P<name>.+?)\s+as\s+(?:an?\s+|the\s+)?{_ROLE}$"),
 )
+# "make Sam Jones a governor": a role Custodian doesn't have, answered with the ones it has.
+_OTHER_ROLE = re.compile(r"^(?:make|appoint)\s+(?P<name>.+?)\s+(?:an?|the)\s+(?P<role>[a-z][a-z -]{1,40}?)(?:\s+role)?$")
 _SCHOOL_NAME = re.compile(r"^school name\s+(?:is\s+)?(?P<name>.+)$", re.IGNORECASE)
 
 ROLES_INTENT = Intent(
-    "roles.change", (), (rf"^(make|appoint|grant|give)\b.*\b{_ROLE}\b", rf"^(remove|revoke|take)\b.*\b{_ROLE}\b"),
+    "roles.change", (), (rf"^(make|appoint|grant|give)\b.*\b{_ROLE}\b", rf"^(remove|revoke|take)\b.*\b{_ROLE}\b",
+                         r"^(make|appoint)\b.*\b(role|governor|head|headteacher|admin|administrator|officer|lead|manager)$"),
 )
 LIST_INTENT = Intent("roles.list", ("roles", "who are the dpos", "list roles"))
 CONFIRM_GRANT = "roles.confirm_grant"
@@ -63,7 +67,12 @@ def roles_feature(deps: Deps) -> Feature:
     async def change(context: TurnContext, utterance: str) -> None:
         parsed = parse_change(utterance)
         if parsed is None:
-            await context.send_activity("Try **make Sam Jones a DPO** or **remove organiser from Sam Jones**.")
+            other = _OTHER_ROLE.match(_clean(utterance))
+            name = other["name"].title() if other else "Sam Jones"
+            lead = f"Custodian has no \u201c{other['role']}\u201d role. " if other else ""
+            await context.send_activity(f"{lead}The roles I can give are **DPO** and **training organiser**: type "
+                                        f"**make {name} a DPO** or **make {name} an organiser** "
+                                        f"(or **remove organiser from {name}**).")
             return
         granting, role_word, name = parsed
         actor = actor_of(context)
@@ -89,7 +98,15 @@ def roles_feature(deps: Deps) -> Feature:
     async def _grant(session: AsyncSession, actor: Actor, person: Person, role: Role) -> str:
         done = await roles.grant(session, actor=actor, person=person, role=role, now=deps.clock(),
                                  hub_tenant_id=deps.settings.hub_tenant_id)
-        return f"**{person.name}** is now {_label(role)}." if done else f"**{person.name}** is already {_label(role)}."
+        if not done:
+            return f"**{person.name}** is already {_label(role)}."
+        reply = f"**{person.name}** is now {_label(role)}."
+        if role == Role.DPO:  # open breaches reach the new DPO too
+            if await catch_up(session, tenant_id=person.tenant_id, aad_id=person.aad_id, now=deps.clock(), why=LATE_APPOINTED):
+                reply += " They will get an alert for each open breach that needs a decision."
+            await session.commit()
+            deps.wake_reminders()
+        return reply
 
     async def confirm(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """The DPO confirmed the near match: grant, with every check made again."""

@@ -16,6 +16,7 @@ from bot.replies import card_activity
 from dialogs.deps import ACTOR_KEY, Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
 from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
+from dialogs.waiting import Waiting
 from services.errors import DomainError
 from services.identity import Actor
 from services.roles import actor_in
@@ -66,6 +67,7 @@ class Router:
         )
         # The school a dialog started from another school's card runs in (absent = the chat's own school).
         self._school = conversation_state.create_property("DialogSchool")
+        self.waiting = Waiting(deps, [feature.status for feature in features if feature.status is not None])
 
     async def on_message(self, context: TurnContext) -> None:
         """Handle one message (typed text or a card submit)."""
@@ -144,6 +146,8 @@ class Router:
                                         else "There was nothing to cancel. Type **help** to see what I can do.")
             return
         if said in HELP_WORDS:
+            if not in_group(context.activity):  # a DPO's help starts with what waits for them (never in a group)
+                await self.waiting.show(context, actor_of(context))
             await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
             if dc.active_dialog is not None:
                 await dc.reprompt_dialog()

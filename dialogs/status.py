@@ -34,10 +34,10 @@ class SchoolStatus:
     lines: list[StatusLine]
 
 
-def status_card(schools: Sequence[SchoolStatus], *, is_dpo: bool) -> dict[str, Any]:
+def status_card(schools: Sequence[SchoolStatus], *, is_dpo: bool, title: str = "") -> dict[str, Any]:
     """Pure: per school, lines grouped by section, most urgent first, each with its button."""
     several = len(schools) > 1
-    title = "What needs you now" + (" (your school)" if is_dpo and not several else "") if is_dpo else "Your items"
+    title = title or ("What needs you now" + (" (your school)" if not several else "") if is_dpo else "Your items")
     body: list[dict[str, Any]] = [heading(title)]
     if several:
         total = sum(len(s.lines) for s in schools)

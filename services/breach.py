@@ -18,8 +18,9 @@ from services.breach_assessment import Assessment, Risk, assess
 from services.breach_facts import ICO_WINDOW, BreachFacts, check_facts
 from services.dates import to_local
 from services.errors import NotAllowed
-from services.identity import Actor
+from services.identity import Actor, reachable_holders
 from storage.breach_models import Breach, BreachEvent, next_breach_number
+from storage.models import Role
 from storage.reminder_models import Reminder
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def add_event(session: AsyncSession, breach: Breach, *, actor: Actor, action: st
 
 
 async def submit_report(session: AsyncSession, *, reporter: Actor, facts: BreachFacts, now: datetime) -> tuple[Breach, int]:
-    """File a breach: reference, deadline, suggestion, DPO alerts and deadline reminders. Returns (breach, DPOs told)."""
+    """File a breach: reference, deadline, suggestion, DPO alerts and deadline reminders (waiting for any DPO who
+    has not opened Custodian yet). Returns (breach, DPOs who can be told now)."""
     facts = replace(facts, what_happened=facts.what_happened.strip())
     check_facts(facts, now=now)
     year = to_local(now).year
@@ -111,12 +113,14 @@ async def submit_report(session: AsyncSession, *, reporter: Actor, facts: Breach
     await session.flush()
     add_event(session, breach, actor=reporter, action="submitted", detail=f"Reported. Suggested: {assessment_of(breach).advice}.",
               now=now)
-    told = await alert_dpos(session, breach, kind=ALERT, tag="alert", now=now)
+    scheduled = await alert_dpos(session, breach, kind=ALERT, tag="alert", now=now)
     await arm_deadline(session, breach, now=now)
     await session.commit()
-    log.info("breach %s submitted in tenant %s; %s DPO alert(s) scheduled", breach.id, breach.tenant_id, told)
+    told = len(await reachable_holders(session, tenant_id=breach.tenant_id, role=Role.DPO))
+    log.info("breach %s submitted in tenant %s; %s DPO alert(s) scheduled, %s reachable now", breach.id,
+             breach.tenant_id, scheduled, told)
     if not told:
-        log.warning("breach %s: tenant %s has no DPO to alert", breach.id, breach.tenant_id)
+        log.warning("breach %s: tenant %s has no reachable DPO yet; alerts wait for one", breach.id, breach.tenant_id)
     return breach, told
 
 

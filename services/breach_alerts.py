@@ -1,17 +1,22 @@
 """Who hears about a breach, and when: DPO alerts, the 72-hour deadline reminders, notes to the reporter.
 
 Everything is a row in the reminder ledger, scheduled in the caller's transaction (the caller commits).
+A DPO who has not opened Custodian yet still gets their rows: they wait (reminders.WAITING) and go the
+moment the DPO becomes reachable, when `catch_up` also brings them up to date on breaches reported before.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
 from services.identity import dpo_ids
 from storage.breach_models import Breach
+from storage.reminder_models import Reminder, ReminderState
 
 SUBJECT = "breach"
 ALERT = "breach.alert"  # a new breach, to every DPO at once
@@ -42,7 +47,7 @@ async def alert_dpos(
         await reminders.schedule(
             session, key=f"breach:{breach.id}:{tag}:{aad_id}", tenant_id=breach.tenant_id, kind=kind,
             recipient_aad_id=aad_id, subject_type=SUBJECT, subject_id=breach.id, due_at=now, now=now,
-            payload={"event": event_id},
+            payload={"event": event_id, "wait": True},
         )
         count += 1
     return count
@@ -60,11 +65,11 @@ async def tell_reporter(
     )
 
 
-async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime) -> None:
-    """Schedule the 24/48/60/68/71-hour reminders and the 72-hour overdue alert still ahead, for every DPO."""
+async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime, only_aad_id: str | None = None) -> None:
+    """Schedule the 24/48/60/68/71-hour reminders and the 72-hour overdue alert still ahead, for every DPO (or one)."""
     assert breach.id is not None
     stages = [(DEADLINE, h) for h in DEADLINE_HOURS] + [(OVERDUE, 72)]
-    for aad_id in await dpo_ids(session, breach.tenant_id):
+    for aad_id in [only_aad_id] if only_aad_id else await dpo_ids(session, breach.tenant_id):
         for kind, hours in stages:
             due = breach.aware_at + timedelta(hours=hours)
             if due <= now:
@@ -72,8 +77,42 @@ async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime) 
             await reminders.schedule(
                 session, key=f"breach:{breach.id}:r{breach.reminder_round}:{hours}h:{aad_id}",
                 tenant_id=breach.tenant_id, kind=kind, recipient_aad_id=aad_id, subject_type=SUBJECT,
-                subject_id=breach.id, due_at=due, now=now, payload={"hours": hours},
+                subject_id=breach.id, due_at=due, now=now, payload={"hours": hours, "wait": True},
             )
+
+
+LATE_OPENED, LATE_APPOINTED = "opened", "appointed"  # why a DPO's alert is late (payload "late")
+
+
+async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime, why: str = LATE_OPENED) -> int:
+    """A DPO can now be written to: what waited for them goes, marked late; breaches reported before they were a
+    DPO here get their alert and reminders. Past-due reminders held about a breach are dropped (its late alert
+    shows where it stands). Returns how many breach alerts go late. Does not commit."""
+    held = await reminders.waiting_for(session, tenant_id=tenant_id, aad_id=aad_id)
+    for row in held:
+        if row.subject_type == SUBJECT and row.kind != ALERT and row.due_at <= now:
+            row.state = ReminderState.CANCELLED
+        else:
+            row.payload = {**row.payload, "late": LATE_OPENED} if row.kind == ALERT else row.payload
+            reminders.release(row)
+    alerted = await session.execute(select(col(Reminder.subject_id)).where(
+        col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id, col(Reminder.kind) == ALERT))
+    known = set(alerted.scalars())
+    late = sum(1 for row in held if row.kind == ALERT)
+    rows = await session.execute(select(Breach).where(col(Breach.tenant_id) == tenant_id, col(Breach.closed_at).is_(None))
+                                 .order_by(col(Breach.deadline_at)))
+    for breach in rows.scalars():
+        if not clock_running(breach):
+            continue
+        if str(breach.id) not in known:
+            await reminders.schedule(
+                session, key=f"breach:{breach.id}:alert:{aad_id}", tenant_id=tenant_id, kind=ALERT,
+                recipient_aad_id=aad_id, subject_type=SUBJECT, subject_id=str(breach.id), due_at=now, now=now,
+                payload={"wait": True, "late": why},
+            )
+            late += 1
+        await arm_deadline(session, breach, now=now, only_aad_id=aad_id)
+    return late
 
 
 async def disarm_deadline(session: AsyncSession, breach: Breach) -> int:

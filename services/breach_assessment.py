@@ -10,7 +10,7 @@ from services.breach_facts import BreachFacts
 LARGE_PEOPLE = 50
 LARGE_RECORDS = 500
 SEVERE = {
-    "special": "Special category data (health, SEN, ethnicity, religion or biometrics): harm could be serious.",
+    "special": "Special category data (e.g. health, SEN, ethnic origin, religion, biometrics): harm could be serious.",
     "safeguarding": "Safeguarding or child protection information: harm could be serious.",
     "criminal": "Criminal records or allegations: harm could be serious.",
 }
@@ -19,6 +19,7 @@ SENSITIVE = {
     "credentials": "Usernames or passwords can give access to more data.",
     "official": "Official documents can be used for identity theft.",
     "location": "Where someone lives or will be can put them at risk.",
+    "education": "Education or assessment records (e.g. SATs results, reports) can cause distress or unfair treatment.",
 }
 
 

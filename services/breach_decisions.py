@@ -120,7 +120,7 @@ class Update:
     lines: tuple[str, ...]
     old_risk: Risk
     new_risk: Risk
-    dpos_told: int = 0
+    dpos_told: int = 0  # other than whoever made the change
 
     @property
     def risk_changed(self) -> bool:

@@ -24,15 +24,18 @@ KINDS: Mapping[str, str] = {
     "other": "Something else",
 }
 SUBJECTS: Mapping[str, str] = {"pupils": "Pupils", "staff": "Staff", "parents": "Parents/carers", "others": "Others"}
+# The ICO breach report form's data categories (codes kept from earlier versions), plus what schools hold.
 CATEGORIES: Mapping[str, str] = {
-    "basic": "Basic identifiers or contact details",
-    "special": "Special category (health, SEN, ethnicity, religion, biometrics)",
-    "safeguarding": "Safeguarding / child protection",
-    "financial": "Financial details",
-    "credentials": "Usernames or passwords",
+    "basic": "Basic personal identifiers (e.g. name, contact details)",
+    "credentials": "Identification data (e.g. usernames, passwords)",
+    "financial": "Economic and financial data (e.g. bank details)",
     "official": "Official documents (e.g. passport, birth certificate)",
-    "location": "Location",
-    "criminal": "Criminal records or allegations",
+    "location": "Location data",
+    "education": "Education / assessment records (e.g. SATs results, reports)",
+    "special": "Special category: health or SEN, racial or ethnic origin, religion or beliefs, political opinions, "
+               "trade union membership, sex life or sexual orientation, gender reassignment, genetic or biometric",
+    "criminal": "Criminal convictions or offences",
+    "safeguarding": "Safeguarding / child protection",
     "unknown": "Not known yet",
 }
 CONTAINED: Mapping[str, str] = {"yes": "Yes", "partly": "Partly", "no": "No, not yet"}
@@ -52,6 +55,12 @@ _KIND_HINTS: tuple[tuple[str, str], ...] = (
     ("published", r"\b(posted|published|website|facebook|instagram|twitter|social media|newsletter)\b"),
     ("unauthorised_access", r"\b(access|looked at|snoop\w*|viewed|logged in)\b"),
 )
+# Words that say there is a breach without saying what happened ("I think I've made a data breach").
+_NOT_THE_EVENT = frozenset((
+    "i i'm im i've ive i'd we we've weve there there's theres it it's its has have had been be is was think may might "
+    "maybe possibly possible potential perhaps a an the my our some data personal gdpr breach breaches incident "
+    "report reporting to need want would like how do can please help urgent just made make happened something "
+    "wrong gone went with about of in on for this that me us").split())
 _UNKNOWN = re.compile(r"^(not known( yet)?|unknown|don'?t know|dont know|not sure|n/?k|\?)$")
 _APPROX = re.compile(r"^(about|around|approx(imately)?\.?|roughly|circa|c\.|~|up to|at least)\s*")
 
@@ -190,6 +199,13 @@ def guess_kind(description: str) -> str | None:
         if re.search(pattern, said):
             return kind
     return None
+
+
+def describes_event(text: str) -> bool:
+    """True when an opening message says what happened (usable as "what happened"), not only that there is a breach."""
+    words = re.findall(r"[a-z][a-z']*", text.lower())
+    telling = sum(1 for w in words if w not in _NOT_THE_EVENT and len(w) > 2)
+    return telling >= 2 or (telling == 1 and guess_kind(text) is not None)
 
 
 def labels(codes: Sequence[str], options: Mapping[str, str]) -> str:

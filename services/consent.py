@@ -47,6 +47,7 @@ class Reason(StrEnum):
     NOT_ASKED = "not_asked"
     REFUSED = "refused"
     EXPIRED = "expired"
+    NOT_ON_REGISTER = "not_on_register"  # a name the staff member confirmed matches nobody on the register
 
 
 REASON_LABELS: dict[Reason, str] = {
@@ -56,6 +57,7 @@ REASON_LABELS: dict[Reason, str] = {
     Reason.NOT_ASKED: "Consent not asked or not returned",
     Reason.REFUSED: "Consent refused",
     Reason.EXPIRED: "Consent expired (review date passed)",
+    Reason.NOT_ON_REGISTER: "Not on the register",
 }
 
 
@@ -63,9 +65,10 @@ REASON_LABELS: dict[Reason, str] = {
 class PupilVerdict:
     """One pupil's answer for one purpose."""
 
-    pupil_id: int
+    pupil_id: int  # 0 for a name not on the register
     label: str  # name with year and class, for the person who asked
     reason: Reason
+    name: str = ""  # the name alone
 
     @property
     def ok(self) -> bool:
@@ -185,20 +188,29 @@ async def verdicts_for(
     pupils = await pupils_of(session, tenant_id=tenant_id, pupil_ids=pupil_ids)
     consents = await consents_of(session, tenant_id=tenant_id, pupil_ids=[p.id for p in pupils if p.id], purpose=purpose)
     today = uk_today(now)
-    return [PupilVerdict(int(p.id or 0), pupil_label(p), verdict(p, consents.get(int(p.id or 0)), today)) for p in pupils]
+    return [PupilVerdict(int(p.id or 0), pupil_label(p), verdict(p, consents.get(int(p.id or 0)), today), display_name(p))
+            for p in pupils]
 
 
 async def check_pupils(
-    session: AsyncSession, *, actor: Actor, pupil_ids: Sequence[int], purpose: Purpose, now: datetime
+    session: AsyncSession, *, actor: Actor, pupil_ids: Sequence[int], purpose: Purpose, now: datetime,
+    unknown: Sequence[str] = (),
 ) -> CheckResult:
-    """Answer a staff member's check and keep it as evidence (whether or not a post follows). Commits."""
-    if not pupil_ids:
+    """Answer a staff member's check and keep it as evidence (whether or not a post follows). Commits.
+
+    `unknown`: names the staff member confirmed are not on the register; each is "not OK", kept with the name as typed.
+    """
+    if not pupil_ids and not unknown:
         raise DomainError("Tell me who is in the photo first.")
-    verdicts = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=pupil_ids, purpose=purpose, now=now)
+    found = await verdicts_for(session, tenant_id=actor.tenant_id, pupil_ids=pupil_ids, purpose=purpose, now=now)
+    missing = dict.fromkeys(" ".join(name.split())[:100] for name in unknown if name.strip())
+    verdicts = [*found, *(PupilVerdict(0, name, Reason.NOT_ON_REGISTER, name) for name in missing)]
+    results: list[dict[str, object]] = [{"pupil_id": v.pupil_id, "ok": v.ok, "reason": v.reason.value} for v in found]
+    results += [{"pupil_id": None, "ok": False, "reason": Reason.NOT_ON_REGISTER.value, "name": name} for name in missing]
     check = ConsentCheck(
         tenant_id=actor.tenant_id, checked_by=actor.aad_id, purpose=purpose,
-        pupil_ids=[v.pupil_id for v in verdicts],
-        results=[{"pupil_id": v.pupil_id, "ok": v.ok, "reason": v.reason.value} for v in verdicts],
+        pupil_ids=[v.pupil_id for v in found],
+        results=results,
         allowed=all(v.ok for v in verdicts), at=now,
     )
     session.add(check)

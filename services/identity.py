@@ -27,6 +27,7 @@ class Actor:
     aad_id: str
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
+    newly_reachable: bool = False  # this turn first stored where to write to them (their first 1:1 contact)
 
     @property
     def is_dpo(self) -> bool:
@@ -108,7 +109,8 @@ async def record_visit(
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
-    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles))
+    reached = person.conversation_reference is None and "conversation_reference" in changes
+    return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles), reached)
 
 
 async def _seed_role(conn: AsyncConnection, visit: Visit, role: Role, now: datetime) -> bool:
@@ -174,6 +176,12 @@ async def holders_of(session: AsyncSession, *, tenant_id: str, role: str) -> lis
         .order_by(Person.id)
     )
     return list(rows.scalars().unique())
+
+
+async def reachable_holders(session: AsyncSession, *, tenant_id: str, role: str) -> list[Person]:
+    """`holders_of` whom Custodian can write to now (a 1:1 chat stored, not blocked)."""
+    people = await holders_of(session, tenant_id=tenant_id, role=role)
+    return [p for p in people if p.conversation_reference and p.unreachable_at is None]
 
 
 _DPO_IDS = (

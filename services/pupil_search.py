@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -48,11 +49,12 @@ class Lookup:
     said: str
     matches: tuple[PupilRef, ...]
     group: str = ""  # "class 4B" / "Year 4" when the part named a whole group
+    exact: bool = False  # the whole legal or preferred name as typed (any case, accents, spacing or order)
 
     @property
     def resolved(self) -> bool:
-        """One pupil, or a whole group."""
-        return len(self.matches) == 1 or (bool(self.group) and bool(self.matches))
+        """A whole group, or one pupil named exactly: nothing to ask."""
+        return (bool(self.group) and bool(self.matches)) or (self.exact and len(self.matches) == 1)
 
 
 class PupilIndex:
@@ -78,7 +80,7 @@ class PupilIndex:
 
     def lookup(self, said: str) -> Lookup:
         """Find one part: a whole class or year, else a name narrowed by any class or year given with it."""
-        text = utils.default_process(said)
+        text = _words(said)
         year_match = _YEAR.search(text)
         year = year_code(year_match.group(0)) if year_match else ""
         rest = (text[: year_match.start()] + " " + text[year_match.end():]) if year_match else text
@@ -86,9 +88,9 @@ class PupilIndex:
         name = " ".join(w for w in rest.split() if w not in classes)
         if not [w for w in name.split() if w not in _FILLER]:
             return self._group(said, year, classes)
-        found = self._by_name(name)
+        found, exact = self._by_name(name)
         narrowed = [r for r in found if (not classes or r.class_name.lower() in classes) and (not year or r.year_group == year)]
-        return Lookup(said, tuple(narrowed or found))
+        return Lookup(said, tuple(narrowed or found), exact=exact and bool(narrowed))
 
     def _group(self, said: str, year: str, classes: list[str]) -> Lookup:
         if classes:
@@ -101,10 +103,11 @@ class PupilIndex:
             return Lookup(said, tuple(members), f"Year {year}" if year.isdigit() else year)
         return Lookup(said, ())
 
-    def _by_name(self, name: str) -> list[PupilRef]:
+    def _by_name(self, name: str) -> tuple[list[PupilRef], bool]:
+        """The best matches, and whether they are the whole name exactly (any order, case, accents)."""
         query = _sorted_words(name)
         if not query:
-            return []
+            return [], False
         scores: dict[int, float] = {}
         hits = process.extract(query, self._names, scorer=fuzz.ratio, processor=None, score_cutoff=CUTOFF, limit=None)
         for _, score, index in hits:
@@ -113,10 +116,10 @@ class PupilIndex:
         for owner, score in self._containing(query.split()).items():
             scores[owner] = max(scores.get(owner, 0.0), score)
         if not scores:
-            return []
+            return [], False
         top = max(scores.values())
         ranked = sorted(scores.items(), key=lambda x: (-x[1], self.refs[x[0]].label))
-        return [self.refs[i] for i, score in ranked if score >= top - TIE]
+        return [self.refs[i] for i, score in ranked if score >= top - TIE], top == EXACT
 
     def _containing(self, words: list[str]) -> dict[int, float]:
         """Pupils whose names contain every word typed (each typo-tolerated), e.g. just a first name."""
@@ -132,8 +135,15 @@ class PupilIndex:
         return found or {}
 
 
+def _words(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces: "Zoë O'Brien" -> "zoe o brien"."""
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return str(utils.default_process(text))
+
+
 def _sorted_words(name: str) -> str:
-    return " ".join(sorted(utils.default_process(name).split()))
+    return " ".join(sorted(_words(name).split()))
 
 
 _COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname, Pupil.year_group, Pupil.class_name,

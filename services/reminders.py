@@ -13,11 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, tuple_, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
 from services.errors import DomainError, NotAllowed
-from services.identity import Actor, active_roles, holders_of, mark_unreachable
+from services.identity import Actor, active_roles, mark_unreachable, reachable_holders
 from storage.db import insert_ignore
 from storage.models import Person, Role
 from storage.reminder_models import Reminder, ReminderState
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 FAILED_KIND = "reminder.failed"  # tells a school's DPOs that a reminder did not get through
 # A claim older than this whose outcome was never stamped belongs to a process that died mid-send.
 SENDING_TIMEOUT = timedelta(minutes=5)
+# A reminder scheduled with {"wait": True} to someone who has never opened Custodian waits for them (it is
+# released the moment they do) instead of being given up as unreachable; looked at again daily meanwhile.
+WAITING = "waiting: the recipient has not opened Custodian yet"
+WAIT_RECHECK = timedelta(days=1)
 
 
 async def schedule(
@@ -73,6 +78,22 @@ async def cancel(
         query = query.where(Reminder.recipient_aad_id == recipient_aad_id)
     result = await session.execute(query.values(state=ReminderState.CANCELLED))
     return int(result.rowcount or 0)
+
+
+async def waiting_for(session: AsyncSession, *, tenant_id: str, aad_id: str) -> list[Reminder]:
+    """Reminders held until this person opens Custodian (see WAITING), oldest first."""
+    rows = await session.execute(
+        select(Reminder)
+        .where(col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id,
+               col(Reminder.state) == ReminderState.PENDING, col(Reminder.last_error) == WAITING)
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+    )
+    return list(rows.scalars())
+
+
+def release(reminder: Reminder) -> None:
+    """A held reminder goes with the next sweep (its recipient can now be written to). Does not commit."""
+    reminder.next_attempt_at, reminder.last_error = None, None
 
 
 async def pending_for(session: AsyncSession, *, tenant_id: str, subject_type: str, subject_id: str | int) -> list[Reminder]:
@@ -134,6 +155,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"  # the renderer says it no longer applies
+    WAITING = "waiting"  # no conversation with the recipient yet: pending until they open Custodian
 
 
 @dataclass(frozen=True)
@@ -220,6 +242,9 @@ async def settle(
 
 async def _stamp(session: AsyncSession, row: Reminder, delivery: Delivery, *, now: datetime, max_attempts: int) -> Outcome:
     outcome = delivery.outcome
+    if outcome is Outcome.WAITING:
+        row.state, row.next_attempt_at, row.last_error = ReminderState.PENDING, now + WAIT_RECHECK, WAITING
+        return outcome
     if outcome is not Outcome.CANCELLED:
         row.attempts += 1
     if outcome is Outcome.RETRY and row.attempts >= max_attempts:
@@ -275,10 +300,8 @@ async def _tell_dpos(session: AsyncSession, row: Reminder, now: datetime, *, rea
 
 async def _reachable_dpos(session: AsyncSession, row: Reminder) -> list[Person]:
     """The school's DPOs we can write to, other than this reminder's recipient (oldest first)."""
-    return [
-        p for p in await holders_of(session, tenant_id=row.tenant_id, role=Role.DPO)
-        if p.aad_id != row.recipient_aad_id and p.conversation_reference and p.unreachable_at is None
-    ]
+    return [p for p in await reachable_holders(session, tenant_id=row.tenant_id, role=Role.DPO)
+            if p.aad_id != row.recipient_aad_id]
 
 
 async def _person(session: AsyncSession, tenant_id: str, aad_id: str) -> Person | None:

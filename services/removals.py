@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
@@ -25,7 +27,7 @@ from services.posts import (
     schedule_chain,
     to_id,
 )
-from storage.consent_models import Post, PostPupil, Purpose, RemovalReason, RemovalTask
+from storage.consent_models import Post, PostPupil, Pupil, Purpose, RemovalReason, RemovalTask
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ _STRONGEST = (  # which reason a task carries when several pupils are affected
     (Reason.NOT_ASKED, RemovalReason.WITHDRAWN),
     (Reason.LEFT, RemovalReason.LEFT),
 )
+# A never-publish reason that says why the pupil is protected (the reason itself is never repeated).
+_PROTECTED = re.compile(r"\b(looked[- ]after|lac|in care|foster\w*|adopt\w*|court|care order|refuge|protect\w*|safeguard\w*)\b",
+                        re.IGNORECASE)
 REMOVAL_LABELS: dict[str, str] = {
     RemovalReason.WITHDRAWN: "consent withdrawn",
     RemovalReason.LEFT: "pupil has left",
@@ -190,16 +195,39 @@ async def breach_prefill(session: AsyncSession, *, actor: Actor, task_id: object
     if task.reason not in (RemovalReason.WITHDRAWN, RemovalReason.NEVER_PUBLISH, RemovalReason.PUBLISHED_WITHOUT_CONSENT):
         raise DomainError("That removal is about a leaver, which isn't a breach on its own.")
     unconsented = task.reason == RemovalReason.PUBLISHED_WITHOUT_CONSENT
+    where, protected = await _where(session, task), await _protected_note(session, task)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="removal.breach_started", now=now,
                  subject_type=TASK, subject_id=int(task.id or 0))
     await session.commit()
     late = "" if unconsented else f"; consent changed on {task.opened_at:%d/%m/%Y} and the image was not taken down"
     return {
         "kind": "published",
-        "what_happened": f"{task_summary(task)}{late}.",
+        "what_happened": f"{task_summary(task)}{where}{late}.{protected}",
         "subjects": ["pupils"],
         "people_count": len(task.pupil_ids),
-        "data_categories": ["basic"],
+        "data_categories": ["basic", "safeguarding"] if protected else ["basic"],
         "happened_at": (task.published_at or task.opened_at).isoformat(),
         "aware_at": (task.opened_at if unconsented else now).isoformat(),
     }
+
+
+async def _where(session: AsyncSession, task: RemovalTask) -> str:
+    """The account and link the image went to (" (School Facebook page, https://…)"), when known."""
+    post = await session.get(Post, task.post_id) if task.post_id is not None else None
+    parts = [post.account, post.link] if post is not None and post.tenant_id == task.tenant_id else [task.place]
+    shown = ", ".join(part for part in parts if part)
+    return f" ({shown})" if shown else ""
+
+
+async def _protected_note(session: AsyncSession, task: RemovalTask) -> str:
+    """A sentence flagging pupils who must never be published (a higher risk), naming none of them."""
+    if not task.pupil_ids:
+        return ""
+    rows = await session.execute(select(col(Pupil.never_publish_reason)).where(
+        col(Pupil.tenant_id) == task.tenant_id, col(Pupil.id).in_(task.pupil_ids), col(Pupil.never_publish).is_(True)))
+    reasons = list(rows.scalars())
+    if not reasons:
+        return ""
+    why = " (looked-after, adopted or otherwise protected)" if any(_PROTECTED.search(r) for r in reasons) else ""
+    who = "1 pupil" if len(reasons) == 1 else f"{len(reasons)} pupils"
+    return f" {who} in it must never be published{why}: a higher risk to them."

@@ -9,9 +9,11 @@ import pytest
 
 from services.breach_assessment import Risk, assess
 from services.breach_facts import (
+    CATEGORIES,
     OTHERS,
     BreachFacts,
     check_facts,
+    describes_event,
     facts_from_answers,
     facts_to_answers,
     guess_kind,
@@ -37,7 +39,7 @@ def test_limited_contained_data_is_unlikely_risk_with_reasons() -> None:
     assert "don't notify" in result.advice
 
 
-@pytest.mark.parametrize("category", ["financial", "credentials", "official", "location"])
+@pytest.mark.parametrize("category", ["financial", "credentials", "official", "location", "education"])
 def test_sensitive_data_is_likely_risk(category: str) -> None:
     result = assess(replace(MINOR, data_categories=("basic", category)))
     assert result.risk is Risk.LIKELY
@@ -121,3 +123,21 @@ def test_answers_round_trip_as_json() -> None:
 ])
 def test_kind_is_guessed_from_a_description(said: str, kind: str | None) -> None:
     assert guess_kind(said) == kind
+
+
+def test_data_categories_follow_the_ico_form_and_add_education_records() -> None:
+    for code, words in (("basic", "name, contact details"), ("credentials", "usernames, passwords"),
+                        ("financial", "bank details"), ("official", "Official documents"), ("location", "Location"),
+                        ("education", "SATs results, reports"), ("special", "gender reassignment"),
+                        ("criminal", "Criminal convictions"), ("unknown", "Not known yet")):
+        assert words in CATEGORIES[code], code
+
+
+@pytest.mark.parametrize(("said", "describes"), [
+    ("I think I've made a data breach", False), ("I need to report a breach", False), ("possible GDPR breach", False),
+    ("I think something went wrong with data", False), ("data breach", False),
+    ("I emailed a report to the wrong parent", True), ("laptop stolen from my car", True), ("we've been hacked", True),
+    ("cc instead of bcc to the year 6 parents", True), ("pupil list left on the bus", True),
+])
+def test_an_opening_sentence_is_what_happened_only_when_it_describes_the_event(said: str, describes: bool) -> None:
+    assert describes_event(said) is describes

@@ -80,7 +80,8 @@ async def test_a_prefill_skips_what_is_known_shows_it_in_the_summary_and_can_be_
                  {"q": "others_informed", "answer": "head"}):
         summary = await say(said)
     assert "Please check your report" in summary
-    for shown in ("Published by mistake", "A pupil's photo went on the website", "Pupils", "about 1", "Basic identifiers"):
+    for shown in ("Published by mistake", "A pupil's photo went on the website", "Pupils", "about 1",
+                  "Basic personal identifiers"):
         assert shown in summary
     await say({"q": "summary", "nav": "edit"})
     assert "What kind of breach" in await say({"q": "edit", "answer": "kind"})

@@ -115,6 +115,12 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "breach_forms.summary_card": lambda: breach_forms.summary_card([("What happened", EVIL)], back=True),
     "consent_cards.pick_card": lambda: consent_cards.pick_card(EVIL, [(1, EVIL)]),
     "consent_cards.purpose_card": lambda: consent_cards.purpose_card(EVIL),
+    "consent_cards.confirm_card": lambda: consent_cards.confirm_card(EVIL, [(1, EVIL)]),
+    "consent_cards.confirm_card+many": lambda: consent_cards.confirm_card(EVIL, [(1, EVIL), (2, EVIL)]),
+    "consent_cards.unknown_card": lambda: consent_cards.unknown_card(EVIL, "I couldn't find {said}.", allow_unknown=True),
+    "consent_cards.add_pupil_card": lambda: consent_cards.add_pupil_card([EVIL, EVIL], "website", EVIL, 3),
+    "consent_cards.verdict_card+missing": lambda: consent_cards.verdict_card(
+        CheckResult(1, Purpose.WEBSITE, (PupilVerdict(0, EVIL, Reason.NOT_ON_REGISTER, EVIL),))),
     "consent_cards.verdict_card": lambda: consent_cards.verdict_card(
         CheckResult(1, Purpose.WEBSITE, (PupilVerdict(1, EVIL, Reason.REFUSED), PupilVerdict(2, EVIL, Reason.OK)))),
     "consent_cards.import_preview_card": lambda: consent_cards.import_preview_card(preview(errors=False)),

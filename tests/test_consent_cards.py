@@ -10,13 +10,16 @@ import pytest
 
 from bot.cards import plain
 from bot.consent_cards import (
+    add_pupil_card,
     checklist_card,
+    confirm_card,
     details_card,
     import_done_card,
     import_preview_card,
     pick_card,
     purpose_card,
     report_card,
+    unknown_card,
     verdict_card,
     who_card,
 )
@@ -80,6 +83,16 @@ CARDS = {
     "overdue": overdue_reminder(TASK, PostView(POST, "Megan", 2, TASK), reminder_id=1),
     "task": task_card(UNREGISTERED, None, is_dpo=True),
     "unregistered": unregistered_card(UNREGISTERED),
+    "confirm_one": confirm_card("Emma Turner", [(35, "Ella Turner (Reception, RB)")]),
+    "confirm_many": confirm_card("Olivr", [(11, "Oliver Brown (Year 3, 3A)"), (19, "Ollie Brown (Year 5, 5C)")]),
+    "unknown": unknown_card("Zebedee", "I couldn't find {said} on the register.", allow_unknown=True),
+    "unknown_dpo": unknown_card("Zebedee", "I couldn't find {said} on the register.", allow_unknown=False),
+    "verdict_one": verdict_card(CheckResult(6, Purpose.WEBSITE, (PupilVerdict(1, "Olivia Smith (Year 4, 4B)", Reason.OK,
+                                                                           "Olivia Smith"),))),
+    "verdict_missing": verdict_card(CheckResult(8, Purpose.WEBSITE, (
+        PupilVerdict(1, "Olivia Smith (Year 4, 4B)", Reason.OK, "Olivia Smith"),
+        PupilVerdict(0, "Emma Turner", Reason.NOT_ON_REGISTER, "Emma Turner")))),
+    "add_pupil": add_pupil_card(["Emma Turner", "Eva *Hughes*"], "social_media", "Megan Bowen", 8),
 }
 
 
@@ -93,6 +106,23 @@ def test_verdict_cards() -> None:
     assert "You may use this photo on School social media" in ok and "Pupil 0 (Year 4, 4B)" in ok
     assert "2 of 22 pupils" in blocked and "Consent refused" in blocked and "Must never be published" in blocked
     assert "Pupil 0 (Year" not in blocked and "The other 20 pupils are OK" in blocked
+
+
+def test_one_pupil_reads_as_one_and_names_not_on_the_register_block_with_a_way_to_ask_the_dpo() -> None:
+    one = json.dumps(CARDS["verdict_one"], ensure_ascii=False)
+    assert "Olivia Smith has current consent for School website." in one and "All 1" not in one
+    missing = json.dumps(CARDS["verdict_missing"], ensure_ascii=False)
+    assert "Don't use this photo" in missing and "1 of 2 pupils can't appear" in missing
+    assert "\u26d4 Not on the register" in missing and titles(CARDS["verdict_missing"]) == ["Ask the DPO to add them"]
+    assert CARDS["verdict_missing"]["actions"][0]["data"] == {"cmd": "consent.ask_add", "check": 8}
+    assert titles(CARDS["verdict_one"]) == [] and titles(CARDS["verdict_blocked"]) == []
+    assert titles(CARDS["confirm_one"]) == ["Yes", "No"]
+    assert "Did you mean Ella Turner (Reception, RB)?" in str(CARDS["confirm_one"])
+    assert titles(CARDS["confirm_many"]) == ["Oliver Brown (Year 3, 3A)", "Ollie Brown (Year 5, 5C)", "None of these"]
+    assert titles(CARDS["unknown"]) == ["Check this name", "Not on the register"]
+    assert titles(CARDS["unknown_dpo"]) == ["Check this name"]
+    asked = json.dumps(CARDS["add_pupil"], ensure_ascii=False)
+    assert "Emma Turner; Eva \u2217Hughes\u2217" in asked and "School social media" in asked and "Megan Bowen" in asked
 
 
 def test_import_preview_offers_apply_only_without_errors() -> None:

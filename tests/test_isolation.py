@@ -23,7 +23,17 @@ from storage.reminder_models import Reminder
 from storage.sar_models import SubjectAccessRequest
 from tests.breach_support import ANSWERS, breaches, file_report
 from tests.conftest import SCHOOL_A
-from tests.consent_support import SAMPLE, button, check_and_post, csv_message, data_uri, import_sample, posts, tasks
+from tests.consent_support import (
+    SAMPLE,
+    button,
+    check_and_post,
+    checks,
+    csv_message,
+    data_uri,
+    import_sample,
+    posts,
+    tasks,
+)
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.training_support import ORGANISER, book_via_chat, bookings_of, session_by_key, training_settings
 
@@ -72,6 +82,16 @@ async def a_removal_task(teams: TeamsClient, runtime: Runtime) -> Item:
     await teams.press(DPO_A, {"confirm": "yes"})
     [task] = await tasks(runtime)
     return Item({**item.ids, "task": task.id}, item.secrets)
+
+
+async def a_check_with_a_name_not_on_the_register(teams: TeamsClient, runtime: Runtime) -> Item:
+    await import_sample(teams, DPO_A)
+    await teams.say(STAFF_A, "check consent")
+    replies = await teams.say(STAFF_A, "Zebedee Quartermain")
+    await teams.press(STAFF_A, button(replies, "Not on the register"))
+    await teams.press(STAFF_A, {"purpose": "social_media"})
+    [check] = await checks(runtime)
+    return Item({"check": check.id}, ("Quartermain",))
 
 
 async def an_import_preview(teams: TeamsClient, runtime: Runtime) -> Item:
@@ -149,6 +169,7 @@ TABLE: tuple[Row, ...] = (
     Row(a_removal_task, {"cmd": "consent.show_task", "task": "$task"}),
     Row(a_removal_task, {"cmd": "consent.task_removed", "task": "$task"}),
     Row(a_removal_task, {"cmd": "consent.report_breach", "task": "$task"}),
+    Row(a_check_with_a_name_not_on_the_register, {"cmd": "consent.ask_add", "check": "$check"}),
     Row(an_import_preview, {"cmd": "consent.import_apply", "import": "$import"}),
     Row(an_import_preview, {"cmd": "consent.import_cancel", "import": "$import"}),
     Row(a_post, say="consent withdrawn for Olivia Smith social media"),

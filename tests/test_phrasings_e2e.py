@@ -14,7 +14,7 @@ from storage.consent_models import PupilConsent
 from tests.breach_support import ANSWERS, answer, breaches, file_report
 from tests.conftest import SCHOOL_A
 from tests.consent_support import button, choices, import_sample, pupil, rows
-from tests.teams.client import TeamsClient, TeamsUser, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import Received
 from tests.training_support import SEED, book_via_chat, session_by_key, training_settings
 
@@ -43,7 +43,7 @@ async def test_unsure_asks_with_the_two_best_flows_as_buttons(teams: TeamsClient
     replies = await teams.say(staff_a, AMBIGUOUS)
     (card,) = cards_of(replies)
     assert "Did you mean" in json.dumps(card)
-    titles = [action["title"] for action in card["actions"]]
+    titles = [action["title"] for action in card_actions(card)]
     assert sorted(titles[:2]) == [PICK_CONSENT, PICK_BREACH] and titles[2:] == ["Something else"]
     assert choices(replies)["Something else"] == {"msteams": {"type": "imBack", "value": "help"}}
     assert choices(replies)[PICK_BREACH] == {"cmd": "intent.pick", "dialog": "breach.report", "utterance": AMBIGUOUS}

@@ -28,6 +28,7 @@ pytestmark = [
 
 SAM_AAD = "5a5a5a5a-0000-4000-8000-0000000000c1"
 DEE_AAD, NIA_AAD = "d0d0d0d0-0000-4000-8000-0000000000c1", "d0d0d0d0-0000-4000-8000-0000000000c2"
+SCHOOL = "cccccccc-0000-4000-8000-00000000000c"  # the tenantId of tests/playground/*.m365agentsplayground.yml
 SORRY = "something went wrong"
 # The Log Panel's own words for what the Playground cannot show yet (its README: "will show a warning message in
 # conversation and log panel"): the file-consent card. Nothing else may be reported as a problem.
@@ -42,7 +43,7 @@ async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProc
     seed = workdir / "training.json"
     seed.write_text(json.dumps(SEED), encoding="utf-8")
     process = BotProcess(workdir=workdir, env={
-        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}", "DPO_AAD_IDS": f"{DEE_AAD},{NIA_AAD}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}", "DPO_AAD_IDS": f"{SCHOOL}:{DEE_AAD},{SCHOOL}:{NIA_AAD}",
         "TRAINING_SEED_FILE": str(seed), "REMINDER_SWEEP_SECONDS": "1", "RATE_LIMIT_PER_MINUTE": "600",
     })
     await process.start()

@@ -117,3 +117,8 @@ async def test_revoked_settings_dpo_stays_revoked(
     await teams.say(staff_a, "remove dpo from Dana Price")
     await teams.say(dpo_a, "hello again")
     assert await active(runtime, dpo_a.tenant_id) == {(staff_a.aad_id, "dpo")}
+
+
+async def test_an_unknown_role_is_answered_with_the_roles_there_are(teams: TeamsClient, dpo_a: TeamsUser) -> None:
+    reply = texts(await teams.say(dpo_a, "make Sam Jones a governor"))
+    assert "no \u201cgovernor\u201d role" in reply and "**make Sam Jones a DPO**" in reply
