@@ -109,13 +109,13 @@ async def a_booking(teams: TeamsClient, runtime: Runtime) -> Item:
 
 async def a_sar(teams: TeamsClient, runtime: Runtime) -> Item:
     await teams.say(STAFF_A, "log a SAR")
-    await teams.press(STAFF_A, {"q": "form", "requester_type": "parent", "requester_name": "Jo Bloggs",
-                                "subject_kind": "person", "subject_name": "Sam Bloggs", "received": "today",
+    await teams.press(STAFF_A, {"q": "form", "requester_type": "parent", "requester_name": "Kerry Quill",
+                                "subject_kind": "person", "subject_name": "Robin Quill", "received": "today",
                                 "channel": "email", "id_verified": "no", "educational": "no"})
     await teams.press(STAFF_A, {"q": "summary", "nav": "confirm"})
     async with runtime.deps.sessions() as session:
         [sar] = (await session.execute(select(SubjectAccessRequest))).scalars().all()
-    return Item({"id": sar.id, "ref": sar.reference}, (sar.reference, "Jo Bloggs", "Sam Bloggs"))
+    return Item({"id": sar.id, "ref": sar.reference}, (sar.reference, "Kerry Quill", "Robin Quill"))
 
 
 async def a_colleague(teams: TeamsClient, runtime: Runtime) -> Item:
