@@ -202,9 +202,8 @@ def help_card(*, is_dpo: bool = False) -> Card:
     if is_dpo:
         body.append(heading("As a DPO you can also type"))
         questions = tuple((said, what) for said, what, _ in QUESTIONS)
-        for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):
-            body.append(text(f"**{section}**"))
-            body += [text(f"**{said}** \u2014 {what}", subtle=True) for said, what in commands]
+        for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):  # a block per area: shorter
+            body.append(text(f"**{section}**\n\n" + "\n".join(f"- **{said}** \u2014 {what}" for said, what in commands)))
     body.append(text("Type **cancel** at any time to stop what you are doing, or **help** to see this again.", subtle=True))
     return card(body, [say(title, utterance) for title, utterance, _ in MENU])
 

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
+from services.breach_facts import CATEGORIES
 from tests.playground.harness import CHROMIUM, CLI, Chat, Playground
 from tests.teams.process import BotProcess
 from tests.training_support import SEED
@@ -120,8 +121,7 @@ async def test_breach_report_from_first_sentence_to_receipt_and_the_dpo_alert(bo
     count = await sam.press("Next", expect="how many people", card=whose)
     await sam.say("1", expect="how many records")
     what = await sam.say("about 2", expect="What kind of information")
-    await sam.choose(what, "Basic identifiers or contact details",
-                     "Special category (health, SEN, ethnicity, religion, biometrics)")
+    await sam.choose(what, CATEGORIES["basic"], CATEGORIES["special"])
     await sam.press("Next", expect="contained or recovered", card=what)
     await sam.press("No, not yet", expect="What has been done so far")
     await sam.say("Asked the parent to delete it", expect="What is planned next")
