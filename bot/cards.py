@@ -196,16 +196,27 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 
 
 def help_card(*, is_dpo: bool = False) -> Card:
-    """What the bot does, with a button per flow; a DPO also gets every DPO command with an example."""
+    """What the bot does, with a button per flow (a DPO's commands follow on a card of their own)."""
     body: list[dict[str, Any]] = [heading("Custodian can help you with:")]
     body += [text(f"**{title}** \u2014 {blurb}") for title, _, blurb in MENU]
     if is_dpo:
-        body.append(heading("As a DPO you can also type"))
-        questions = tuple((said, what) for said, what, _ in QUESTIONS)
-        for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):  # a block per area: shorter
-            body.append(text(f"**{section}**\n\n" + "\n".join(f"- **{said}** \u2014 {what}" for said, what in commands)))
+        body.append(text("As a DPO you can also type the commands on the next card.", subtle=True))
     body.append(text("Type **cancel** at any time to stop what you are doing, or **help** to see this again.", subtle=True))
     return card(body, [say(title, utterance) for title, utterance, _ in MENU])
+
+
+def dpo_commands_card() -> Card:
+    """Every DPO command with an example, a block per area (one card would be too tall with the menu)."""
+    body: list[dict[str, Any]] = [heading("As a DPO you can also type")]
+    questions = tuple((said, what) for said, what, _ in QUESTIONS)
+    for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):
+        body.append(text(f"**{section}**\n\n" + "\n".join(f"- **{said}** \u2014 {what}" for said, what in commands)))
+    return card(body)
+
+
+def help_cards(*, is_dpo: bool) -> list[Card]:
+    """The help a person gets: the menu, and for a DPO every DPO command."""
+    return [help_card(is_dpo=True), dpo_commands_card()] if is_dpo else [help_card()]
 
 
 def did_you_mean_card(buttons: Sequence[dict[str, Any]]) -> Card:
