@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # DPOs from the start: `tenant:aad` pairs (a bare Entra object id only with exactly one ALLOWED_TENANTS).
     dpo_aad_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DPO_AAD_IDS")
     timezone: str = Field("Europe/London", alias="TIMEZONE")
+    # Whose bank holidays move a subject access request's due date: ENG, WLS, SCT or NIR.
+    bank_holiday_region: Literal["ENG", "WLS", "SCT", "NIR"] = Field(default="ENG", alias="BANK_HOLIDAY_REGION")
     scheduler_enabled: bool = Field(True, alias="SCHEDULER_ENABLED")
     sweep_seconds: int = Field(60, alias="REMINDER_SWEEP_SECONDS", ge=1)
     reminder_max_attempts: int = Field(6, alias="REMINDER_MAX_ATTEMPTS", ge=1)

@@ -144,6 +144,7 @@ def say(title: str, utterance: str) -> dict[str, Any]:
 
 MENU: tuple[tuple[str, str, str], ...] = (
     ("Report a breach", "report a breach", "Something went wrong with personal data? Start the 72-hour clock now."),
+    ("Log a SAR", "log a sar", "Someone asked for the data we hold on them or their child? Start the one-month clock."),
     ("Check photo consent", "check consent", "Before you post a photo: check every pupil's consent."),
     ("Book training", "book training", "AI and data-protection sessions: see dates and book a seat."),
     ("Status", "status", "What needs your attention (DPOs see the whole school)."),
@@ -158,10 +159,12 @@ QUESTIONS: tuple[tuple[str, str, bool], ...] = (
     ("posts to remove", "live posts past their remove-by date", False),
     ("who has not got photo consent in 4B", "pupils of a class or year without consent, per purpose", True),
     ("bookings for 14 May", "training places booked on a day", False),
+    ("open SARs", "subject access requests not yet answered, soonest due first", False),
     ("status", "everything that needs you now", False),
     ("export breaches", "the breach log as a CSV file", True),
     ("export consent", "the consent register as a CSV file", True),
     ("export posts", "the post register as a CSV file", True),
+    ("export SARs", "the subject access request log (with what was disclosed) as a CSV file", True),
     ("export audit", "the audit trail (who did what, when) as a CSV file", True),
 )
 # Every DPO command by area, with an example to type (questions and exports are QUESTIONS).
@@ -193,16 +196,27 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 
 
 def help_card(*, is_dpo: bool = False) -> Card:
-    """What the bot does, with a button per flow; a DPO also gets every DPO command with an example."""
+    """What the bot does, with a button per flow (a DPO's commands follow on a card of their own)."""
     body: list[dict[str, Any]] = [heading("Custodian can help you with:")]
     body += [text(f"**{title}** \u2014 {blurb}") for title, _, blurb in MENU]
     if is_dpo:
-        body.append(heading("As a DPO you can also type"))
-        questions = tuple((said, what) for said, what, _ in QUESTIONS)
-        for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):  # a block per area: shorter
-            body.append(text(f"**{section}**\n\n" + "\n".join(f"- **{said}** \u2014 {what}" for said, what in commands)))
+        body.append(text("As a DPO you can also type the commands on the next card.", subtle=True))
     body.append(text("Type **cancel** at any time to stop what you are doing, or **help** to see this again.", subtle=True))
     return card(body, [say(title, utterance) for title, utterance, _ in MENU])
+
+
+def dpo_commands_card() -> Card:
+    """Every DPO command with an example, a block per area (one card would be too tall with the menu)."""
+    body: list[dict[str, Any]] = [heading("As a DPO you can also type")]
+    questions = tuple((said, what) for said, what, _ in QUESTIONS)
+    for section, commands in (*DPO_COMMANDS, ("Questions and exports", questions)):
+        body.append(text(f"**{section}**\n\n" + "\n".join(f"- **{said}** \u2014 {what}" for said, what in commands)))
+    return card(body)
+
+
+def help_cards(*, is_dpo: bool) -> list[Card]:
+    """The help a person gets: the menu, and for a DPO every DPO command."""
+    return [help_card(is_dpo=True), dpo_commands_card()] if is_dpo else [help_card()]
 
 
 def did_you_mean_card(buttons: Sequence[dict[str, Any]]) -> Card:

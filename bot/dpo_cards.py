@@ -135,6 +135,8 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
         ("Overdue: past the ICO deadline", refs(digest.overdue_breaches)),
         ("Overdue: removal tasks open", refs(digest.open_removals, "#")),
         ("Overdue: posts past remove-by", refs(digest.posts_overdue, "#")),
+        ("New subject access requests", refs(digest.new_sars)),
+        ("Overdue: subject access requests", refs(digest.overdue_sars)),
         ("Consents changed", str(digest.consents_changed)),
         ("Posts removed", str(digest.posts_removed)),
         ("Overdue: social media account reviews", refs(digest.reviews_overdue, "account ")),

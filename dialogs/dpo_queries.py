@@ -27,7 +27,7 @@ from services.breach import visible_breaches
 from services.consent import purpose_in
 from services.consent_register import not_ok_in_group
 from services.dates import parse_uk_datetime, to_local
-from services.dpo_exports import accounts_csv, audit_csv, consent_csv, exported, posts_csv
+from services.dpo_exports import accounts_csv, audit_csv, consent_csv, exported, posts_csv, sars_csv
 from services.dpo_overview import breaches_between, due_today, uk_day, uk_month
 from services.identity import Actor, active_roles
 from services.posts import posts_past_remove_by
@@ -50,6 +50,8 @@ _EXPORT_CONSENT = Intent("dpo.export_consent", ("export consent", "export consen
                          (r"^export (the )?(photo )?consents?( register)?$",), private=True)
 _EXPORT_POSTS = Intent("dpo.export_posts", ("export posts", "export post register", "export the post register"),
                        (r"^export (the )?posts?( register)?$",), private=True)
+_EXPORT_SARS = Intent("dpo.export_sars", ("export sars", "export sar log", "export the sar log", "sar log"),
+                      (r"^export (the )?(sars?|subject access requests?)( log)?$",), private=True)
 _EXPORT_AUDIT = Intent("dpo.export_audit", ("export audit", "export audit trail", "export the audit trail", "export audit log"),
                        (r"^export (the )?audit( trail| log)?$",), private=True)
 _EXPORT_ACCOUNTS = Intent("dpo.export_accounts", ("export accounts", "export social media accounts", "export account register"),
@@ -57,7 +59,8 @@ _EXPORT_ACCOUNTS = Intent("dpo.export_accounts", ("export accounts", "export soc
 # Questions we don't know: list what can be asked (words of other flows are left to them).
 _QUESTIONS = Intent("dpo.questions", ("what can i ask", "questions", "dpo questions"),
                     (r"^(what about|show me|list|tell me( about)?|how many)\b"
-                     r"(?!.*\b(breach(es)?|photos?|pictures?|images?|videos?|training|sessions?|courses?|consent|roles?|dpos?|br|book\w*)\b)",))
+                     r"(?!.*\b(breach(es)?|photos?|pictures?|images?|videos?|training|sessions?|courses?|consent|roles?|dpos?|br|book\w*"
+                     r"|sars?)\b)",))
 _GROUP = re.compile(r"\b(?:in|for) (?P<group>(?:year |class )?\S+)$")
 _DAY = re.compile(r"^(?:training )?(?:bookings? (?:for|on)|who is booked (?:for|on)) (?P<day>.+)$")
 
@@ -74,7 +77,8 @@ class DpoQueries:
         """Intents in the order they are tried, with their handlers."""
         return [(_OPEN, self.open_breaches), (_MONTH, self.breaches_month), (_TODAY, self.today), (_POSTS, self.posts),
                 (_GAPS, self.consent_gaps), (_BOOKINGS, self.bookings), (_EXPORT_CONSENT, self.export_consent),
-                (_EXPORT_POSTS, self.export_posts), (_EXPORT_AUDIT, self.export_audit), (_EXPORT_ACCOUNTS, self.export_accounts),
+                (_EXPORT_POSTS, self.export_posts), (_EXPORT_SARS, self.export_sars), (_EXPORT_AUDIT, self.export_audit),
+                (_EXPORT_ACCOUNTS, self.export_accounts),
                 (_QUESTIONS, self.questions)]
 
     async def _card(self, context: TurnContext, content: dict[str, Any]) -> None:
@@ -151,6 +155,10 @@ class DpoQueries:
     async def export_posts(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the post register CSV."""
         await self._export(context, posts_csv, "post_register", "export posts")
+
+    async def export_sars(self, context: TurnContext, utterance: str) -> None:
+        """DPO only: the SAR log CSV."""
+        await self._export(context, sars_csv, "sar_log", "export SARs")
 
     async def export_audit(self, context: TurnContext, utterance: str) -> None:
         """DPO only: the audit trail CSV."""

@@ -9,6 +9,7 @@ from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
+from dialogs.sar import sar_feature
 from dialogs.status import status_feature
 from dialogs.training_book import training_feature
 
@@ -31,6 +32,7 @@ def build_features(deps: Deps) -> list[Feature]:
         roles_feature(deps),
         dpo_queries_feature(deps),
         breach_feature(deps, BREACH_INTENT),
+        sar_feature(deps),
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),
         accounts_feature(deps),

@@ -9,7 +9,7 @@ from typing import Any
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
-from bot.cards import did_you_mean_card, help_card, notice_card, submit
+from bot.cards import did_you_mean_card, help_cards, notice_card, submit
 from bot.identity import in_group
 from bot.membership import require_staff
 from bot.replies import card_activity
@@ -148,7 +148,7 @@ class Router:
         if said in HELP_WORDS:
             if not in_group(context.activity):  # a DPO's help starts with what waits for them (never in a group)
                 await self.waiting.show(context, actor_of(context))
-            await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
+            await self._help(context)
             if dc.active_dialog is not None:
                 await dc.reprompt_dialog()
             return
@@ -168,9 +168,14 @@ class Router:
             await context.send_activity(
                 card_activity(notice_card("I'm not sure what you mean", "Here is what I can do:"))
             )
-            await context.send_activity(card_activity(help_card(is_dpo=actor_of(context).is_dpo)))
+            await self._help(context)
             return
         await self._start(dc, decision.intent, text)
+
+    @staticmethod
+    async def _help(context: TurnContext) -> None:
+        """The menu, and for a DPO every DPO command."""
+        await context.send_activities([card_activity(c) for c in help_cards(is_dpo=actor_of(context).is_dpo)])
 
     async def _picked(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """A "Did you mean…?" button: start that flow with what was typed."""

@@ -15,12 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import reminders
 from services.account_reviews import reviews_overdue
 from services.breach import open_breaches
+from services.dates import to_local
 from services.posts import posts_past_remove_by
 from services.removals import open_tasks
+from services.sar import open_sars
 from storage.breach_models import Breach
 from storage.consent_models import Post
 from storage.models import AuditEvent, Person, Role, RoleGrant
 from storage.reminder_models import Reminder
+from storage.sar_models import SubjectAccessRequest
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,8 @@ class Digest:
     consents_changed: int
     posts_removed: int
     reviews_overdue: list[int] = field(default_factory=list)  # social media account numbers
+    new_sars: list[str] = field(default_factory=list)  # subject access request references
+    overdue_sars: list[str] = field(default_factory=list)  # open, clock running, past the due date
 
 
 async def _count(session: AsyncSession, tenant_id: str, since: datetime, until: datetime, *actions: str) -> int:
@@ -122,7 +127,17 @@ async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, n
         consents_changed=await _count(session, tenant_id, since, now, *consent_actions),
         posts_removed=await _removed(session, tenant_id, since, now),
         reviews_overdue=await reviews_overdue(session, tenant_id=tenant_id, months=review_months, today=now.date()),
+        new_sars=await _new_sars(session, tenant_id, since, now),
+        overdue_sars=[s.reference for s in await open_sars(session, tenant_id=tenant_id) if s.due_on < to_local(now).date()],
     )
+
+
+async def _new_sars(session: AsyncSession, tenant_id: str, since: datetime, until: datetime) -> list[str]:
+    rows = await session.execute(
+        select(col(SubjectAccessRequest.reference)).where(
+            col(SubjectAccessRequest.tenant_id) == tenant_id, col(SubjectAccessRequest.created_at) >= since,
+            col(SubjectAccessRequest.created_at) < until).order_by(col(SubjectAccessRequest.id)))
+    return list(rows.scalars())
 
 
 async def _removed(session: AsyncSession, tenant_id: str, since: datetime, until: datetime) -> int:

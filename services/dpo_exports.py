@@ -1,9 +1,9 @@
-"""DPO exports as formula-safe CSV: consent register, post register, audit trail. Each is audited once delivered."""
+"""DPO exports as formula-safe CSV: consent register, post register, SAR log, audit trail. Each is audited once delivered."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -17,6 +17,7 @@ from services.errors import NotAllowed
 from services.exports import csv_bytes
 from services.identity import Actor
 from services.posts import post_register
+from services.sar import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, visible_sars
 from storage.consent_models import Purpose
 from storage.models import AuditEvent
 
@@ -76,10 +77,36 @@ async def accounts_csv(session: AsyncSession, *, actor: Actor) -> bytes:
               "Privacy settings reviewed", "DPIA done", "Policy adopted", "Last review", "Housekeeping months",
               "Needs attention", "Added", "Retired", "Retired because"]
     lines = [[a.number, a.platform, a.handle, a.url, a.audience, a.owner, a.access, a.backup_admin,
-              *(d.strftime("%d/%m/%Y") if d else "" for d in (a.privacy_reviewed_on, a.dpia_on, a.policy_on, a.reviewed_on)),
+              *(_day(d) for d in (a.privacy_reviewed_on, a.dpia_on, a.policy_on, a.reviewed_on)),
               a.housekeeping_months or "", "" if a.retired_at else "; ".join(gaps(a)), _when(a.created_at),
               _when(a.retired_at), a.retired_reason] for a in await accounts(session, actor=actor, retired=True)]
     _done(actor, "account_register", len(lines))
+    return csv_bytes(header, lines)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value is not None else ""
+
+
+async def sars_csv(session: AsyncSession, *, actor: Actor) -> bytes:
+    """DPO only: the SAR log (with the disclosure record), oldest first. Audited once delivered."""
+    if not actor.is_dpo:
+        raise NotAllowed(ONLY_DPO)
+    sars = sorted(await visible_sars(session, actor=actor, open_only=False), key=lambda s: (s.created_at, s.id or 0))
+    header = ["Reference", "Requester type", "Requester", "About", "Pupil on the register", "Received", "How",
+              "Identity verified", "Educational record", "Due", "Clock stopped", "Extension (months)", "Extension reason",
+              "Requester told of extension", "Steps done", "Outcome", "Exemptions / reason", "Disclosed", "Sent",
+              "Logged by", "Closed"]
+    lines = [[s.reference, REQUESTERS.get(s.requester_type, ""), s.requester_name, s.subject_name,
+              "yes" if s.pupil_id is not None else "no", _day(s.received_on), CHANNELS.get(s.channel, ""),
+              "yes" if s.id_verified else "no", "yes" if s.educational_record else "no", _day(s.due_on),
+              f"{_day(s.paused_on)} {PAUSES.get(s.pause_kind, '')}".strip(), s.extension_months or "",
+              s.extension_reason, _day(s.extension_told_on),
+              "; ".join(f"{STEPS[c]} ({d.get('by', '')} {str(d.get('at', ''))[:10]})" for c, d in s.checklist.items()
+                        if c in STEPS and isinstance(d, dict)),
+              OUTCOMES.get(s.outcome, ""), s.outcome_note, s.disclosed, _day(s.sent_on), s.logged_by_name,
+              _when(s.closed_at)] for s in sars]
+    _done(actor, "sar_log", len(lines))
     return csv_bytes(header, lines)
 
 

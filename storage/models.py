@@ -113,5 +113,6 @@ from storage import (  # noqa: E402
     consent_models,  # noqa: F401
     file_models,  # noqa: F401
     reminder_models,  # noqa: F401
+    sar_models,  # noqa: F401
     training_models,  # noqa: F401
 )

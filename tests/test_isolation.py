@@ -20,6 +20,7 @@ from config import Settings
 from services.clock import SettableClock
 from storage.models import Person
 from storage.reminder_models import Reminder
+from storage.sar_models import SubjectAccessRequest
 from tests.breach_support import ANSWERS, breaches, file_report
 from tests.conftest import SCHOOL_A
 from tests.consent_support import (
@@ -120,6 +121,17 @@ async def a_booking(teams: TeamsClient, runtime: Runtime) -> Item:
     return Item({"booking": booking.id, "session": session.id}, ("Megan Bowen", "head teacher"))
 
 
+async def a_sar(teams: TeamsClient, runtime: Runtime) -> Item:
+    await teams.say(STAFF_A, "log a SAR")
+    await teams.press(STAFF_A, {"q": "form", "requester_type": "parent", "requester_name": "Kerry Quill",
+                                "subject_kind": "person", "subject_name": "Robin Quill", "received": "today",
+                                "channel": "email", "id_verified": "no", "educational": "no"})
+    await teams.press(STAFF_A, {"q": "summary", "nav": "confirm"})
+    async with runtime.deps.sessions() as session:
+        [sar] = (await session.execute(select(SubjectAccessRequest))).scalars().all()
+    return Item({"id": sar.id, "ref": sar.reference}, (sar.reference, "Kerry Quill", "Robin Quill"))
+
+
 async def a_colleague(teams: TeamsClient, runtime: Runtime) -> Item:
     await teams.say(STAFF_A, "hello")
     async with runtime.deps.sessions() as session:
@@ -193,6 +205,19 @@ TABLE: tuple[Row, ...] = (
     Row(a_booking, {"cmd": "training.attendees", "session_id": "$session"}),
     Row(a_booking, {"cmd": "training.edit", "session_id": "$session"}),
     Row(a_booking, {"cmd": "training.cancel_session", "session_id": "$session"}),
+    Row(a_sar, {"cmd": "sar.show", "id": "$id"}),
+    Row(a_sar, {"cmd": "sar.pause", "id": "$id", "kind": "id"}),
+    Row(a_sar, {"cmd": "sar.resume_form", "id": "$id"}),
+    Row(a_sar, {"cmd": "sar.resume", "id": "$id", "on": "today"}),
+    Row(a_sar, {"cmd": "sar.extend_form", "id": "$id"}),
+    Row(a_sar, {"cmd": "sar.extend", "id": "$id", "months": "1", "reason": "x", "told": "today"}),
+    Row(a_sar, {"cmd": "sar.assign_form", "id": "$id"}),
+    Row(a_sar, {"cmd": "sar.assign", "id": "$id", "handler": OTHER_STAFF_A.aad_id}),
+    Row(a_sar, {"cmd": "sar.tick_form", "id": "$id"}),
+    Row(a_sar, {"cmd": "sar.tick", "id": "$id", "step": "mis"}),
+    Row(a_sar, {"cmd": "sar.close_form", "id": "$id"}),
+    Row(a_sar, {"cmd": "sar.close", "id": "$id", "outcome": "withdrawn", "note": "", "disclosed": "", "sent": ""}),
+    Row(a_sar, say="sar {ref}"),
     Row(a_booking, say="attendees {session}"),
     Row(a_booking, say="edit session {session}"),
     Row(a_booking, say="cancel session {session}"),
