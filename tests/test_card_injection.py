@@ -52,7 +52,8 @@ BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, consent_car
                    training_cards)
 # Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
 OWN_WORDING = {
-    "cards.card", "cards.help_card", "cards.welcome_card", "cards.notice_card", "cards.did_you_mean_card",
+    "cards.card", "cards.help_card", "cards.dpo_commands_card", "cards.help_cards", "cards.welcome_card",
+    "cards.notice_card", "cards.did_you_mean_card",
     "breach_forms.question_card",
     "breach_forms.pick_card", "breach_forms.decision_form", "breach_forms.reported_form", "breach_forms.ask_form",
     "breach_forms.close_form", "consent_cards.who_card", "consent_cards.checklist_card", "account_cards.account_form_card",

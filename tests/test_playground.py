@@ -103,8 +103,10 @@ async def test_first_contact_and_help(bot: BotProcess, sam: Chat, dee: Chat) -> 
     await sam.screenshot(welcome, "welcome")
     await sam.say("help", expect="Custodian can help you with")
     await dee.wait_for("Hello, I'm Custodian", 0)
-    dpo_help = await dee.say("help", expect="Custodian can help you with")
-    assert "open breaches" in await dpo_help.inner_text()  # the DPO's own menu
+    before = await dee.count()
+    await dee.say("help", expect="Custodian can help you with")
+    dpo_commands = await dee.wait_for("As a DPO you can also type", before)
+    assert "open breaches" in await dpo_commands.inner_text()  # the DPO's own commands, on the card after the menu
     no_failed_turn(bot)
     await only_expected_warnings(sam)
 
