@@ -75,7 +75,8 @@ async def test_the_digest_lists_new_and_overdue_requests(runtime: Runtime, clock
     await logged(runtime, service.SarDetails(**{**vars(DETAILS), "received_on": date(2026, 11, 24)}))
     clock.set(START + timedelta(days=8))  # Thu 3 Dec: SAR-2026-0001 was due Wed 2 Dec
     async with runtime.deps.sessions() as session:
-        week = await digest.summarise(session, tenant_id=SCHOOL_A, since=START - timedelta(days=1), now=clock())
-        elsewhere = await digest.summarise(session, tenant_id=SCHOOL_B, since=START - timedelta(days=1), now=clock())
+        since = START - timedelta(days=1)
+        week = await digest.summarise(session, tenant_id=SCHOOL_A, since=since, now=clock(), review_months=4)
+        elsewhere = await digest.summarise(session, tenant_id=SCHOOL_B, since=since, now=clock(), review_months=4)
     assert week.new_sars == ["SAR-2026-0001", "SAR-2026-0002"] and week.overdue_sars == ["SAR-2026-0001"]
     assert elsewhere.new_sars == [] and elsewhere.overdue_sars == []
