@@ -13,11 +13,10 @@ import re
 import subprocess
 from pathlib import Path
 
-import aiohttp
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from tests.teams.process import ROOT, free_port
+from tests.teams.process import ROOT, free_port, wait_serving
 
 CLI = ROOT / "node_modules" / ".bin" / "agentsplayground"
 CONFIGS = Path(__file__).resolve().parent
@@ -53,20 +52,8 @@ class Playground:
             [str(CLI), "-e", f"{self.bot_url}/api/messages", "-c", "msteams", "--dt", "-p", str(self.port)],
             cwd=self.log_path.parent, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )
-        deadline = asyncio.get_running_loop().time() + timeout
-        async with aiohttp.ClientSession() as http:
-            while True:
-                if self._proc.poll() is not None:
-                    raise RuntimeError(f"Playground exited: {self.log_path.read_text()[-2000:]}")
-                try:
-                    async with http.get(self.url) as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    raise TimeoutError(f"{self.url} did not start")
-                await asyncio.sleep(0.1)
+        proc = self._proc
+        await wait_serving(self.url, lambda: proc.poll() is not None, timeout, self.log_path)
 
     async def stop(self) -> None:
         """SIGTERM and wait."""

@@ -23,22 +23,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_healthy(url: str, exited: Callable[[], bool], timeout: float, log_path: Path) -> None:
-    """Poll GET /healthz until 200 (a guard, not a sleep for time); fail fast if the process exited."""
+async def wait_serving(url: str, exited: Callable[[], bool], timeout: float, log_path: Path) -> None:
+    """Poll GET `url` until 200 (a guard, not a sleep for time); fail fast, with the log's tail, if the process exited."""
     deadline = asyncio.get_running_loop().time() + timeout
     async with aiohttp.ClientSession() as http:
         while True:
             if exited():
-                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"process exited: {log_path.read_text()[-2000:]}")
             try:
-                async with http.get(f"{url}/healthz") as response:
+                async with http.get(url) as response:
                     if response.status == 200:
                         return
             except aiohttp.ClientError:
                 pass
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{url} did not become healthy")
+                raise TimeoutError(f"{url} did not answer 200")
             await asyncio.sleep(0.05)
+
+
+async def wait_healthy(url: str, exited: Callable[[], bool], timeout: float, log_path: Path) -> None:
+    """Poll the bot's GET /healthz until 200."""
+    await wait_serving(f"{url}/healthz", exited, timeout, log_path)
 
 
 class BotProcess:
