@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, tap_item, text
 from services.breach import assessment_of, facts_of, status_of
 from services.breach_alerts import clock_running
 from services.breach_decisions import DECISIONS, INDIVIDUALS
@@ -151,7 +151,7 @@ def list_card(breaches: Sequence[Breach], now: datetime, *, is_dpo: bool) -> Car
         line = f"**{breach.reference}** \u00b7 {plain(describe('kind', breach.kind))} \u00b7 {status_of(breach).value}"
         if is_dpo and clock_running(breach):  # otherwise the status says why the clock stopped
             line += f" \u00b7 {time_left(breach.deadline_at, now)}"
-        body.append({"type": "Container", "items": [text(line)], "selectAction": show_button(breach)})
+        body.append(tap_item(line, show_button(breach)))
     return card(body)
 
 

@@ -195,6 +195,14 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
+def tap_item(line: str, action: dict[str, Any] | None = None, *, attention: bool = False) -> dict[str, Any]:
+    """One line of a list that opens its item when tapped (a Container with `selectAction`)."""
+    block: dict[str, Any] = {"type": "Container", "items": [text(line, attention=attention)]}
+    if action is not None:
+        block["selectAction"] = action
+    return block
+
+
 def help_card(*, is_dpo: bool = False) -> Card:
     """What the bot does, with a button per flow (a DPO's commands follow on a card of their own)."""
     body: list[dict[str, Any]] = [heading("Custodian can help you with:")]

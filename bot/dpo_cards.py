@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.breach_cards import clock_text, show_button, time_left
-from bot.cards import QUESTIONS, Card, card, heading, plain, say, submit, text
+from bot.cards import QUESTIONS, Card, card, heading, plain, say, submit, tap_item, text
 from services.breach import status_of
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
@@ -18,13 +18,6 @@ from storage.consent_models import Post, Purpose
 from storage.training_models import TrainingBooking, TrainingSession
 
 _AREAS = {"breach": "Breach", "consent": "Photo consent", "training": "Training", "dpo": "Weekly digest"}
-
-
-def _item(line: str, button: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "Container", "items": [text(line)]}
-    if button is not None:
-        block["selectAction"] = button
-    return block
 
 
 def _day(moment: datetime) -> str:
@@ -50,13 +43,13 @@ def breaches_card(title: str, breaches: Sequence[Breach], now: datetime) -> Card
         line = f"**{breach.reference}** \u00b7 reported {_day(breach.created_at)} \u00b7 {status_of(breach).value}"
         if breach.closed_at is None and breach.ico_reported_at is None:
             line += f" \u00b7 {time_left(breach.deadline_at, now)}"
-        body.append(_item(line, show_button(breach)))
+        body.append(tap_item(line, show_button(breach)))
     return card(body)
 
 
 def _post_line(post: Post) -> dict[str, Any]:
     line = f"**Post #{post.id}** \u00b7 {PURPOSE_LABELS[Purpose(post.purpose)]} \u00b7 remove by {_day(post.remove_by)}"
-    return _item(line, submit("Open", {"cmd": "consent.show_post", "post": post.id, "school": post.tenant_id}))
+    return tap_item(line, submit("Open", {"cmd": "consent.show_post", "post": post.id, "school": post.tenant_id}))
 
 
 def posts_card(posts: Sequence[Post], *, is_dpo: bool) -> Card:
@@ -74,14 +67,14 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
         body.append(text("Nothing is due today."))
     if due.deadlines:
         body.append(text("**ICO deadlines**"))
-        body += [_item(f"**{b.reference}** \u00b7 {clock_text(b, now)}", show_button(b)) for b in due.deadlines]
+        body += [tap_item(f"**{b.reference}** \u00b7 {clock_text(b, now)}", show_button(b)) for b in due.deadlines]
     if due.reminders:
         body.append(text("**Reminders going out today**"))
-        body += [_item(f"{_AREAS.get(r.kind.split('.')[0], 'Reminder')} \u00b7 {format_uk(r.due_at).split(', ')[1]}")
+        body += [tap_item(f"{_AREAS.get(r.kind.split('.')[0], 'Reminder')} \u00b7 {format_uk(r.due_at).split(', ')[1]}")
                  for r in due.reminders]
     if due.removals:
         body.append(text("**Removal tasks open**"))
-        body += [_item(f"Removal #{t.id} \u00b7 opened {_day(t.opened_at)}",
+        body += [tap_item(f"Removal #{t.id} \u00b7 opened {_day(t.opened_at)}",
                        submit("Open", {"cmd": "consent.show_task", "task": t.id, "school": t.tenant_id}))
                  for t in due.removals]
     if due.posts:

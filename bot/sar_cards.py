@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.breach_forms import choice_input, text_input
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, plain, submit, tap_item, text
 from services.dates import format_uk
 from services.pupil_search import PupilRef
 from services.sar import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, SUBJECT_KINDS
@@ -212,8 +212,7 @@ def list_card(title: str, sars: Sequence[SubjectAccessRequest], today: date) -> 
         body.append(text("None."))
     for sar in sars:
         line = f"**{sar.reference}** \u00b7 {REQUESTERS.get(sar.requester_type, '')} \u00b7 {clock_text(sar, today)}"
-        body.append({"type": "Container", "items": [text(line, attention=sar.due_on < today and sar.closed_at is None)],
-                     "selectAction": act("Open", SHOW, sar)})
+        body.append(tap_item(line, act("Open", SHOW, sar), attention=sar.due_on < today and sar.closed_at is None))
     return card(body)
 
 
