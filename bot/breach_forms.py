@@ -32,17 +32,34 @@ def text_input(input_id: str, label: str, *, required: bool = False, multiline: 
     return element
 
 
-def choice_input(input_id: str, label: str, options: Mapping[str, str], *, multi: bool = False, compact: bool = False,
-                 value: str | Sequence[str] | None = None) -> dict[str, Any]:
-    """An Input.ChoiceSet (radio buttons / checkboxes, or a drop-down when compact). Multi-select sends "a,b"."""
+def choice_input(input_id: str, label: str, options: Mapping[str, str], *, compact: bool = False,
+                 value: str | None = None) -> dict[str, Any]:
+    """A single-choice Input.ChoiceSet: radio buttons, or a drop-down when compact (for several, see toggle_set)."""
     element: dict[str, Any] = {
-        "type": "Input.ChoiceSet", "id": input_id, "label": label, "isMultiSelect": multi,
+        "type": "Input.ChoiceSet", "id": input_id, "label": label,
         "style": "compact" if compact else "expanded", "wrap": True,  # long choices wrap, not cut (AC 1.2+)
         "choices": [{"title": title, "value": code} for code, title in options.items()],
     }
     if value:
-        element["value"] = value if isinstance(value, str) else ",".join(value)
+        element["value"] = value
     return element
+
+
+TOGGLE = "answer."  # a multi-choice question's checkboxes: one Input.Toggle per option, id "answer.<code>"
+
+
+def toggle_set(options: Mapping[str, str], value: str | Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Checkboxes every Teams client submits (a multi-select Input.ChoiceSet is not sent reliably by Teams on iOS,
+    microsoft/AdaptiveCards#9330): one Input.Toggle per option, ticked when its code is in `value`."""
+    chosen = set(value.split(",") if isinstance(value, str) else value or ())
+    return [{"type": "Input.Toggle", "id": TOGGLE + code, "title": title, "valueOn": "true", "valueOff": "false",
+             "value": "true" if code in chosen else "false", "wrap": True} for code, title in options.items()]
+
+
+def toggled(value: Mapping[str, Any]) -> str | None:
+    """The ticked codes of a submitted toggle set, as a multi-select sends them ("a,b"); None when it has none."""
+    keys = [key for key in value if isinstance(key, str) and key.startswith(TOGGLE)]
+    return ",".join(key[len(TOGGLE):] for key in keys if value[key] == "true") if keys else None
 
 
 def _nav(q: str, title: str, nav: str) -> dict[str, Any]:
@@ -54,7 +71,7 @@ def question_card(
     current: str | Sequence[str] | None = None, quick: Sequence[tuple[str, str]] = (), note: str = "", back: bool = True,
     keep: bool = False, echo: str = "",
 ) -> Card:
-    """One question: typed ("text"), one button per answer ("buttons"), or radio/checkbox lists ("choice"/"multi").
+    """One question: typed ("text"), one button per answer ("buttons"), radio buttons ("choice") or checkboxes ("multi").
 
     `echo` reads back the previous answer first (a date, so a misread time is seen at once).
     """
@@ -65,9 +82,11 @@ def question_card(
     actions: list[dict[str, Any]] = []
     if style == "buttons":
         actions += [submit(title, {"q": q, "answer": code}) for code, title in (options or {}).items()]
-    elif style in ("choice", "multi"):
-        body.append(choice_input("answer", "Pick all that apply" if style == "multi" else "Pick one", options or {},
-                                 multi=style == "multi", value=current))
+    elif style == "choice":
+        body.append(choice_input("answer", "Pick one", options or {}, value=current if isinstance(current, str) else None))
+        actions.append(submit("Next", {"q": q}))
+    elif style == "multi":
+        body += [text("Pick all that apply:", subtle=True), *toggle_set(options or {}, current)]
         actions.append(submit("Next", {"q": q}))
     actions += [submit(title, {"q": q, "answer": answer}) for title, answer in quick]
     if keep:

@@ -25,6 +25,7 @@ class Field:
     multi: bool = False
     required: bool = False
     value: str = ""  # pre-filled or pre-selected: Teams sends it unless it is changed
+    toggles: bool = False  # a set of checkboxes ("answer.<code>" each): choices are (title, toggle id)
 
 
 @dataclass
@@ -67,6 +68,8 @@ def _walk(elements: list[dict[str, Any]], out: Rendered) -> None:
             _walk(element.get("columns", []), out)
         elif kind == "ActionSet":
             _actions(element.get("actions", []), out)
+        elif kind == "Input.Toggle" and "." in str(element.get("id")):
+            _tick_box(element, out)
         elif kind.startswith("Input."):
             out.fields.append(_field(element))
 
@@ -78,6 +81,19 @@ def _field(element: dict[str, Any]) -> Field:
         choices = [("yes", str(element.get("valueOn", "true"))), ("no", str(element.get("valueOff", "false")))]
     return Field(str(element.get("id")), label, choices, bool(element.get("isMultiSelect")), bool(element.get("isRequired")),
                  str(element.get("value") or ""))
+
+
+def _tick_box(element: dict[str, Any], out: Rendered) -> None:
+    """Checkboxes with ids "<set>.<code>" read as one pick-several input (asked once in the terminal)."""
+    toggle_id = str(element.get("id"))
+    group = toggle_id.rsplit(".", 1)[0]
+    last = out.fields[-1] if out.fields else None
+    if last is None or not last.toggles or last.id != group:
+        last = Field(group, "Pick all that apply", multi=True, toggles=True)
+        out.fields.append(last)
+    last.choices.append((str(element.get("title", "")), toggle_id))
+    if element.get("value") == element.get("valueOn", "true"):
+        last.value = ",".join([*filter(None, last.value.split(",")), toggle_id])
 
 
 def _actions(actions: list[dict[str, Any]], out: Rendered) -> None:

@@ -108,12 +108,15 @@ async def ask_fields(fields: list[Field]) -> dict[str, str]:
         kept = f" [Enter keeps {field.value!r}]" if field.value and not field.choices else \
             " [Enter keeps the selection]" if field.value else ""
         answer = (await asyncio.to_thread(input, f"  {field.label}{kept}: ")).strip()
-        if not answer and field.value:
+        if not answer and field.value and not field.toggles:
             values[field.id] = field.value
             continue
         if field.choices:
             picked = [field.choices[int(n) - 1][1] for n in answer.replace(" ", "").split(",")
-                      if n.isdigit() and 0 < int(n) <= len(field.choices)]
+                      if n.isdigit() and 0 < int(n) <= len(field.choices)] if answer else field.value.split(",")
+            if field.toggles:  # each checkbox is sent, ticked or not, as Teams does
+                values.update({toggle_id: "true" if toggle_id in picked else "false" for _, toggle_id in field.choices})
+                continue
             answer = ",".join(picked)
         values[field.id] = answer
     return values

@@ -13,7 +13,7 @@ from typing import Any
 
 from botbuilder.dialogs.prompts import PromptValidatorContext
 
-from bot.breach_forms import question_card
+from bot.breach_forms import question_card, toggled
 from bot.cards import Card, text
 from bot.replies import card_activity
 from services.breach_facts import (
@@ -118,6 +118,13 @@ def question_prompt(key: str, answers: Mapping[str, Any], *, back: bool, guess: 
                          current=current if isinstance(current, (str, list)) else None, quick=question.quick,
                          note=note, back=back, keep=key in answers and question.style not in ("choice", "multi"),
                          echo=echo)
+
+
+def said_in(value: Mapping[str, Any]) -> str:
+    """What a reply says: the card's answer (ticked checkboxes as "a,b"), else the typed text."""
+    answer = value.get("answer")
+    answer = toggled(value) if answer is None else answer
+    return str(answer if answer is not None else value.get("text", "")).strip()
 
 
 def _match(said: str, options: Mapping[str, str]) -> str:

@@ -15,7 +15,7 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 
 from bot.breach_cards import receipt_card
-from bot.breach_forms import pick_card, summary_card
+from bot.breach_forms import pick_card, summary_card, toggled
 from bot.cards import Card
 from bot.replies import card_activity
 from dialogs.breach_questions import (
@@ -27,6 +27,7 @@ from dialogs.breach_questions import (
     preselected,
     question_prompt,
     read_answer,
+    said_in,
     summary_pairs,
 )
 from dialogs.deps import Deps, Intent, actor_of
@@ -76,9 +77,9 @@ def interpret(at: str, value: dict[str, Any], answers: dict[str, Any], now: date
     choice even from a client that sends only what was changed."""
     if "q" in value and value["q"] != at:
         raise DomainError("That button belongs to an earlier question. Please answer this one:")
-    if "q" in value and "answer" not in value and not value.get("nav") and preselected:
+    if "q" in value and "answer" not in value and toggled(value) is None and not value.get("nav") and preselected:
         value = {**value, "answer": preselected}
-    said = str(value.get("answer") if value.get("answer") is not None else value.get("text", "")).strip()
+    said = said_in(value)
     nav = value.get("nav") or ("back" if said.lower() in BACK_WORDS else None)
     if at == SUMMARY:
         nav = nav or ("confirm" if said.lower() in _CONFIRM_WORDS else "edit" if said.lower() in _EDIT_WORDS else None)

@@ -10,7 +10,7 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 
 from bot.breach_forms import pick_card, question_card
 from bot.replies import card_activity
-from dialogs.breach_questions import BACK_WORDS, ask_again, date_echo, question_prompt, read_answer
+from dialogs.breach_questions import BACK_WORDS, ask_again, date_echo, question_prompt, read_answer, said_in
 from dialogs.deps import Deps, Intent, actor_of
 from dialogs.prompts import CardPrompt
 from services.breach import REFERENCE_WORDS, facts_of, load_breach, reference_in
@@ -93,7 +93,7 @@ class BreachUpdateDialog(ComponentDialog):
             return False
         at: str = prompt.options.validations["at"]
         value: dict[str, Any] = prompt.recognized.value
-        said = str(value.get("answer") if value.get("answer") is not None else value.get("text", "")).strip()
+        said = said_in(value)
         try:
             if "q" in value and value["q"] != at:
                 raise DomainError("That button belongs to an earlier question. Please answer this one:")

@@ -13,7 +13,7 @@ from sqlmodel import col
 from bot.runtime import Runtime
 from storage.breach_models import Breach
 from storage.reminder_models import Reminder
-from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts, ticked
 from tests.teams.fake_channel import Received
 
 # (question, how it is answered: "say" = typed text, "press" = the card button/inputs, value)
@@ -35,10 +35,12 @@ ANSWERS: dict[str, tuple[str, str]] = {
 
 
 async def answer(teams: TeamsClient, user: TeamsUser, key: str, how: str, value: str) -> list[Received]:
-    """Answer one question, typed or pressed."""
+    """Answer one question, typed or pressed (a question with checkboxes: `value`'s codes ticked, the rest not)."""
     if how == "say":
         return await teams.say(user, value)
-    return await teams.press(user, {"q": key, "answer": value})
+    shown = [card for r in teams.channel.received if r.conversation_id == user.conversation_id for card in r.cards]
+    boxes = ticked(shown[-1], value) if shown else {}
+    return await teams.press(user, {**boxes, "q": key} if boxes else {"q": key, "answer": value})
 
 
 async def file_report(teams: TeamsClient, user: TeamsUser, *, start: str = "report a breach",

@@ -25,7 +25,7 @@ from bot.breach_cards import (
     receipt_card,
     time_left,
 )
-from bot.breach_forms import ask_form, close_form, decision_form, pick_card, question_card, reported_form, summary_card
+from bot.breach_forms import ask_form, close_form, decision_form, pick_card, question_card, reported_form, summary_card, toggled
 from services.breach import apply_facts
 from services.breach_facts import KINDS
 from services.breach_log import LOG_HEADER, log_row
@@ -108,10 +108,20 @@ def test_question_cards_carry_the_question_and_a_back_button(style: str) -> None
                                quick=(("Not known", "not known"),), keep=True))
     assert all(d["q"] == "kind" for d in datas(card))
     assert {"q": "kind", "nav": "back"} in datas(card) and {"q": "kind", "nav": "keep"} in datas(card)
-    inputs = [b for b in card["body"] if b["type"] == "Input.ChoiceSet"]
-    assert bool(inputs) == (style in ("choice", "multi"))
-    if style == "multi":
-        assert inputs[0]["isMultiSelect"] is True
+    choices = [b for b in card["body"] if b["type"] == "Input.ChoiceSet"]
+    boxes = [b for b in card["body"] if b["type"] == "Input.Toggle"]
+    assert bool(choices) == (style == "choice") and bool(boxes) == (style == "multi")
+    assert not any(c.get("isMultiSelect") for c in choices)  # not submitted reliably by Teams on iOS (AdaptiveCards#9330)
+    if style == "multi":  # one checkbox per answer, the current one ticked
+        assert [(b["id"], b["title"]) for b in boxes] == [(f"answer.{code}", title) for code, title in KINDS.items()]
+        assert [b["id"] for b in boxes if b["value"] == b["valueOn"]] == ["answer.other"]
+
+
+def test_ticked_checkboxes_read_as_a_multi_select_did() -> None:
+    assert toggled({"q": "subjects", "answer.pupils": "true", "answer.staff": "false", "answer.parents": "true"}) \
+        == "pupils,parents"
+    assert toggled({"q": "subjects", "answer.pupils": "false"}) == ""
+    assert toggled({"q": "subjects", "answer": "pupils"}) is None  # a card sent before the checkboxes still works
 
 
 def test_summary_and_pick_cards() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.runtime import Runtime
 from tests.breach_support import ANSWERS, answer, breaches, file_report, last_card
-from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
+from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts, ticked
 
 
 async def walk_to(teams: TeamsClient, user: TeamsUser, key: str) -> None:
@@ -109,6 +109,26 @@ async def test_edit_from_the_summary_then_send(teams: TeamsClient, staff_a: Team
     await teams.press(staff_a, {"q": "summary", "nav": "confirm"})
     [breach] = await breaches(runtime)
     assert breach.people_count == 12 and breach.records_count == 2 and breach.subjects == ["pupils"]
+
+
+async def test_several_answers_are_checkboxes_that_keep_their_ticks(
+    teams: TeamsClient, staff_a: TeamsUser, runtime: Runtime,
+) -> None:
+    """Multi-select ChoiceSets are not sent reliably by Teams on iOS: checkboxes, each sent ticked or not."""
+    await walk_to(teams, staff_a, "?")
+    await teams.press(staff_a, {"q": "summary", "nav": "edit"})
+    replies = await teams.press(staff_a, {"q": "edit", "answer": "data_categories"})
+    card = last_card(replies)
+    assert not any(e.get("isMultiSelect") for e in card["body"])
+    assert [e["id"] for e in card["body"] if e.get("type") == "Input.Toggle" and e["value"] == "true"] == \
+        ["answer.basic", "answer.special"]  # the earlier answer, ticked
+    nothing = await teams.press(staff_a, {**ticked(card, ""), "q": "data_categories"})
+    assert "Please pick at least one" in texts(nothing) and asks(nothing, "data_categories")
+    replies = await teams.press(staff_a, {**ticked(card, "basic,special,education"), "q": "data_categories"})
+    assert "Please check your report" in texts(replies)
+    await teams.press(staff_a, {"q": "summary", "nav": "confirm"})
+    [breach] = await breaches(runtime)
+    assert breach.data_categories == ["basic", "education", "special"] and breach.subjects == ["pupils"]
 
 
 async def test_cancel_saves_nothing_and_logs_hold_no_details(

@@ -152,6 +152,14 @@ def card_actions(content: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def ticked(card: dict[str, Any], codes: str) -> dict[str, str]:
+    """What Teams submits for a card's checkboxes when the ones whose id ends ".<code>" (codes "a,b") are ticked:
+    every Input.Toggle, ticked (valueOn) or not (valueOff)."""
+    picked = set(codes.split(","))
+    return {box["id"]: box.get("valueOn", "true") if box["id"].rsplit(".", 1)[-1] in picked else box.get("valueOff", "false")
+            for box in card.get("body") or [] if box.get("type") == "Input.Toggle"}
+
+
 def texts(replies: list[Received]) -> str:
     """Everything visible in replies (text and card text) as one string, for assertions."""
     parts: list[str] = []
