@@ -11,7 +11,7 @@ from bot.reminder_cards import reminder_card, time_left_text
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
 from services.posts import EXTEND_MONTHS, PostView
-from services.removals import REMOVAL_LABELS, task_summary
+from services.removals import KEPT_REASON_LIMIT, REMOVAL_LABELS, task_summary
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
 
 BREACH_REASONS = (RemovalReason.WITHDRAWN, RemovalReason.NEVER_PUBLISH, RemovalReason.PUBLISHED_WITHOUT_CONSENT)
@@ -100,21 +100,39 @@ def _task_facts(task: RemovalTask, view: PostView | None) -> list[dict[str, Any]
 
 
 def _task_buttons(task: RemovalTask, *, is_dpo: bool) -> list[dict[str, Any]]:
-    buttons = [submit("Mark removed", {"cmd": "consent.task_removed", "task": task.id, "school": task.tenant_id})]
+    """A removal is settled only by Mark removed, or (a DPO) Keep with a reason: never a generic "done"."""
+    about = {"task": task.id, "school": task.tenant_id}
+    buttons = [submit("Mark removed", {"cmd": "consent.task_removed", **about})]
+    if is_dpo:
+        buttons.append(submit("Keep with a reason", {"cmd": "consent.keep_task", **about}))
     if is_dpo and task.reason in BREACH_REASONS:
-        buttons.append(submit("Report a breach", {"cmd": "consent.report_breach", "task": task.id, "school": task.tenant_id}))
+        buttons.append(submit("Report a breach", {"cmd": "consent.report_breach", **about}))
     return buttons
+
+
+def keep_form(task: RemovalTask, *, error: str = "", reason: str = "") -> Card:
+    """DPO: why the image stays up (required; kept in the audit trail and the post register)."""
+    return card(
+        [heading(f"Keep removal #{task.id} up?"), *([text(error, attention=True)] if error else []),
+         text(f"{task_summary(task)} ({REMOVAL_LABELS[task.reason]}). Keeping it up settles the removal; "
+              "the reason is recorded in the audit trail and the post register.", subtle=True),
+         {"type": "Input.Text", "id": "reason", "label": "Why does it stay up?", "isRequired": True,
+          "errorMessage": "Please give the reason.", "maxLength": KEPT_REASON_LIMIT, "value": reason,
+          "placeholder": "e.g. the parent agreed in writing to keep this post"}],
+        [submit("Keep it up", {"cmd": "consent.task_kept", "task": task.id, "school": task.tenant_id})],
+    )
 
 
 def removal_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: int, for_owner: bool) -> Card:
     """An image must come down now (consent withdrawn, pupil left, never publish)."""
     reason = REMOVAL_LABELS[task.reason]
-    why = (f"You posted this image, and it must come down: {reason}. Take it down, then press Mark removed."
+    why = (f"You posted this image, and it must come down: {reason}. Take it down, then press Mark removed. "
+           "If it must stay up, ask your DPO: only they can keep it, with a reason."
            if for_owner else f"You're a DPO for this school: an image must come down ({reason}).")
     return reminder_card(
         why=why, about=f"Please take down {'post #' + str(task.post_id) if task.post_id else 'an image'} (removal #{task.id})",
         time_left=f"open since {format_uk(task.opened_at)}", body=_task_facts(task, view),
-        actions=_task_buttons(task, is_dpo=False), reminder_id=reminder_id, snoozable=False, done=False,
+        actions=_task_buttons(task, is_dpo=not for_owner), reminder_id=reminder_id, snoozable=False, done=False,
     )
 
 
@@ -131,7 +149,8 @@ def overdue_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: i
 
 def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool) -> Card:
     """A removal task with its buttons."""
-    state = f"Done {_day(task.done_at)}" if task.done_at else f"Open since {format_uk(task.opened_at)}"
+    state = (f"Kept up on {_day(task.done_at)}: {plain(task.kept_reason)}" if task.done_at and task.kept_reason else
+             f"Removed on {_day(task.done_at)}" if task.done_at else f"Open since {format_uk(task.opened_at)}")
     return card([heading(f"Removal #{task.id}: {REMOVAL_LABELS[task.reason]}"), text(state), *_task_facts(task, view)],
                 [] if task.done_at else _task_buttons(task, is_dpo=is_dpo))
 

@@ -12,7 +12,15 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import notice_card, submit
-from bot.consent_post_cards import housekeeping_reminder, overdue_reminder, pick_post_card, post_card, removal_reminder, task_card
+from bot.consent_post_cards import (
+    housekeeping_reminder,
+    keep_form,
+    overdue_reminder,
+    pick_post_card,
+    post_card,
+    removal_reminder,
+    task_card,
+)
 from bot.replies import card_activity
 from dialogs.consent_who import ask
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
@@ -121,6 +129,22 @@ class PostActions:
             task = await removals.mark_task_removed(session, actor=actor, task_id=data.get("task"), now=self._deps.clock())
         await dc.context.send_activity(f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped.")
 
+    async def keep_task(self, dc: DialogContext, actor: Actor, data: dict[str, Any], error: str = "") -> None:
+        """DPO: the form to keep a removal's image up, with a reason (again with `error` when it was sent without one)."""
+        async with self._deps.sessions() as session:
+            task = await removals.task_to_keep(session, actor=actor, task_id=data.get("task"))
+        await dc.context.send_activity(card_activity(keep_form(task, error=error)))
+
+    async def task_kept(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """The keep form was sent: the task is settled with its reason."""
+        if not str(data.get("reason") or "").strip():  # a client that does not enforce isRequired: the form again
+            return await self.keep_task(dc, actor, data, error="Please say why it stays up, then press Keep it up.")
+        async with self._deps.sessions() as session:
+            task = await removals.keep_task(session, actor=actor, task_id=data.get("task"), reason=data.get("reason"),
+                                            now=self._deps.clock())
+        await dc.context.send_activity(f"Removal #{task.id} is settled: the image stays up. Your reason is recorded in the "
+                                       "audit trail and the post register, and reminders about it have stopped.")
+
     async def show_task(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """A removal task's card."""
         async with self._deps.sessions() as session:
@@ -203,7 +227,9 @@ def posts_feature(deps: Deps) -> Feature:
         actions={
             "consent.post_removed": actions.post_removed, "consent.extend_post": actions.extend_post,
             "consent.show_post": actions.show_post, "consent.task_removed": actions.task_removed,
-            "consent.show_task": actions.show_task, "consent.report_breach": actions.report_breach,
+            "consent.show_task": actions.show_task,
+            "consent.keep_task": actions.keep_task, "consent.task_kept": actions.task_kept,
+            "consent.report_breach": actions.report_breach,
             "consent.add_link": actions.add_link,
         },
         reminder_kinds={

@@ -211,11 +211,12 @@ async def mark_removed(session: AsyncSession, *, actor: Actor, post_id: object, 
     return post
 
 
-async def close_task(session: AsyncSession, *, task: RemovalTask, actor: Actor, now: datetime) -> None:
-    """Mark a removal task done and cancel its reminders (the caller commits)."""
+async def close_task(session: AsyncSession, *, task: RemovalTask, actor: Actor, now: datetime,
+                     action: str = "removal.done") -> None:
+    """Settle a removal task (done, or kept: `action`) and cancel its reminders (the caller commits)."""
     task.done_at, task.done_by = now, actor.aad_id
     await reminders.cancel(session, tenant_id=task.tenant_id, subject_type=TASK, subject_id=int(task.id or 0))
-    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="removal.done", now=now,
+    audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action=action, now=now,
                  subject_type=TASK, subject_id=int(task.id or 0))
 
 

@@ -15,11 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
 from services.consent import PURPOSE_LABELS, Reason, lock_pupils, verdicts_for
+from services.dates import format_uk
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.posts import (
     TASK,
     clean_link,
+    clean_text,
     close_task,
     mark_removed,
     open_task_for_post,
@@ -163,6 +165,33 @@ async def mark_task_removed(session: AsyncSession, *, actor: Actor, task_id: obj
     elif task.done_at is None:
         await close_task(session, task=task, actor=actor, now=now)
         await session.commit()
+    return task
+
+
+KEPT_REASON_LIMIT = 170  # fits the post register's "Kept up because" with "Removal #N kept: " before it
+
+
+async def task_to_keep(session: AsyncSession, *, actor: Actor, task_id: object) -> RemovalTask:
+    """An open removal task a DPO may keep up with a reason (else NotAllowed / DomainError saying how it was settled)."""
+    if not actor.is_dpo:
+        raise NotAllowed("Only your school's DPO can decide that an image stays up.")
+    task = await task_for(session, actor=actor, task_id=task_id)
+    if task.done_at is not None:
+        how = "kept up" if task.kept_reason else "marked removed"
+        raise DomainError(f"Removal #{task.id} is already settled: {how} on {format_uk(task.done_at).split(',')[0]}.")
+    return task
+
+
+async def keep_task(session: AsyncSession, *, actor: Actor, task_id: object, reason: object, now: datetime) -> RemovalTask:
+    """DPO only: the image stays up for a stated reason (audited; in the post register); the task is settled. Commits."""
+    task = await task_to_keep(session, actor=actor, task_id=task_id)
+    task.kept_reason = clean_text(reason, what="the reason it stays up", limit=KEPT_REASON_LIMIT)
+    await close_task(session, task=task, actor=actor, now=now, action="removal.kept")
+    post = await session.get(Post, task.post_id) if task.post_id is not None else None
+    if post is not None and post.removed_at is None:
+        post.extension_reason = f"Removal #{task.id} kept: {task.kept_reason}"
+    await session.commit()
+    log.info("removal task %s kept up with a reason", task.id)
     return task
 
 

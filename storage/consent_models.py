@@ -138,6 +138,7 @@ class RemovalTask(SQLModel, table=True):
     opened_by: str = Field(max_length=64)
     done_at: datetime | None = utc_field(nullable=True, default=None)
     done_by: str | None = Field(default=None, max_length=64)
+    kept_reason: str = Field(default="", max_length=200)  # settled by "Keep with a reason" (else the image came down)
 
 
 class PupilImport(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.breach_forms import question_card
 from bot.card_text import render_card
 from bot.cards import card, facts, help_card, submit, text
 
@@ -29,3 +30,11 @@ def test_hero_card_from_choice_prompt() -> None:
     rendered = render_card({"text": "Contained?", "buttons": [{"type": "imBack", "title": "Yes", "value": "Yes"}]})
     assert rendered.lines == ["Contained?"]
     assert rendered.buttons[0].data == {"__text__": "Yes"}
+
+
+def test_checkboxes_are_one_pick_several_input() -> None:
+    options = {"pupils": "Pupils", "staff": "Staff"}
+    rendered = render_card(question_card("Whose data?", q="subjects", style="multi", options=options, current=["staff"]))
+    [field] = rendered.fields
+    assert field.toggles and field.id == "answer" and field.value == "answer.staff"
+    assert field.choices == [("Pupils", "answer.pupils"), ("Staff", "answer.staff")]

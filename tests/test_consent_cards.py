@@ -25,6 +25,7 @@ from bot.consent_cards import (
 )
 from bot.consent_post_cards import (
     housekeeping_reminder,
+    keep_form,
     overdue_reminder,
     pick_post_card,
     post_card,
@@ -80,6 +81,8 @@ CARDS = {
     "pick_post": pick_post_card([POST]),
     "housekeeping": housekeeping_reminder(PostView(POST, "Megan", 2, None), reminder_id=1, for_owner=True, now=NOW),
     "removal": removal_reminder(TASK, PostView(POST, "Megan", 2, TASK), reminder_id=1, for_owner=True),
+    "removal_dpo": removal_reminder(TASK, PostView(POST, "Megan", 2, TASK), reminder_id=1, for_owner=False),
+    "keep": keep_form(TASK, error="Please say why it stays up, then press Keep it up."),
     "overdue": overdue_reminder(TASK, PostView(POST, "Megan", 2, TASK), reminder_id=1),
     "task": task_card(UNREGISTERED, None, is_dpo=True),
     "unregistered": unregistered_card(UNREGISTERED),
@@ -137,9 +140,11 @@ def test_post_cards_offer_the_right_actions() -> None:
     assert titles(CARDS["post"]) == ["Mark removed", "Add link", "Keep 6 more months", "Keep 12 more months"]
     assert titles(CARDS["post_with_task"]) == ["Mark removed", "Add link"]  # must come down: no extension
     assert titles(CARDS["housekeeping"])[:4] == ["Mark removed", "Add link", "Keep 6 more months", "Keep 12 more months"]
-    assert "Report a breach" not in titles(CARDS["removal"]) and "Report a breach" in titles(CARDS["overdue"])
+    assert titles(CARDS["removal"]) == ["Mark removed"]  # the poster: only the DPO may keep it up
+    assert titles(CARDS["removal_dpo"]) == ["Mark removed", "Keep with a reason", "Report a breach"]  # no generic "Done"
+    assert "Report a breach" in titles(CARDS["overdue"]) and titles(CARDS["keep"]) == ["Keep it up"]
     assert {"cmd": "consent.report_breach", "task": 3, "school": "t"} in [a["data"] for a in card_actions(CARDS["overdue"])]
-    assert titles(CARDS["unregistered"]) == ["Mark removed", "Report a breach"]
+    assert titles(CARDS["unregistered"]) == ["Mark removed", "Keep with a reason", "Report a breach"]
     assert "[day](http" not in json.dumps(CARDS["post"])  # user text can't become a link
 
 

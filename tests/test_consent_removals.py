@@ -175,7 +175,8 @@ async def test_replayed_buttons_from_another_school_or_colleague_are_refused(
     replays: list[dict[str, Any]] = [{"cmd": "consent.task_removed", "task": 1}, {"cmd": "consent.show_task", "task": 1},
                {"cmd": "consent.report_breach", "task": 1}, {"cmd": "consent.post_removed", "post": 1},
                {"cmd": "consent.show_post", "post": 1}, {"cmd": "consent.task_removed", "task": "1 OR 1=1"},
-               {"cmd": "consent.import_apply", "import": 1}, {"cmd": "consent.import_cancel", "import": 1}]
+               {"cmd": "consent.import_apply", "import": 1}, {"cmd": "consent.import_cancel", "import": 1},
+               {"cmd": "consent.keep_task", "task": 1}, {"cmd": "consent.task_kept", "task": 1, "reason": "popular"}]
     for user in (staff_b, dpo_b, OTHER_STAFF):
         for data in replays:
             replies = await teams.press(user, data)
