@@ -12,12 +12,15 @@ import os
 import re
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Locator, async_playwright
 
+from bot.consent_cards import CHECKLIST
 from services.breach_facts import CATEGORIES
-from tests.playground.harness import CHROMIUM, CLI, Chat, Playground
+from tests.consent_support import SAMPLE, data_uri
+from tests.playground.harness import CARD, CHROMIUM, CLI, Chat, Playground
 from tests.teams.process import BotProcess
 from tests.training_support import SEED
 
@@ -64,7 +67,7 @@ async def _chat(bot: BotProcess, browser: Browser, config: str) -> AsyncIterator
     playground = Playground(config, bot.url, bot.workdir)
     await playground.start()
     page = await browser.new_page(viewport={"width": 1280, "height": 1000})
-    chat = Chat(page)
+    chat = Chat(page, playground.service_url)
     await chat.open(playground.url)
     yield chat
     await page.close()
@@ -83,6 +86,24 @@ async def dee(bot: BotProcess, browser: Browser) -> AsyncIterator[Chat]:
     """Dee Pio's (the DPO's) Teams, in the second Playground instance of the same school."""
     async for chat in _chat(bot, browser, "dpo.m365agentsplayground.yml"):
         yield chat
+
+
+async def import_pupils(bot: BotProcess, dee: Chat) -> Locator:
+    """Dee sends the sample pupil CSV with "import pupils"; returns the preview in Dee's chat. The Playground's compose box
+    cannot attach a file the bot may fetch, so the message goes as Teams sends it, through Dee's Playground as its
+    Bot Connector: the preview appears in Dee's chat and Dee presses Apply there."""
+    before = await dee.count()
+    activity = {
+        "type": "message", "id": "import-1", "channelId": "msteams", "serviceUrl": dee.service_url, "text": "import pupils",
+        "from": {"id": "user-id-1", "name": "Dee Pio", "aadObjectId": DEE_AAD},
+        "recipient": {"id": "28:custodian", "name": "Custodian"},
+        "conversation": {"id": "a:personal-dee", "conversationType": "personal", "tenantId": SCHOOL},
+        "channelData": {"tenant": {"id": SCHOOL}},
+        "attachments": [{"contentType": "text/csv", "name": "pupils.csv", "contentUrl": data_uri(SAMPLE.read_text())}],
+    }
+    async with aiohttp.ClientSession() as http, http.post(f"{bot.url}/api/messages", json=activity) as response:
+        assert response.status < 300, await response.text()
+    return await dee.wait_for("Apply", before)
 
 
 def no_failed_turn(bot: BotProcess) -> None:
@@ -124,6 +145,7 @@ async def test_breach_report_from_first_sentence_to_receipt_and_the_dpo_alert(bo
     await sam.say("1", expect="how many records")
     what = await sam.say("about 2", expect="What kind of information")
     await sam.choose(what, CATEGORIES["basic"], CATEGORIES["special"])
+    await sam.screenshot(what, "breach-checkboxes")
     await sam.press("Next", expect="contained or recovered", card=what)
     await sam.press("No, not yet", expect="What has been done so far")
     await sam.say("Asked the parent to delete it", expect="What is planned next")
@@ -131,6 +153,8 @@ async def test_breach_report_from_first_sentence_to_receipt_and_the_dpo_alert(bo
     await sam.choose(who, "Head teacher")
     summary = await sam.press("Next", expect="Please check your report", card=who)
     await sam.screenshot(summary, "breach-summary")
+    ticked = await summary.inner_text()  # the checkboxes' picks arrived (not a multi-select iOS does not send)
+    assert "Pupils" in ticked and "Head teacher" in ticked and CATEGORIES["basic"].split(" (")[0] in ticked
     receipt = await sam.press("Send to the DPO", expect="Your reference is BR-")
     await sam.screenshot(receipt, "breach-receipt")
     assert count is not None and SORRY not in (await receipt.inner_text()).lower()
@@ -197,6 +221,29 @@ async def test_every_dpo_button_and_the_reporters_answer_coming_back(bot: BotPro
     await only_expected_warnings(sam)
     await only_expected_warnings(dee)
 
+
+
+async def test_photo_consent_check_with_the_checklist_and_the_post_recorded(bot: BotProcess, sam: Chat, dee: Chat) -> None:
+    preview = await import_pupils(bot, dee)
+    await dee.press("Apply", expect="Pupil register updated", card=preview)
+    await sam.say("check consent", expect="Who is in the photo?")
+    where = await sam.say("Olivia Smith and Jack Jones", expect="Where will the photo go?")
+    checklist = await sam.press("School social media", expect="check the image itself",
+                                card=where.locator(CARD))
+    await sam.screenshot(checklist, "consent-checklist")
+    card = checklist.locator(CARD)
+    await sam.choose(card, *(label for _, label in CHECKLIST))
+    details = await sam.press("All checked", expect="Record the post", card=card)
+    card = details.locator(CARD)
+    await sam.fill(card, "Which account or page?", "School Facebook page")
+    await sam.fill(card, "Short description", "Sports day relay")
+    receipt = await sam.press("Record the post", expect="recorded", card=card)
+    await sam.screenshot(receipt, "consent-post-recorded")
+    shown = await receipt.inner_text()
+    assert "School Facebook page" in shown and "Sports day relay" in shown and "Pupils shown" in shown  # every input arrived
+    no_failed_turn(bot)
+    await only_expected_warnings(sam)
+    await only_expected_warnings(dee)
 
 
 async def test_training_booking_and_cancelling_with_the_calendar_file(bot: BotProcess, sam: Chat) -> None:

@@ -44,6 +44,11 @@ class Playground:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
+    @property
+    def service_url(self) -> str:
+        """Its Bot Connector (the serviceUrl of the activities it sends)."""
+        return f"http://localhost:{self.port}/_connector"
+
     async def start(self, timeout: float = 60.0) -> None:
         """Start it and wait until its page is served (a guard, not a sleep for time)."""
         env = {**os.environ, "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(self.config)}
@@ -65,8 +70,9 @@ class Playground:
 class Chat:
     """The personal chat with the bot in one Playground page."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, service_url: str = "") -> None:
         self.page = page
+        self.service_url = service_url  # the Playground's Bot Connector, as in the activities it sends
 
     @property
     def messages(self) -> Locator:
