@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.dialogs import ComponentDialog, DialogContext, WaterfallDialog, WaterfallStepContext
@@ -39,6 +39,7 @@ ADD_LINK_INTENT = Intent(ADD_LINK_DIALOG, ("add link", "add a link", "add post l
 _STEPS, _POST_PROMPT, _LINK_PROMPT = f"{ADD_LINK_DIALOG}.steps", f"{ADD_LINK_DIALOG}.post", f"{ADD_LINK_DIALOG}.link"
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 POST, LINK = "post", "link"
+KEPT_SHOWN = timedelta(days=30)  # a DPO's status lists the removals kept up with a reason this long
 
 
 class AddLinkDialog(ComponentDialog):
@@ -208,6 +209,12 @@ async def consent_status(session: AsyncSession, actor: Actor, now: datetime) -> 
                               f"{PURPOSE_LABELS[Purpose(task.purpose)]} (open {days} day{'s' if days != 1 else ''})",
             urgency=80 if now - task.opened_at >= removals.BREACH_AFTER else 60,
             button=submit("Open", {"cmd": "consent.show_task", "task": task.id}),
+        ))
+    for task in await removals.kept_tasks(session, tenant_id=actor.tenant_id, since=now - KEPT_SHOWN) if actor.is_dpo else []:
+        lines.append(StatusLine(
+            "Photo removals kept up (last 30 days)", f"Removal #{task.id}: kept up on {format_uk(task.done_at or now).split(',')[0]} "
+                                                     f"({PURPOSE_LABELS[Purpose(task.purpose)]})",
+            urgency=10, button=submit("Open", {"cmd": "consent.show_task", "task": task.id}),
         ))
     for post in await posts.posts_past_remove_by(session, tenant_id=actor.tenant_id, now=now, posted_by=mine):
         lines.append(StatusLine(

@@ -204,6 +204,13 @@ async def open_tasks(session: AsyncSession, *, tenant_id: str, assignee: str | N
     return list((await session.execute(query.order_by(RemovalTask.opened_at))).scalars())
 
 
+async def kept_tasks(session: AsyncSession, *, tenant_id: str, since: datetime) -> list[RemovalTask]:
+    """A school's removal tasks settled by Keep with a reason since `since`, newest first."""
+    query = select(RemovalTask).where(RemovalTask.tenant_id == tenant_id, col(RemovalTask.kept_reason) != "",
+                                      col(RemovalTask.done_at) >= since)
+    return list((await session.execute(query.order_by(col(RemovalTask.done_at).desc()))).scalars())
+
+
 async def due_task(session: AsyncSession, *, tenant_id: str, subject_id: str) -> RemovalTask | None:
     """The open task a reminder is about (None once it is done)."""
     task = await session.get(RemovalTask, int(subject_id))

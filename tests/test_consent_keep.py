@@ -54,4 +54,6 @@ async def test_dpo_keeps_an_image_up_with_a_required_reason_recorded_everywhere(
     assert "already settled: kept up on Thu 26 Nov 2026" in texts(await teams.press(dpo_a, button(to_dpo, "Keep with a reason")))
     [(_, data)] = await teams.files(dpo_a, await teams.say(dpo_a, "export posts"))
     assert f"Removal #1 kept: {REASON}" in data.decode()
-    assert "Removal #1" not in texts(await teams.say(dpo_a, "status"))
+    status = texts(await teams.say(dpo_a, "status"))
+    assert "Removal #1: kept up on Thu 26 Nov 2026 (School social media)" in status and "Photo removals kept up" in status
+    assert "Removal #1" not in texts(await teams.say(staff_a, "status"))  # settled: nothing left for the poster
