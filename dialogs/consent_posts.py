@@ -143,8 +143,9 @@ class PostActions:
         async with self._deps.sessions() as session:
             task = await removals.keep_task(session, actor=actor, task_id=data.get("task"), reason=data.get("reason"),
                                             now=self._deps.clock())
+        told = " I'm telling the person who posted it that it can stay up." if task.assignee != actor.aad_id else ""
         await dc.context.send_activity(f"Removal #{task.id} is settled: the image stays up. Your reason is recorded in the "
-                                       "audit trail and the post register, and reminders about it have stopped.")
+                                       f"audit trail and the post register, and reminders about it have stopped.{told}")
 
     async def show_task(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """A removal task's card."""
@@ -190,6 +191,17 @@ async def render_removal(session: AsyncSession, reminder: Reminder, now: datetim
                             for_owner=reminder.recipient_aad_id == task.assignee)
 
 
+async def render_kept(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+    """To the poster: a DPO decided the image stays up, so the removal they were asked for is off."""
+    task = await removals.kept_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
+    if task is None:
+        return None
+    what = f"post #{task.post_id}" if task.post_id else "the image"
+    return notice_card(f"Removal #{task.id}: no need to take it down",
+                       f"Your DPO decided that {what} may stay up, so removal #{task.id} is settled and its reminders have "
+                       "stopped. The reason is kept in the post register.")
+
+
 async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """To DPOs: still up 7 days after consent changed; offers a breach report."""
     task = await removals.due_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
@@ -211,9 +223,10 @@ async def consent_status(session: AsyncSession, actor: Actor, now: datetime) -> 
             button=submit("Open", {"cmd": "consent.show_task", "task": task.id}),
         ))
     for task in await removals.kept_tasks(session, tenant_id=actor.tenant_id, since=now - KEPT_SHOWN) if actor.is_dpo else []:
+        day = format_uk(task.done_at or now).split(",")[0]
         lines.append(StatusLine(
-            "Photo removals kept up (last 30 days)", f"Removal #{task.id}: kept up on {format_uk(task.done_at or now).split(',')[0]} "
-                                                     f"({PURPOSE_LABELS[Purpose(task.purpose)]})",
+            "Photo removals kept up (last 30 days)",
+            f"Removal #{task.id}: kept up on {day} ({PURPOSE_LABELS[Purpose(task.purpose)]})",
             urgency=10, button=submit("Open", {"cmd": "consent.show_task", "task": task.id}),
         ))
     for post in await posts.posts_past_remove_by(session, tenant_id=actor.tenant_id, now=now, posted_by=mine):
@@ -244,6 +257,7 @@ def posts_feature(deps: Deps) -> Feature:
             removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False),
             removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False),
             removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False),
+            removals.KIND_REMOVAL_KEPT: ReminderKind(render=render_kept, urgent=True, snoozable=False),
         },
         status=consent_status,
     )

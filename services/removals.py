@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 KIND_REMOVAL = "consent.removal"  # told at once (any hour)
 KIND_REMOVAL_DAILY = "consent.removal_daily"  # then daily, in school hours
 KIND_REMOVAL_OVERDUE = "consent.removal_overdue"  # to the DPOs: still up after BREACH_AFTER -> offer a breach report
+KIND_REMOVAL_KEPT = "consent.removal_kept"  # to the poster: a DPO kept the image up, nothing to take down
 BREACH_AFTER = timedelta(days=7)
 _CHUNK = 1000  # ids per IN (...) query
 REMOVAL_REPEATS = 20  # school mornings of reminders; then the task stays in `status` (and the DPO was offered a breach report)
@@ -187,6 +188,10 @@ async def keep_task(session: AsyncSession, *, actor: Actor, task_id: object, rea
     task = await task_to_keep(session, actor=actor, task_id=task_id)
     task.kept_reason = clean_text(reason, what="the reason it stays up", limit=KEPT_REASON_LIMIT)
     await close_task(session, task=task, actor=actor, now=now, action="removal.kept")
+    if task.assignee != actor.aad_id:
+        await reminders.schedule(session, key=f"consent:task:{task.id}:kept", tenant_id=task.tenant_id, kind=KIND_REMOVAL_KEPT,
+                                 recipient_aad_id=task.assignee, subject_type=TASK, subject_id=int(task.id or 0),
+                                 due_at=now, now=now)
     post = await session.get(Post, task.post_id) if task.post_id is not None else None
     if post is not None and post.removed_at is None:
         post.extension_reason = f"Removal #{task.id} kept: {task.kept_reason}"
@@ -206,9 +211,15 @@ async def open_tasks(session: AsyncSession, *, tenant_id: str, assignee: str | N
 
 async def kept_tasks(session: AsyncSession, *, tenant_id: str, since: datetime) -> list[RemovalTask]:
     """A school's removal tasks settled by Keep with a reason since `since`, newest first."""
-    query = select(RemovalTask).where(RemovalTask.tenant_id == tenant_id, col(RemovalTask.kept_reason) != "",
+    query = select(RemovalTask).where(col(RemovalTask.tenant_id) == tenant_id, col(RemovalTask.kept_reason) != "",
                                       col(RemovalTask.done_at) >= since)
     return list((await session.execute(query.order_by(col(RemovalTask.done_at).desc()))).scalars())
+
+
+async def kept_task(session: AsyncSession, *, tenant_id: str, subject_id: str) -> RemovalTask | None:
+    """The task a kept-up notice is about (None unless it was kept up)."""
+    task = await session.get(RemovalTask, int(subject_id))
+    return task if task is not None and task.tenant_id == tenant_id and task.kept_reason else None
 
 
 async def due_task(session: AsyncSession, *, tenant_id: str, subject_id: str) -> RemovalTask | None:

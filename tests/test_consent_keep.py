@@ -33,14 +33,17 @@ async def test_dpo_keeps_an_image_up_with_a_required_reason_recorded_everywhere(
     assert {"Mark removed", "Keep with a reason"} <= set(titles(to_dpo))
     assert not {"Done", "Mark done"} & set(titles(to_staff) + titles(to_dpo))
 
-    for data in ({"cmd": "consent.keep_task", "task": 1}, {"cmd": "consent.task_kept", "task": 1, "reason": REASON}):
-        assert "Only your school's DPO" in texts(await teams.press(staff_a, data))
+    for pressed in ({"cmd": "consent.keep_task", "task": 1}, {"cmd": "consent.task_kept", "task": 1, "reason": REASON}):
+        assert "Only your school's DPO" in texts(await teams.press(staff_a, pressed))
     form = await teams.press(dpo_a, button(to_dpo, "Keep with a reason"))
     assert "Keep removal #1 up?" in texts(form) and "Keep it up" in titles(form)
     again = await teams.press(dpo_a, {**button(form, "Keep it up"), "reason": "  "})  # a client not enforcing isRequired
     assert "Please say why it stays up" in texts(again) and "Keep it up" in titles(again)
     done = await teams.press(dpo_a, {**button(again, "Keep it up"), "reason": REASON})
-    assert "Removal #1 is settled: the image stays up" in texts(done)
+    assert "Removal #1 is settled: the image stays up" in texts(done) and "I'm telling the person who posted it" in texts(done)
+    told = await sweep(runtime, channel, staff_a)
+    assert "Removal #1: no need to take it down" in texts(told) and "post #1 may stay up" in texts(told)
+    assert REASON not in texts(told)  # the reason is the DPO's record, not a message
 
     [task], [post] = await tasks(runtime), await posts(runtime)
     assert task.done_at == clock() and task.done_by == dpo_a.aad_id and task.kept_reason == REASON
