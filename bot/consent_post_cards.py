@@ -110,14 +110,14 @@ def _task_buttons(task: RemovalTask, *, is_dpo: bool) -> list[dict[str, Any]]:
     return buttons
 
 
-def keep_form(task: RemovalTask, *, error: str = "", reason: str = "") -> Card:
+def keep_form(task: RemovalTask, *, error: str = "") -> Card:
     """DPO: why the image stays up (required; kept in the audit trail and the post register)."""
     return card(
         [heading(f"Keep removal #{task.id} up?"), *([text(error, attention=True)] if error else []),
          text(f"{task_summary(task)} ({REMOVAL_LABELS[task.reason]}). Keeping it up settles the removal; "
               "the reason is recorded in the audit trail and the post register.", subtle=True),
          {"type": "Input.Text", "id": "reason", "label": "Why does it stay up?", "isRequired": True,
-          "errorMessage": "Please give the reason.", "maxLength": KEPT_REASON_LIMIT, "value": reason,
+          "errorMessage": "Please give the reason.", "maxLength": KEPT_REASON_LIMIT,
           "placeholder": "e.g. the parent agreed in writing to keep this post"}],
         [submit("Keep it up", {"cmd": "consent.task_kept", "task": task.id, "school": task.tenant_id})],
     )

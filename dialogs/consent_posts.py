@@ -143,6 +143,7 @@ class PostActions:
         async with self._deps.sessions() as session:
             task = await removals.keep_task(session, actor=actor, task_id=data.get("task"), reason=data.get("reason"),
                                             now=self._deps.clock())
+        self._deps.wake_reminders()  # the poster's "no need to take it down" goes now
         told = " I'm telling the person who posted it that it can stay up." if task.assignee != actor.aad_id else ""
         await dc.context.send_activity(f"Removal #{task.id} is settled: the image stays up. Your reason is recorded in the "
                                        f"audit trail and the post register, and reminders about it have stopped.{told}")

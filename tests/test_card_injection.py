@@ -57,7 +57,8 @@ OWN_WORDING = {
     "breach_forms.question_card",
     "breach_forms.pick_card", "breach_forms.decision_form", "breach_forms.reported_form", "breach_forms.ask_form",
     "breach_forms.close_form", "consent_cards.who_card", "consent_cards.checklist_card", "account_cards.account_form_card",
-    "consent_cards.report_card", "consent_cards.import_done_card", "dpo_cards.questions_card", "dpo_cards.posts_card",
+    "consent_cards.report_card", "consent_cards.import_done_card", "consent_post_cards.keep_form",
+    "dpo_cards.questions_card", "dpo_cards.posts_card",
     "reminder_cards.reminder_card", "reminder_cards.notice_reminder_card", "training_cards.session_form_card",
 }
 LATER = START + timedelta(days=30)
@@ -83,6 +84,13 @@ def post() -> Post:
 def task() -> RemovalTask:
     return RemovalTask(id=4, tenant_id=SCHOOL_A, post_id=None, purpose=Purpose.WEBSITE, reason=RemovalReason.WITHDRAWN,
                        pupil_ids=[1], assignee="p", place=EVIL, published_at=START, opened_at=START, opened_by="d")
+
+
+def kept() -> RemovalTask:
+    """A removal task a DPO kept up with a (hostile) reason."""
+    settled = task()
+    settled.done_at, settled.kept_reason = START, EVIL
+    return settled
 
 
 def view() -> PostView:
@@ -157,6 +165,8 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         task(), None, reminder_id=1, for_owner=True),
     "consent_post_cards.overdue_reminder": lambda: consent_post_cards.overdue_reminder(task(), view(), reminder_id=1),
     "consent_post_cards.task_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
+    "consent_post_cards.task_card+kept": lambda: consent_post_cards.task_card(
+        kept(), None, is_dpo=True),
     "consent_post_cards.unregistered_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
     "dpo_cards.breaches_card": lambda: dpo_cards.breaches_card("Open", [breach()], START) | {"_": EVIL},
     "dpo_cards.due_today_card": lambda: dpo_cards.due_today_card(

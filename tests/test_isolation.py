@@ -183,6 +183,8 @@ TABLE: tuple[Row, ...] = (
     Row(a_removal_task, {"cmd": "consent.show_task", "task": "$task"}),
     Row(a_removal_task, {"cmd": "consent.task_removed", "task": "$task"}),
     Row(a_removal_task, {"cmd": "consent.report_breach", "task": "$task"}),
+    Row(a_removal_task, {"cmd": "consent.keep_task", "task": "$task"}),
+    Row(a_removal_task, {"cmd": "consent.task_kept", "task": "$task", "reason": "The parent agreed"}),
     Row(a_check_with_a_name_not_on_the_register, {"cmd": "consent.ask_add", "check": "$check"}),
     Row(an_import_preview, {"cmd": "consent.import_apply", "import": "$import"}),
     Row(an_import_preview, {"cmd": "consent.import_cancel", "import": "$import"}),
