@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, tap_item, text
+from bot.cards import Card, card, facts, heading, plain, settled_card, submit, tap_item, text
 from services.breach import assessment_of, facts_of, status_of
 from services.breach_alerts import clock_running
 from services.breach_decisions import DECISIONS, INDIVIDUALS
@@ -38,8 +38,9 @@ def clock_text(breach: Breach, now: datetime) -> str:
 
 
 def act(title: str, cmd: str, breach: Breach) -> dict[str, Any]:
-    """A button about one breach: its id, and its school (so a DPO serving several schools acts in the right one)."""
-    return submit(title, {"cmd": cmd, "id": breach.id, "school": breach.tenant_id})
+    """A button about one breach: its id, its school (so a DPO serving several schools acts in the right one), and
+    its status when the card was made (`seen`: a decision pressed on an out-of-date card changes nothing)."""
+    return submit(title, {"cmd": cmd, "id": breach.id, "school": breach.tenant_id, "seen": status_of(breach).name})
 
 
 def show_button(breach: Breach, title: str = "Open") -> dict[str, Any]:
@@ -48,9 +49,11 @@ def show_button(breach: Breach, title: str = "Open") -> dict[str, Any]:
 
 
 def dpo_buttons(breach: Breach) -> list[dict[str, Any]]:
-    """What a DPO can do next with an open breach."""
-    buttons = [act("Record decision", DECIDE_FORM, breach)]
-    if breach.ico_reported_at is None:
+    """What a DPO can do next with an open breach (no decision once decided, no report once reported)."""
+    buttons = []
+    if breach.decision in (None, "more_info") and breach.ico_reported_at is None:
+        buttons.append(act("Record decision", DECIDE_FORM, breach))
+    if breach.ico_reported_at is None and breach.decision != "not_notifiable":
         buttons.append(act("Mark reported to ICO", REPORTED_FORM, breach))
     buttons += [
         act("Ask the reporter", ASK_FORM, breach),
@@ -88,6 +91,11 @@ def dpo_alert_card(breach: Breach, now: datetime, *, title: str, lead: str = "")
     result = card(body, dpo_buttons(breach) if breach.closed_at is None else [show_button(breach)])
     result["fallbackText"] = f"{title}: {breach.reference}"  # the notification line: no personal details
     return result
+
+
+def outcome_card(breach: Breach, line: str) -> Card:
+    """A DPO's form once used or out of date: what was done, by whom and when, and the breach to open."""
+    return settled_card(f"{breach.reference}: {status_of(breach).value}", plain(line), actions=[show_button(breach)])
 
 
 def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Card:

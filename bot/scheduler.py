@@ -143,7 +143,7 @@ class ReminderEngine:
             return prepared
         result = await self.sender.send(*prepared)
         if result.ok:
-            return Delivery(Outcome.SENT)
+            return Delivery(Outcome.SENT, activity_id=result.activity_id)
         if result.unreachable:
             return Delivery(Outcome.UNREACHABLE, result.error)
         return Delivery(Outcome.RETRY if result.retryable else Outcome.FAILED, result.error, result.retry_after)

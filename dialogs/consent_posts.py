@@ -12,7 +12,16 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import notice_card, submit
-from bot.consent_post_cards import housekeeping_reminder, overdue_reminder, pick_post_card, post_card, removal_reminder, task_card
+from bot.consent_post_cards import (
+    housekeeping_reminder,
+    overdue_reminder,
+    pick_post_card,
+    post_card,
+    removal_reminder,
+    settled_post_card,
+    task_card,
+)
+from bot.card_updates import replace_pressed
 from bot.replies import card_activity
 from dialogs.consent_who import ask
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
@@ -20,8 +29,8 @@ from dialogs.prompts import CardPrompt
 from services import posts, removals
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
-from services.errors import DomainError
-from services.identity import Actor
+from services.errors import DomainError, Outdated
+from services.identity import Actor, name_of
 from services.ids import parse_id
 from storage.consent_models import Purpose, RemovalTask
 from storage.reminder_models import Reminder
@@ -96,10 +105,17 @@ class PostActions:
         self._deps = deps
 
     async def post_removed(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        """The post is down."""
+        """The post is down (once: pressed again, it says who marked it and when)."""
         async with self._deps.sessions() as session:
-            post = await posts.mark_removed(session, actor=actor, post_id=data.get(POST), now=self._deps.clock())
-        await dc.context.send_activity(f"Thanks \u2014 post #{post.id} is marked removed. Reminders about it have stopped.")
+            post = await posts.post_for(session, actor=actor, post_id=data.get(POST))
+            if post.removed_at is not None:
+                await dc.context.send_activity(f"Post #{post.id} is already marked removed: {await post_line(session, post)}. "
+                                               "Nothing was changed.")
+            else:
+                post = await posts.mark_removed(session, actor=actor, post_id=data.get(POST), now=self._deps.clock())
+                await dc.context.send_activity(f"Thanks \u2014 post #{post.id} is marked removed. "
+                                               "Reminders about it have stopped.")
+        await self._settle_post(dc, actor, data)
 
     async def extend_post(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Keep the post up longer, with a reason."""
@@ -108,6 +124,15 @@ class PostActions:
                                            reason=str(data.get("reason") or ""), now=self._deps.clock())
         await dc.context.send_activity(f"Post #{post.id} may stay up until {format_uk(post.remove_by).split(',')[0]}. "
                                        "The reason is recorded.")
+        await self._settle_post(dc, actor, data)
+
+    async def _settle_post(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """The pressed card, and every housekeeping reminder about the post, show what was done."""
+        async with self._deps.sessions() as session:
+            post = await posts.post_for(session, actor=actor, post_id=data.get(POST))
+            settled = settled_post_card(await posts.view_of(session, post), await post_line(session, post))
+        await replace_pressed(dc.context, settled)
+        await self._deps.refresh_cards(post.tenant_id, posts.POST, int(post.id or 0))
 
     async def show_post(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """A post's card."""
@@ -116,10 +141,21 @@ class PostActions:
         await dc.context.send_activity(card_activity(post_card(view)))
 
     async def task_removed(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        """The image of a removal task is down."""
+        """The image of a removal task is down: the pressed card and every reminder about it say so."""
+        try:
+            async with self._deps.sessions() as session:
+                task = await removals.mark_task_removed(session, actor=actor, task_id=data.get("task"),
+                                                        now=self._deps.clock())
+        except Outdated as error:
+            await dc.context.send_activity(str(error))
+        else:
+            await dc.context.send_activity(f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped.")
         async with self._deps.sessions() as session:
-            task = await removals.mark_task_removed(session, actor=actor, task_id=data.get("task"), now=self._deps.clock())
-        await dc.context.send_activity(f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped.")
+            task = await removals.task_for(session, actor=actor, task_id=data.get("task"))
+            settled = task_card(task, await _view(session, task), is_dpo=actor.is_dpo,
+                                done=await removals.done_line(session, task))
+        await replace_pressed(dc.context, settled)
+        await self._deps.refresh_cards(task.tenant_id, posts.TASK, int(task.id or 0))
 
     async def show_task(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """A removal task's card."""
@@ -156,6 +192,23 @@ async def render_housekeeping(session: AsyncSession, reminder: Reminder, now: da
     return housekeeping_reminder(view, reminder_id=int(reminder.id or 0), for_owner=owner, now=now)
 
 
+async def post_line(session: AsyncSession, post: posts.Post) -> str:
+    """What was last done about a post, by whom and when ('' while nothing has been)."""
+    if post.removed_at is not None:
+        who = await name_of(session, tenant_id=post.tenant_id, aad_id=post.removed_by)
+        return f"Removed by {who} on {format_uk(post.removed_at)}"
+    if post.extension_reason:
+        return f"Kept up until {format_uk(post.remove_by).split(',')[0]}: {post.extension_reason}"
+    return ""
+
+
+async def current_post(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+    """A housekeeping reminder already sent, once the post was removed or kept up (None while neither)."""
+    post = await session.get(posts.Post, int(reminder.subject_id))
+    line = await post_line(session, post) if post is not None and post.tenant_id == reminder.tenant_id else ""
+    return settled_post_card(await posts.view_of(session, post), line) if post is not None and line else None
+
+
 async def render_removal(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """An image that must come down (None once it is done)."""
     task = await removals.due_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
@@ -163,6 +216,14 @@ async def render_removal(session: AsyncSession, reminder: Reminder, now: datetim
         return None
     return removal_reminder(task, await _view(session, task), reminder_id=int(reminder.id or 0),
                             for_owner=reminder.recipient_aad_id == task.assignee)
+
+
+async def current_removal(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+    """A removal reminder already sent, once the task is done: who took the image down and when (None while open)."""
+    task = await removals.any_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
+    if task is None or task.done_at is None:
+        return None
+    return task_card(task, await _view(session, task), is_dpo=False, done=await removals.done_line(session, task))
 
 
 async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
@@ -207,10 +268,11 @@ def posts_feature(deps: Deps) -> Feature:
             "consent.add_link": actions.add_link,
         },
         reminder_kinds={
-            posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping),
-            removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False),
-            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False),
-            removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False),
+            posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping, current=current_post),
+            removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False,
+                                                current=current_removal),
+            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False, current=current_removal),
+            removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False, current=current_removal),
         },
         status=consent_status,
     )

@@ -27,6 +27,8 @@ CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "never
 HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
 MAX_TEXT = 4000
 PICK = "intent.pick"  # a "Did you mean…?" button: {"cmd": PICK, "dialog": id, "utterance": what was typed}
+FINISHED = ("That card is from a conversation that has already finished, so nothing was changed. "
+            "Type **help** to see what I can do.")
 GROUP_REFUSAL = ("That involves personal data, so let's not do it here. Open a 1:1 chat with me "
                  "(click my name, then **Chat**) and type it there.")
 
@@ -78,6 +80,9 @@ class Router:
                 await self.on_action(dc, value)
                 return
             text = without_bot_mention(context)
+            if isinstance(value, dict) and not text and dc.active_dialog is None:
+                await context.send_activity(FINISHED)  # an answer to a question card whose conversation has ended
+                return
             if len(text) > MAX_TEXT:
                 await context.send_activity(
                     f"That message is too long ({len(text):,} characters). Please keep it under {MAX_TEXT:,}."

@@ -198,6 +198,12 @@ async def dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
     return [aad_id for _, aad_id in rows]
 
 
+async def name_of(session: AsyncSession, *, tenant_id: str, aad_id: str | None) -> str:
+    """A person's display name as Teams last gave it ("someone" when unknown)."""
+    found = await session.execute(select(Person.name).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id))
+    return found.scalars().first() or "someone"
+
+
 async def mark_unreachable(session: AsyncSession, *, person_id: int, now: datetime) -> None:
     """Teams said 403: the person blocked or removed the bot. Does not commit."""
     person = await session.get(Person, person_id)

@@ -165,6 +165,7 @@ class Delivery:
     outcome: Outcome
     error: str | None = None
     retry_after: float | None = None
+    activity_id: str | None = None  # the sent message's id, kept to update its card later
 
 
 async def claim_due(
@@ -256,7 +257,7 @@ async def _stamp(session: AsyncSession, row: Reminder, delivery: Delivery, *, no
     else:
         row.state = ReminderState(outcome.value)
     if outcome is Outcome.SENT:
-        row.sent_at = now
+        row.sent_at, row.activity_id = now, delivery.activity_id
     elif outcome is Outcome.UNREACHABLE:
         await _reroute(session, row, now)
     elif outcome is Outcome.FAILED:
