@@ -1,4 +1,5 @@
-"""A question card once answered with its buttons: what was asked, and what was chosen, with no inputs or buttons left."""
+"""A card once acted on (a question answered with its buttons, a reminder snoozed or done): what it said, and what
+was chosen or done, with no inputs or buttons left."""
 
 from __future__ import annotations
 
@@ -58,8 +59,13 @@ def answer_of(sent: Card, value: Mapping[str, Any]) -> str:
     return "Answered"
 
 
-def answered_card(sent: Card, value: Mapping[str, Any]) -> Card:
-    """`sent` as answered: its text, then "✅ <the answer>", and no inputs or buttons left to press."""
+def settled(sent: Card, line: str) -> Card:
+    """`sent` once acted on: its text, then "✅ <line>" (plain text), and no inputs or buttons left to press."""
     body = [{key: item for key, item in block.items() if key != "selectAction"} for block in sent.get("body", [])
             if _shown(block)]
-    return card([*body, text(f"\u2705 {plain(answer_of(sent, value))}")])
+    return card([*body, text(f"\u2705 {plain(line)}")])
+
+
+def answered_card(sent: Card, value: Mapping[str, Any]) -> Card:
+    """`sent` as answered: its text, then "✅ <the answer>", and no inputs or buttons left to press."""
+    return settled(sent, answer_of(sent, value))

@@ -329,15 +329,15 @@ async def snooze(
     return row
 
 
-async def done(session: AsyncSession, *, actor: Actor, reminder_id: int, now: datetime) -> int:
-    """Stop the remaining reminders of this kind about this subject for this person. Commits."""
+async def done(session: AsyncSession, *, actor: Actor, reminder_id: int, now: datetime) -> Reminder:
+    """Stop the remaining reminders of this kind about this subject for this person; returns the pressed one. Commits."""
     row = await _own(session, actor, reminder_id)
-    cancelled = await cancel(session, tenant_id=row.tenant_id, subject_type=row.subject_type, subject_id=row.subject_id,
+    await cancel(session, tenant_id=row.tenant_id, subject_type=row.subject_type, subject_id=row.subject_id,
                              kinds=[row.kind], recipient_aad_id=row.recipient_aad_id)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="reminder.done",
                  now=now, subject_type="reminder", subject_id=row.id or "")
     await session.commit()
-    return cancelled
+    return row
 
 
 async def _own(session: AsyncSession, actor: Actor, reminder_id: int) -> Reminder:
