@@ -9,7 +9,8 @@ from typing import Any
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
-from bot.cards import did_you_mean_card, help_cards, notice_card, submit
+from bot.card_updates import replace_pressed
+from bot.cards import did_you_mean_card, help_cards, notice_card, plain, settled_card, submit
 from bot.identity import in_group
 from bot.membership import require_staff
 from bot.replies import card_activity
@@ -17,7 +18,7 @@ from dialogs.deps import ACTOR_KEY, Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
 from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from dialogs.waiting import Waiting
-from services.errors import DomainError
+from services.errors import DomainError, Outdated
 from services.identity import Actor
 from services.roles import actor_in
 
@@ -124,6 +125,9 @@ class Router:
         dc.context.turn_state[ACTOR_KEY] = actor  # a dialog the button starts runs in the button's school
         try:
             await handler(dc, actor, data)
+        except Outdated as error:  # a button on a card the item moved on from: the card says what happened instead
+            await replace_pressed(dc.context, settled_card("Nothing was changed", plain(str(error))))
+            raise
         finally:
             dc.context.turn_state[ACTOR_KEY] = chat_actor
         if dc.active_dialog is not None and dc.active_dialog is not before:

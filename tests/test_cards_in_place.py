@@ -14,7 +14,7 @@ from config import Settings
 from services.clock import SettableClock
 from tests.breach_support import breaches, file_report
 from tests.conftest import SCHOOL_A
-from tests.consent_support import check_and_post, import_sample, tasks
+from tests.consent_support import SAMPLE, check_and_post, csv_message, data_uri, import_sample, tasks
 from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 from tests.training_support import bookings_of, session_by_key, training_settings
@@ -162,3 +162,17 @@ async def test_a_booking_card_after_booking_shows_the_answers_and_old_cards_chan
     replay = await teams.press(staff_a, button(confirm, "Book my seat"), on=confirm)
     assert "from a conversation that has already finished" in texts(replay)
     assert len(await bookings_of(runtime, int(training.id or 0))) == 1
+
+
+async def test_an_applied_import_preview_keeps_no_apply_button_and_a_second_apply_changes_nothing(
+    teams: TeamsClient, channel: FakeTeamsChannel, dpo_a: TeamsUser,
+) -> None:
+    await teams.say(dpo_a, "help")
+    preview = last_card_message(await teams.send(csv_message(teams, dpo_a, data_uri(SAMPLE.read_text()))))
+    assert titles(preview) == ["Apply", "Cancel"]
+    await teams.press(dpo_a, button(preview, "Apply"), on=preview)
+    shown = now_showing(channel, preview)
+    assert "Applied by Dana Price on Wed 25 Nov 2026, 10:00." in texts([shown]) and titles(shown) == []
+    again = await teams.press(dpo_a, button(preview, "Apply"), on=preview)
+    assert texts(again).startswith("That import was already applied on Wed 25 Nov 2026, 10:00, so nothing was changed.")
+    assert "Nothing was changed" in texts([now_showing(channel, preview)])
