@@ -10,10 +10,10 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import create_adapter
+from bot.card_updates import SentCards
 from bot.connector import PooledDriver
 from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
-from bot.card_updates import SentCards
 from bot.proactive import ProactiveSender, SendLimiter
 from bot.scheduler import ReminderEngine, ReminderScheduler, SweepReport
 from bot.state import CustodianConversationState

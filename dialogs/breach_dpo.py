@@ -44,8 +44,8 @@ from storage.breach_models import Breach
 
 log = logging.getLogger(__name__)
 
-# A DPO's form saved: the breach, and what was done, by whom and when (the pressed form becomes that).
-Save = Callable[[DialogContext, Actor, dict[str, Any]], Awaitable[tuple[Breach, str]]]
+# A DPO's form saved: what was done, by whom and when (the pressed form becomes that).
+Save = Callable[[DialogContext, Actor, dict[str, Any]], Awaitable[str]]
 
 SHOW_INTENT = Intent("breach.show", (), (rf"^((breach|show|open|view)( me)?( breach)?\s+)?{REFERENCE_WORDS}$",), private=True)
 LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"), private=True)
@@ -136,7 +136,7 @@ class BreachActions:
         (no dead end); one pressed after the breach moved on changes nothing and says what happened."""
         async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
             try:
-                breach, line = await save(dc, actor, data)
+                line = await save(dc, actor, data)
             except Outdated as error:
                 await dc.context.send_activity(MessageFactory.text(str(error)))
                 await self._settle(dc.context, actor, _breach_id(data), str(error))
@@ -162,7 +162,7 @@ class BreachActions:
         else:
             await self._send_form(context, actor_of(context), cmd, reference=reference)
 
-    async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> tuple[Breach, str]:
+    async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Save the DPO's decision (a reason is required for "not notifiable")."""
         async with self._deps.sessions() as session:
             breach = await record_decision(
@@ -177,9 +177,9 @@ class BreachActions:
         elif breach.ico_reported_at is None:
             said += f" Deadline reminders continue until you mark it reported (deadline {format_uk(breach.deadline_at)})."
         await dc.context.send_activity(said)
-        return breach, line
+        return line
 
-    async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> tuple[Breach, str]:
+    async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Record the ICO report; stops every deadline reminder."""
         now = self._deps.clock()
         when = _text(data, "reported_at").strip()
@@ -195,9 +195,9 @@ class BreachActions:
             f"{format_uk(reported_at)} UK time. "
             "The remaining deadline reminders are cancelled. Close it with the lessons learned when you're done."
         )
-        return breach, line
+        return line
 
-    async def ask(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> tuple[Breach, str]:
+    async def ask(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Send the reporter a question."""
         async with self._deps.sessions() as session:
             breach = await request_info(session, actor=actor, breach_id=_breach_id(data), question=_text(data, "question"),
@@ -205,9 +205,9 @@ class BreachActions:
         self._deps.wake_reminders()
         await dc.context.send_activity(f"Sent your question to the reporter of **{breach.reference}**. "
                                        "Their answer will come to you here.")
-        return breach, f"Question sent to the reporter by {actor.name} on {format_uk(self._deps.clock())}"
+        return f"Question sent to the reporter by {actor.name} on {format_uk(self._deps.clock())}"
 
-    async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> tuple[Breach, str]:
+    async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Close with lessons learned; the reporter is told."""
         async with self._deps.sessions() as session:
             breach = await close_breach(session, actor=actor, breach_id=_breach_id(data), lessons=_text(data, "lessons"),
@@ -216,7 +216,7 @@ class BreachActions:
         self._deps.wake_reminders()
         told = " I'm telling the reporter now." if breach.reporter_aad_id != actor.aad_id else ""
         await dc.context.send_activity(f"**{breach.reference}** is closed. It stays in the breach log.{told}")
-        return breach, line
+        return line
 
     async def update(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Start adding information (the reporter answering a question, or a DPO)."""

@@ -11,6 +11,7 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.card_updates import replace_pressed
 from bot.cards import notice_card, submit
 from bot.consent_post_cards import (
     housekeeping_reminder,
@@ -21,7 +22,6 @@ from bot.consent_post_cards import (
     settled_post_card,
     task_card,
 )
-from bot.card_updates import replace_pressed
 from bot.replies import card_activity
 from dialogs.consent_who import ask
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of

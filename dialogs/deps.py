@@ -25,8 +25,8 @@ def _nothing() -> None:
     return None
 
 
-async def _no_cards(tenant_id: str, subject_type: str, subject_id: str | int) -> None:
-    return None
+async def _no_cards(tenant_id: str, subject_type: str, subject_id: str | int) -> int:
+    return 0
 
 
 @dataclass
@@ -40,8 +40,9 @@ class Deps:
     files: FilePolicy = field(default_factory=FilePolicy)
     # Ask the reminder engine to sweep now (used after scheduling an "at once" alert).
     wake_reminders: Callable[[], None] = field(default=_nothing)
-    # Bring every card already sent about one subject up to date (bot/card_updates.py), after a change is committed.
-    refresh_cards: Callable[[str, str, str | int], Awaitable[None]] = field(default=_no_cards)
+    # Bring every card already sent about one subject up to date (bot/card_updates.py), after a change is committed;
+    # returns how many were updated.
+    refresh_cards: Callable[[str, str, str | int], Awaitable[int]] = field(default=_no_cards)
 
 
 def actor_of(context: TurnContext) -> Actor:

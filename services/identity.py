@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
@@ -200,7 +201,8 @@ async def dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
 
 async def name_of(session: AsyncSession, *, tenant_id: str, aad_id: str | None) -> str:
     """A person's display name as Teams last gave it ("someone" when unknown)."""
-    found = await session.execute(select(Person.name).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id))
+    found = await session.execute(select(col(Person.name)).where(col(Person.tenant_id) == tenant_id,
+                                                                 col(Person.aad_id) == aad_id))
     return found.scalars().first() or "someone"
 
 
