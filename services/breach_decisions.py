@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
@@ -62,6 +64,22 @@ async def still_as_seen(session: AsyncSession, breach: Breach, seen: object) -> 
         raise Outdated(f"{line}. That card was out of date, so nothing was changed.")
 
 
+async def _claim(session: AsyncSession, breach: Breach) -> None:
+    """Take the breach in the status it was loaded in: of two DPOs saving at the same moment the first wins, and the
+    other's save changes nothing and says what happened (one decision, one ICO report, one closing)."""
+    def same(column: Any, value: object) -> Any:
+        return col(column).is_(None) if value is None else col(column).is_not(None)
+    taken = await session.execute(update(Breach).where(
+        col(Breach.id) == breach.id, same(Breach.ico_reported_at, breach.ico_reported_at),
+        same(Breach.closed_at, breach.closed_at),
+        col(Breach.decision).is_(None) if breach.decision is None else col(Breach.decision) == breach.decision,
+    ).values(updated_at=breach.updated_at))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        await session.refresh(breach)
+        await still_as_seen(session, breach, "")
+
+
 def _open(breach: Breach) -> None:
     if breach.closed_at is not None:
         raise DomainError(f"{breach.reference} is closed, so it can't be changed. Ask your DPO if something new has come up.")
@@ -75,6 +93,7 @@ async def record_decision(
     breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
     await still_as_seen(session, breach, seen)
     _open(breach)
+    await _claim(session, breach)
     if decision not in DECISIONS or individuals not in INDIVIDUALS:
         raise DomainError("Please choose a decision and whether the people affected must be told.")
     reason, individuals_note = clean_text(reason, required=False), clean_text(individuals_note, required=False)
@@ -102,6 +121,7 @@ async def mark_reported(
     breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
     await still_as_seen(session, breach, seen if breach.ico_reported_at is None else "")
     _open(breach)
+    await _claim(session, breach)
     ico_reference, late_reason = ico_reference.strip(), clean_text(late_reason, required=False)
     if not ico_reference or len(ico_reference) > 60:
         raise DomainError("Please give the ICO case reference (up to 60 characters), as shown on the ICO's confirmation.")
@@ -189,6 +209,7 @@ async def close_breach(session: AsyncSession, *, actor: Actor, breach_id: int, l
     breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
     await still_as_seen(session, breach, seen if breach.closed_at is None else "")
     _open(breach)
+    await _claim(session, breach)
     if breach.decision not in ("not_notifiable", "notify") or (breach.decision == "notify" and breach.ico_reported_at is None):
         raise DomainError(f"Before closing {breach.reference}, record the decision (and the ICO report if it is notifiable).")
     lessons = clean_text(lessons)

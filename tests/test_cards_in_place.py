@@ -11,7 +11,12 @@ import pytest
 
 from bot.runtime import Runtime
 from config import Settings
+from services.breach import load_breach, timeline
+from services.breach_decisions import record_decision
 from services.clock import SettableClock
+from services.errors import Outdated
+from services.identity import Actor
+from storage.models import Role
 from tests.breach_support import breaches, file_report
 from tests.conftest import SCHOOL_A
 from tests.consent_support import SAMPLE, check_and_post, csv_message, data_uri, import_sample, tasks
@@ -176,3 +181,24 @@ async def test_an_applied_import_preview_keeps_no_apply_button_and_a_second_appl
     again = await teams.press(dpo_a, button(preview, "Apply"), on=preview)
     assert texts(again).startswith("That import was already applied on Wed 25 Nov 2026, 10:00, so nothing was changed.")
     assert "Nothing was changed" in texts([now_showing(channel, preview)])
+
+
+async def test_two_dpos_deciding_at_the_same_moment_make_one_decision(
+    teams: TeamsClient, runtime: Runtime, staff_a: TeamsUser, dpo_a: TeamsUser,
+) -> None:
+    await file_report(teams, staff_a)
+    [breach] = await breaches(runtime)
+    dana, dee = (Actor(p.tenant_id, p.aad_id, p.name, frozenset({Role.DPO})) for p in (dpo_a, DEE))
+    decide = {"breach_id": int(breach.id or 0), "reason": "staff names only", "individuals": "not_required",
+              "now": runtime.deps.clock(), "seen": "AWAITING_DECISION"}
+    async with runtime.deps.sessions() as late:
+        seen = await load_breach(late, actor=dee, breach_id=int(breach.id or 0), dpo_only=True)  # Dee reads it undecided
+        async with runtime.deps.sessions() as first:
+            await record_decision(first, actor=dana, decision="notify", **decide)  # Dana saves first
+        assert (await load_breach(late, actor=dee, breach_id=int(breach.id or 0))).decision is None, seen
+        with pytest.raises(Outdated, match="^Decided by Dana Price on .*That card was out of date"):
+            await record_decision(late, actor=dee, decision="not_notifiable", **decide)
+    [saved] = await breaches(runtime)
+    assert saved.decision == "notify"
+    async with runtime.deps.sessions() as session:
+        assert [e.action for e in await timeline(session, breach=saved)].count("decided") == 1
