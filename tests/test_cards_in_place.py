@@ -196,7 +196,7 @@ async def test_two_dpos_deciding_at_the_same_moment_make_one_decision(
         async with runtime.deps.sessions() as first:
             await record_decision(first, actor=dana, decision="notify", **decide)  # Dana saves first
         assert (await load_breach(late, actor=dee, breach_id=int(breach.id or 0))).decision is None, seen
-        with pytest.raises(Outdated, match="^Decided by Dana Price on .*That card was out of date"):
+        with pytest.raises(Outdated, match=r"^Decided by Dana Price on .*That card was out of date"):
             await record_decision(late, actor=dee, decision="not_notifiable", **decide)
     [saved] = await breaches(runtime)
     assert saved.decision == "notify"
