@@ -17,6 +17,7 @@ from botbuilder.dialogs import DialogContext
 from bot import breach_cards as cards
 from bot.breach_forms import ask_form, close_form, decision_form, reported_form
 from bot.card_updates import replace_pressed
+from bot.cards import plain
 from bot.files import offer_file
 from bot.replies import card_activity
 from dialogs.breach_notices import breach_status, reminder_kinds
@@ -120,7 +121,7 @@ class BreachActions:
             try:
                 await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data))
             except Outdated as error:  # a button the breach has moved on from: its cards are brought up to date
-                await dc.context.send_activity(MessageFactory.text(str(error)))
+                await dc.context.send_activity(MessageFactory.text(plain(str(error))))
                 await self._deps.refresh_cards(actor.tenant_id, SUBJECT, _breach_id(data))
         return send_form
 
@@ -137,8 +138,8 @@ class BreachActions:
         async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
             try:
                 line = await save(dc, actor, data)
-            except Outdated as error:
-                await dc.context.send_activity(MessageFactory.text(str(error)))
+            except Outdated as error:  # names and the ICO reference in it were typed by people: shown as typed
+                await dc.context.send_activity(MessageFactory.text(plain(str(error))))
                 await self._settle(dc.context, actor, _breach_id(data), str(error))
                 return
             except NotAllowed:

@@ -108,8 +108,9 @@ async def render_current(session: AsyncSession, reminder: Reminder, now: datetim
         return None
     line = await outcome_line(session, breach)
     title = _TITLES[reminder.kind] if alerts.clock_running(breach) else _upper_first(status_of(breach).value)
-    lead = f"{line}. Reported by {breach.reporter_name or 'a member of staff'}." if line else None
-    return dpo_alert_card(breach, now, title=title, lead=lead or f"{time_left(breach.deadline_at, now)} until the ICO deadline.")
+    who = plain(breach.reporter_name) if breach.reporter_name else "a member of staff"
+    return dpo_alert_card(breach, now, title=title, lead=f"{plain(line)}. Reported by {who}." if line else
+                          f"Reported by {who}. {until_deadline(breach.deadline_at, now)}")
 
 
 def _upper_first(value: str) -> str:

@@ -12,7 +12,7 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.card_updates import replace_pressed
-from bot.cards import notice_card, submit
+from bot.cards import notice_card, plain, submit
 from bot.consent_post_cards import (
     housekeeping_reminder,
     overdue_reminder,
@@ -109,8 +109,8 @@ class PostActions:
         async with self._deps.sessions() as session:
             post = await posts.post_for(session, actor=actor, post_id=data.get(POST))
             if post.removed_at is not None:
-                await dc.context.send_activity(f"Post #{post.id} is already marked removed: {await post_line(session, post)}. "
-                                               "Nothing was changed.")
+                await dc.context.send_activity(f"Post #{post.id} is already marked removed: "
+                                               f"{plain(await post_line(session, post))}. Nothing was changed.")
             else:
                 post = await posts.mark_removed(session, actor=actor, post_id=data.get(POST), now=self._deps.clock())
                 await dc.context.send_activity(f"Thanks \u2014 post #{post.id} is marked removed. "
@@ -146,14 +146,14 @@ class PostActions:
             async with self._deps.sessions() as session:
                 task = await removals.mark_task_removed(session, actor=actor, task_id=data.get("task"),
                                                         now=self._deps.clock())
-        except Outdated as error:
-            await dc.context.send_activity(str(error))
-        else:
-            await dc.context.send_activity(f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped.")
+            said = f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped."
+        except Outdated:
+            said = ""
         async with self._deps.sessions() as session:
             task = await removals.task_for(session, actor=actor, task_id=data.get("task"))
-            settled = task_card(task, await _view(session, task), is_dpo=actor.is_dpo,
-                                done=await removals.done_line(session, task))
+            line = await removals.done_line(session, task)
+            settled = task_card(task, await _view(session, task), is_dpo=actor.is_dpo, done=line)
+        await dc.context.send_activity(said or f"Removal #{task.id} is already done: {plain(line)}. Nothing was changed.")
         await replace_pressed(dc.context, settled)
         await self._deps.refresh_cards(task.tenant_id, posts.TASK, int(task.id or 0))
 
