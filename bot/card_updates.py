@@ -91,8 +91,10 @@ class SentCards:
             for row in rows:
                 person = people.get((row.tenant_id, row.recipient_aad_id))
                 render = self._kinds[row.kind].current
-                card = await render(session, row, now) if person and person.conversation_reference and render else None
-                if card is not None and person is not None and person.conversation_reference and row.activity_id:
+                if person is None or not person.conversation_reference or not row.activity_id or render is None:
+                    continue
+                card = await render(session, row, now)
+                if card is not None:
                     updates.append((person.conversation_reference, row.activity_id,
                                     card_activity(card, summary=card.get("fallbackText"))))
         done = await asyncio.gather(*(update_sent(self._sender, *update) for update in updates))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.runtime import Runtime
@@ -202,3 +203,36 @@ async def test_two_dpos_deciding_at_the_same_moment_make_one_decision(
     assert saved.decision == "notify"
     async with runtime.deps.sessions() as session:
         assert [e.action for e in await timeline(session, breach=saved)].count("decided") == 1
+
+
+async def test_the_fake_channel_updates_and_deletes_as_the_bot_connector_does(channel: FakeTeamsChannel) -> None:
+    base = f"{channel.url}v3/conversations/a%3Aone/activities"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base, json={"type": "message", "text": "first"}) as sent:
+            first = (await sent.json())["id"]
+        async with http.put(f"{base}/{first}", json={"type": "message", "text": "changed"}) as updated:
+            assert updated.status == 200 and await updated.json() == {"id": first}
+        async with http.put(f"{base}/no-such-id", json={"type": "message", "text": "x"}) as unknown:
+            assert unknown.status == 404
+        assert [m.text for m in channel.current("a:one")] == ["changed"]
+        async with http.delete(f"{base}/{first}") as deleted:
+            assert deleted.status == 200
+        async with http.delete(f"{base}/{first}") as again:
+            assert again.status == 404
+    assert channel.current("a:one") == [] and [r.op for r in channel.received] == ["send", "update", "delete"]
+
+
+async def test_a_card_that_can_no_longer_be_updated_leaves_the_others_updated(
+    teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, staff_a: TeamsUser, dpo_a: TeamsUser,
+) -> None:
+    for dpo in (dpo_a, DEE):
+        await teams.say(dpo, "help")
+    await file_report(teams, staff_a)
+    dana_alert, dee_alert = await alerts_to(runtime, channel, [dpo_a, DEE])
+    async with aiohttp.ClientSession() as http:  # Dana's alert is gone (deleted in Teams): its update answers 404
+        await http.delete(f"{channel.url}v3/conversations/{dpo_a.conversation_id}/activities/{dana_alert.id}")
+    form = last_card_message(await teams.press(DEE, button(dee_alert, "Record decision"), on=dee_alert))
+    said = await teams.press(DEE, button(form, "Save decision", decision="notify", individuals="tell"), on=form)
+    assert "Recorded for **BR-2026-0001**" in texts(said)
+    assert "Decided by Dee Patel" in texts([now_showing(channel, dee_alert)])
+    assert await runtime.deps.refresh_cards(SCHOOL_A, "breach", 1) == 1  # again: Dee's, not the deleted one
