@@ -104,7 +104,7 @@ def dpo_alert_card(breach: Breach, now: datetime, *, title: str, lead: str = "")
 
 def outcome_card(breach: Breach, line: str) -> Card:
     """A DPO's form once used or out of date: what was done, by whom and when, and the breach to open."""
-    return settled_card(f"{breach.reference}: {status_of(breach).value}", plain(line), actions=[show_button(breach)])
+    return settled_card(f"{breach.reference}: {status_of(breach).value}", line, actions=[show_button(breach)])
 
 
 def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Card:

@@ -250,9 +250,9 @@ def welcome_card() -> Card:
 
 def settled_card(title: str, line: str, body: Sequence[dict[str, Any]] = (),
                  actions: Sequence[dict[str, Any]] = ()) -> Card:
-    """A pressed card once its action is taken (or found out of date): what was done, by whom and when (`line`,
-    names already made plain), what it was about, and only the buttons that still make sense."""
-    return card([heading(title), text(f"\u2705 {line}"), *body], actions)
+    """A pressed card once its action is taken (or found out of date): what was done, by whom and when (`line`, shown
+    as plain text: it carries names and references people typed), what it was about, and only the buttons left."""
+    return card([heading(title), text(f"\u2705 {plain(line)}"), *body], actions)
 
 
 def notice_card(title: str, message: str) -> Card:

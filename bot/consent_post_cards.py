@@ -75,7 +75,7 @@ def post_card(view: PostView) -> Card:
 def settled_post_card(view: PostView, line: str) -> Card:
     """A post's card once marked removed or kept up: who did it and when, and the buttons still left."""
     inputs, buttons = _post_actions(view)
-    return settled_card(f"Post #{view.post.id}", plain(line), [post_facts(view), *inputs], buttons)
+    return settled_card(f"Post #{view.post.id}", line, [post_facts(view), *inputs], buttons)
 
 
 def pick_post_card(posts: Sequence[Post]) -> Card:
@@ -139,7 +139,7 @@ def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool, done: s
     """A removal task with its buttons; once done, who did it and when (`done`), and none."""
     title = f"Removal #{task.id}: {REMOVAL_LABELS[task.reason]}"
     if task.done_at:
-        return settled_card(title, plain(done) or f"Done {_day(task.done_at)}", _task_facts(task, view))
+        return settled_card(title, done or f"Done {_day(task.done_at)}", _task_facts(task, view))
     return card([heading(title), text(f"Open since {format_uk(task.opened_at)}"), *_task_facts(task, view)],
                 _task_buttons(task, is_dpo=is_dpo))
 

@@ -298,7 +298,7 @@ class ImportActions:
     @staticmethod
     async def _settle(dc: DialogContext, line: str) -> None:
         """The pressed preview shows what became of the import, with no Apply or Cancel left."""
-        await replace_pressed(dc.context, settled_card("Pupil import", plain(line)))
+        await replace_pressed(dc.context, settled_card("Pupil import", line))
 
 
 def admin_feature(deps: Deps) -> Feature:

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.card_answers import settled
 from bot.card_updates import replace_pressed
-from bot.cards import plain, settled_card
+from bot.cards import settled_card
 from bot.reminder_cards import DONE, SNOOZE, delivery_failed_card, notice_reminder_card
 from dialogs.deps import Deps, Feature, ReminderKind
 from services import reminders
@@ -81,7 +81,7 @@ class ReminderActions:
         kind = self._kinds.get(row.kind)
         async with self._deps.sessions() as session:
             shown = await kind.render(session, row, self._deps.clock()) if kind else None
-        await replace_pressed(dc.context, settled(shown, line) if shown else settled_card("Reminder", plain(line)))
+        await replace_pressed(dc.context, settled(shown, line) if shown else settled_card("Reminder", line))
 
     async def snooze(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Send it again in an hour, or tomorrow morning."""

@@ -10,7 +10,7 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
 from bot.card_updates import replace_pressed
-from bot.cards import did_you_mean_card, help_cards, notice_card, plain, settled_card, submit
+from bot.cards import did_you_mean_card, help_cards, notice_card, settled_card, submit
 from bot.identity import in_group
 from bot.membership import require_staff
 from bot.replies import card_activity
@@ -126,7 +126,7 @@ class Router:
         try:
             await handler(dc, actor, data)
         except Outdated as error:  # a button on a card the item moved on from: the card says what happened instead
-            await replace_pressed(dc.context, settled_card("Nothing was changed", plain(str(error))))
+            await replace_pressed(dc.context, settled_card("Nothing was changed", str(error)))
             raise
         finally:
             dc.context.turn_state[ACTOR_KEY] = chat_actor
