@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.runtime import Runtime
 from config import Settings
@@ -17,6 +18,7 @@ from services.breach_decisions import record_decision
 from services.clock import SettableClock
 from services.errors import Outdated
 from services.identity import Actor
+from storage.breach_models import Breach
 from storage.models import Role
 from tests.breach_support import breaches, file_report
 from tests.conftest import SCHOOL_A
@@ -190,15 +192,19 @@ async def test_two_dpos_deciding_at_the_same_moment_make_one_decision(
     await file_report(teams, staff_a)
     [breach] = await breaches(runtime)
     dana, dee = (Actor(p.tenant_id, p.aad_id, p.name, frozenset({Role.DPO})) for p in (dpo_a, DEE))
-    decide = {"breach_id": int(breach.id or 0), "reason": "staff names only", "individuals": "not_required",
-              "now": runtime.deps.clock(), "seen": "AWAITING_DECISION"}
+
+    async def decide(session: AsyncSession, actor: Actor, decision: str) -> Breach:
+        return await record_decision(session, actor=actor, breach_id=int(breach.id or 0), decision=decision,
+                                     reason="staff names only", individuals="not_required", now=runtime.deps.clock(),
+                                     seen="AWAITING_DECISION")
+
     async with runtime.deps.sessions() as late:
         seen = await load_breach(late, actor=dee, breach_id=int(breach.id or 0), dpo_only=True)  # Dee reads it undecided
         async with runtime.deps.sessions() as first:
-            await record_decision(first, actor=dana, decision="notify", **decide)  # Dana saves first
+            await decide(first, dana, "notify")  # Dana saves first
         assert (await load_breach(late, actor=dee, breach_id=int(breach.id or 0))).decision is None, seen
         with pytest.raises(Outdated, match=r"^Decided by Dana Price on .*That card was out of date"):
-            await record_decision(late, actor=dee, decision="not_notifiable", **decide)
+            await decide(late, dee, "not_notifiable")
     [saved] = await breaches(runtime)
     assert saved.decision == "notify"
     async with runtime.deps.sessions() as session:
