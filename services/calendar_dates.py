@@ -27,8 +27,7 @@ MAX_LINES = 200
 MAX_DAYS = {DayKind.TERM: 200, DayKind.HOLIDAY: 120, DayKind.INSET: 5}  # longer is a typing slip
 _DATE = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}"
 _TO = r"\s*(?:to|until|till|-|\u2013|\u2014)\s*"
-_TYPED = re.compile(rf"^(?P<label>.*?)[\s:,]*(?P<start>{_DATE})(?:{_TO}(?P<end>{_DATE}))?\s*\.?$",
-                    re.IGNORECASE)
+_TYPED = re.compile(rf"\s*(?P<label>[^\d;]*?)[\s:,]*(?P<start>{_DATE})(?:{_TO}(?P<end>{_DATE}))?[\s.,;]*", re.IGNORECASE)
 _INSET = re.compile(r"\b(inset|training day|staff (?:training|development)|teacher day|pd day|professional development)\b", re.I)
 _HOLIDAY = re.compile(r"\b(holidays?|half[- ]?term|closed|closure|break|bank holiday|christmas|easter|summer|whitsun|may day)\b",
                       re.I)
@@ -87,19 +86,20 @@ def _collect(found: Sequence[tuple[str, Span | None]]) -> Reading:
 
 
 def read_typed(text: str, *, today: date) -> Reading:
-    """Ranges typed one per line (or separated by ';'), e.g. "half term 15/02/2027 to 19/02/2027"."""
-    lines = [line.strip() for line in re.split(r"[\n;]+", text) if line.strip()][:MAX_LINES]
+    """Ranges typed one after another (Teams joins lines), e.g. "half term 15/02/2027 to 19/02/2027; INSET 01/09/2027"."""
     found: list[tuple[str, Span | None]] = []
-    for line in lines:
-        match = _TYPED.match(line)
+    position, said = 0, " ".join(text.split())
+    while position < len(said) and len(found) < MAX_LINES:
+        match = _TYPED.match(said, position)
         if match is None:
-            raise DomainError(f"I couldn't read \u201c{line[:80]}\u201d. Write one range per line, {EXAMPLE}.")
+            raise DomainError(f"I couldn't read \u201c{said[position:position + 80]}\u201d. Give a name and dates for "
+                              f"each range, {EXAMPLE}.")
+        line, position = match[0].strip(" ;,."), match.end()
         where = f"\u201c{line[:80]}\u201d"
-        start = _date(match["start"], where)
         end = _date(match["end"], where) if match["end"] else None
-        span = _span(match["label"], start, end, today, where)
+        span = _span(match["label"], _date(match["start"], where), end, today, where)
         if span is None:
-            raise DomainError(f"{where}: is that a term, a holiday or an INSET day? Start the line with its name, {EXAMPLE}.")
+            raise DomainError(f"{where}: is that a term, a holiday or an INSET day? Start with its name, {EXAMPLE}.")
         found.append((line, span))
     return _collect(found)
 
@@ -168,7 +168,7 @@ def read_file(name: str, data: bytes, *, today: date) -> Reading:
 
 async def save(session: AsyncSession, *, actor: Actor, reading: Reading, source: str, now: datetime) -> None:
     """DPO only: store the ranges, each replacing the school's ranges of the same kind that it overlaps. Commits."""
-    _dpo_only(actor)
+    dpo_only(actor)
     for span in reading.spans:
         await session.execute(delete(SchoolDates).where(
             col(SchoolDates.tenant_id) == actor.tenant_id, col(SchoolDates.kind) == span.kind.value,
@@ -183,7 +183,7 @@ async def save(session: AsyncSession, *, actor: Actor, reading: Reading, source:
 
 async def clear(session: AsyncSession, *, actor: Actor, now: datetime) -> int:
     """DPO only: forget the school's own dates (England's typical pattern applies again). Commits."""
-    _dpo_only(actor)
+    dpo_only(actor)
     result = await session.execute(delete(SchoolDates).where(col(SchoolDates.tenant_id) == actor.tenant_id))
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="calendar.cleared", now=now,
                  subject_type="school_dates", subject_id=0)
@@ -191,6 +191,7 @@ async def clear(session: AsyncSession, *, actor: Actor, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _dpo_only(actor: Actor) -> None:
+def dpo_only(actor: Actor) -> None:
+    """Refuse anyone but the school's DPO."""
     if not actor.is_dpo:
         raise NotAllowed("Only your school's DPO can change the term dates. Type **term dates** to see them.")

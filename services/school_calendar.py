@@ -76,7 +76,10 @@ def bank_holidays(region: Region) -> holidays.HolidayBase:
 
 @dataclass(frozen=True)
 class SchoolCalendar:
-    """A school's days: its own ranges (typed or uploaded) over England's typical pattern and the bank holidays."""
+    """A school's days: its own ranges (typed or uploaded) over England's typical pattern and the bank holidays.
+
+    Between the first and last term a school gives, days outside its terms are holidays and the typical pattern is
+    not used; a holiday it gives replaces the typical one starting within SAME_BREAK of it."""
 
     own: tuple[Span, ...] = ()
     region: Region = "ENG"
@@ -94,7 +97,8 @@ class SchoolCalendar:
         if shut := next((s for s in year if s.kind is DayKind.HOLIDAY and s.covers(day)), None):
             return shut.label
         terms = [s for s in year if s.kind is DayKind.TERM]
-        return "between terms" if terms and not any(t.covers(day) for t in terms) else None
+        inside = terms and min(t.starts_on for t in terms) <= day <= max(t.ends_on for t in terms)
+        return "between terms" if inside and not any(t.covers(day) for t in terms) else None
 
     def year(self, start: int) -> tuple[Span, ...]:
         """Every range that counts in the school year starting September `start`."""
@@ -102,8 +106,11 @@ class SchoolCalendar:
             first, last = date(start, 9, 1), date(start + 1, 8, 31)
             own = [s for s in self.own if s.starts_on <= last and s.ends_on >= first]
             mine = [s for s in own if s.kind is DayKind.HOLIDAY]
-            typical = [] if any(s.kind is DayKind.TERM for s in own) else [
-                t for t in typical_holidays(start) if not any(abs(s.starts_on - t.starts_on) <= SAME_BREAK for s in mine)]
+            terms = [s for s in own if s.kind is DayKind.TERM]
+            given = (min(t.starts_on for t in terms), max(t.ends_on for t in terms)) if terms else None
+            typical = [t for t in typical_holidays(start)
+                       if not any(abs(s.starts_on - t.starts_on) <= SAME_BREAK for s in mine)
+                       and (given is None or t.ends_on < given[0] or t.starts_on > given[1])]
             self._years[start] = tuple(sorted(own + typical, key=lambda s: s.starts_on))
         return self._years[start]
 
