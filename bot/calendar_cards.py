@@ -14,7 +14,7 @@ AHEAD = timedelta(days=365)
 SHOWN = 20  # closures listed on one card
 NEVER_PAUSE = (f"**Breach alerts and the ICO deadline never pause: {ICO_HOURS}.** "
                "Routine reminders (post housekeeping, removal nags after the first, training reminders, the weekly "
-               "digest, account reviews) wait for the next school day at 09:00.")
+               "digest, account reviews) wait for the next school day's morning.")
 
 
 def _days(first: date, last: date) -> str:
@@ -54,7 +54,7 @@ def _line(span: Span) -> tuple[str, str]:
 def saved_card(reading: Reading, calendar: SchoolCalendar, today: date) -> Card:
     """What was saved, what was not used, and the next closure."""
     body = [heading(f"Term dates saved: {len(reading.spans)} range{'s' if len(reading.spans) != 1 else ''}"),
-            facts([_line(s) for s in reading.spans[:SHOWN]])]
+            facts([_line(s) for s in sorted(reading.spans, key=lambda s: s.starts_on)[:SHOWN]])]
     if len(reading.spans) > SHOWN:
         body.append(text(f"\u2026 and {len(reading.spans) - SHOWN} more.", subtle=True))
     if reading.not_used:

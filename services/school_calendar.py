@@ -170,17 +170,19 @@ async def closed_schools(session: AsyncSession, tenant_ids: Collection[str], day
 
 
 def holidays_between(calendar: SchoolCalendar, first: date, last: date) -> Sequence[tuple[date, date, str]]:
-    """The closures (not weekends) from `first` to `last` as (from, to, why), consecutive closed days joined up."""
+    """The closures from `first` to `last` as (from, to, why), weekends aside: closed weekdays are joined up across a
+    weekend, and a run is named by its school holiday rather than a bank holiday inside it."""
     found: list[tuple[date, date, str]] = []
     day = first
     while day <= last:
-        why = calendar.closed(day)
-        if why is None or day.weekday() >= 5:
+        if day.weekday() >= 5 or calendar.closed(day) is None:
             day += timedelta(days=1)
             continue
         start = end = day
-        while (end + timedelta(days=1)) <= last and calendar.closed(end + timedelta(days=1)) is not None:
-            end += timedelta(days=1)
-        found.append((start, end, why))
-        day = end + timedelta(days=1)
+        why: list[str] = []
+        while day <= last and (why_closed := calendar.closed(day)) is not None:
+            if day.weekday() < 5:
+                end, why = day, [*why, why_closed]
+            day += timedelta(days=1)
+        found.append((start, end, next((w for w in why if not w.endswith("(bank holiday)")), why[0])))
     return found
