@@ -25,7 +25,7 @@ def calendar_card(calendar: SchoolCalendar, today: date, *, is_dpo: bool) -> Car
     """The school days ahead: closures for a year (weekends aside), INSET days, and where the dates come from."""
     typical = calendar.is_typical(school_year(today))
     source = ("England's typical term dates (your school hasn't given its own for this school year yet)" if typical
-              else "your school's own term dates")
+              else "your school's own dates (England's typical ones where it hasn't given them)")
     closures = holidays_between(calendar, today, today + AHEAD)
     insets = [s for s in calendar.own if s.kind is DayKind.INSET and today <= s.ends_on <= today + AHEAD]
     body = [

@@ -118,7 +118,7 @@ async def test_dpo_types_and_uploads_term_dates_staff_only_see_them(
     assert "Term dates saved: 2 ranges" in uploaded and "Not used (not a term, holiday or INSET day): Event 3" in uploaded
     stored = sorted((r.label, r.source) for r in await rows(runtime, SchoolDates))
     assert stored == [("INSET day", "upload"), ("Spring half term", "upload"), ("half term", "typed")]
-    assert "your school's own term dates" in texts(await teams.say(dpo_a, "term dates"))
+    assert "your school's own dates" in texts(await teams.say(dpo_a, "term dates"))
     assert "Back to typical term dates" in texts(await teams.say(dpo_a, "term dates clear"))
     assert await rows(runtime, SchoolDates) == []
 
