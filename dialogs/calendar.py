@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Attachment
 
 from bot.calendar_cards import calendar_card, saved_card
 from bot.cards import notice_card
 from bot.replies import card_activity
 from dialogs.commands import CommandDialog
-from dialogs.consent_admin import TEAMS_FILE
+from dialogs.consent_admin import CSV_TYPES, csv_attachment
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from services import calendar_dates
 from services.dates import to_local
@@ -23,20 +22,8 @@ INTENT = Intent("calendar.term_dates", ("term dates", "school calendar", "school
                 (r"^(?:show |set |change |upload |update )?(?:the |our )?(?:school )?term dates\b",
                  r"^when(?: is|'s) (?:the )?(?:next )?(?:half term|school holidays?|holidays?|inset)\b"))
 _REST = re.compile(r"^.*?\bterm dates\b[\s:,-]*", re.IGNORECASE)
-_FILE_TYPES = ("text/csv", "application/csv", "text/calendar", "application/ics", "text/plain", "application/vnd.ms-excel")
+_FILE_TYPES = (*CSV_TYPES, "text/calendar", "application/ics")
 MAX_BYTES = 512 * 1024
-
-
-def dates_file(attachments: list[Attachment] | None) -> dict[str, str] | None:
-    """A term-dates file in the message: a Teams file (download URL), or a CSV/.ics attachment with a content URL."""
-    for item in attachments or []:
-        content = item.content if isinstance(item.content, dict) else {}
-        name = item.name or "term-dates"
-        if item.content_type == TEAMS_FILE and isinstance(content.get("downloadUrl"), str):
-            return {"url": content["downloadUrl"], "name": name}
-        if item.content_url and (item.content_type in _FILE_TYPES or name.lower().endswith((".csv", ".ics"))):
-            return {"url": item.content_url, "name": name}
-    return None
 
 
 class TermDates:
@@ -49,8 +36,10 @@ class TermDates:
         """A file attached, `term dates clear`, typed ranges, or (nothing else) the calendar."""
         actor, now = actor_of(context), self._deps.clock()
         today, region = to_local(now, self._deps.settings.timezone).date(), self._deps.settings.bank_holiday_region
-        rest = _REST.sub("", utterance, count=1) if re.search(r"\bterm dates\b", utterance, re.IGNORECASE) else ""
-        attached = dates_file(context.activity.attachments)
+        after = _REST.match(utterance)
+        rest = utterance[after.end():] if after else ""  # "when is half term?" only asks
+        attached = csv_attachment(context.activity.attachments, types=_FILE_TYPES, suffixes=(".csv", ".ics"),
+                                  unnamed="term-dates")
         if attached is not None or rest.strip():
             calendar_dates.dpo_only(actor)
         async with self._deps.sessions() as session:
