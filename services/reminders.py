@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, tuple_, update
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -182,19 +181,25 @@ async def closed_today(session: AsyncSession, *, now: datetime, urgent: Collecti
 async def supersede_piled(session: AsyncSession, *, now: datetime, urgent: Collection[str]) -> int:
     """Of non-urgent reminders due together about the same thing for the same person (held over a holiday, or the
     bot was down), only the latest goes: the rest are cancelled. Commits."""
-    later = aliased(Reminder)
-    newer = select(col(later.id)).where(
-        col(later.tenant_id) == col(Reminder.tenant_id), col(later.kind) == col(Reminder.kind),
-        col(later.subject_type) == col(Reminder.subject_type), col(later.subject_id) == col(Reminder.subject_id),
-        col(later.recipient_aad_id) == col(Reminder.recipient_aad_id), col(later.state) == ReminderState.PENDING,
-        col(later.due_at) <= now, col(later.due_at) > col(Reminder.due_at))
-    result = await session.execute(
-        update(Reminder)
+    rows = await session.execute(
+        select(col(Reminder.id), col(Reminder.tenant_id), col(Reminder.kind), col(Reminder.subject_type),
+               col(Reminder.subject_id), col(Reminder.recipient_aad_id))
         .where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
-               col(Reminder.kind).not_in(list(urgent)), newer.exists())
-        .values(state=ReminderState.CANCELLED, last_error=SUPERSEDED))
+               col(Reminder.kind).not_in(list(urgent)))
+        .order_by(col(Reminder.due_at).desc(), col(Reminder.id).desc()))
+    latest: set[tuple[str, ...]] = set()
+    older: list[int] = []
+    for reminder_id, *about in rows.tuples():
+        if tuple(about) in latest:
+            older.append(reminder_id)
+        latest.add(tuple(about))
+    for start in range(0, len(older), 1000):
+        await session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(older[start:start + 1000]), col(Reminder.state) == ReminderState.PENDING)
+            .values(state=ReminderState.CANCELLED, last_error=SUPERSEDED))
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(older)
 
 
 async def claim_due(
