@@ -7,6 +7,7 @@ from dialogs.breach_dpo import breach_feature
 from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
+from dialogs.drills import drill_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
 from dialogs.sar import sar_feature
@@ -32,6 +33,7 @@ def build_features(deps: Deps) -> list[Feature]:
         roles_feature(deps),
         dpo_queries_feature(deps),
         breach_feature(deps, BREACH_INTENT),
+        drill_feature(deps),
         sar_feature(deps),
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),
