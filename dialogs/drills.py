@@ -170,8 +170,11 @@ async def _drill(session: AsyncSession, reminder: Reminder) -> drills.BreachDril
 async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """The pretend reporter's breach, as the real alert would arrive."""
     drill = await _drill(session, reminder)
-    lead = "New breach reported (practice). 72h 00m on the drill clock until the ICO deadline."
-    return cards.alert_card(drill, now, title="New breach reported", lead=lead) if drill else None
+    if drill is None:
+        return None
+    left = cards.hours(max(0, drills.ICO_HOURS * 3600 - drills.drill_seconds(drill, now)))
+    return cards.alert_card(drill, now, title="New breach reported", lead=f"{left} left on the drill clock until the "
+                            "ICO deadline. Work it as you would a real one.")
 
 
 async def render_clock(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
