@@ -182,7 +182,8 @@ async def render_clock(session: AsyncSession, reminder: Reminder, now: datetime)
     drill = await _drill(session, reminder)
     if drill is None or not drills.clock_running(drill):
         return None
-    hours = int(reminder.payload.get("hours", 0))
+    hours = reminder.payload.get("hours")
+    hours = hours if isinstance(hours, int) else 0
     if reminder.kind == drills.OVERDUE:
         return cards.alert_card(drill, now, title="OVERDUE", lead="The 72 hours have passed on the drill clock.")
     lead = f"{hours} hours since the school became aware (drill time). {drills.ICO_HOURS - hours}h 00m left."

@@ -55,6 +55,11 @@ def clock_running(drill: BreachDrill) -> bool:
     return drill.ended_at is None and drill.decision != "not_notifiable" and drill.ico_pack_s is None
 
 
+def _id(drill: BreachDrill) -> int:
+    assert drill.id is not None
+    return drill.id
+
+
 def _require_dpo(actor: Actor) -> None:
     if not actor.is_dpo:
         raise NotAllowed(DPO_ONLY)
@@ -107,13 +112,12 @@ async def start_drill(session: AsyncSession, *, actor: Actor, said: str, speed: 
                         speed=speed, clock_real_at=now)
     session.add(drill)
     await session.flush()
-    assert drill.id is not None
-    await reminders.schedule(session, key=f"drill:{drill.id}:alert", tenant_id=drill.tenant_id, kind=ALERT,
-                             recipient_aad_id=drill.started_by, subject_type=SUBJECT, subject_id=drill.id,
+    await reminders.schedule(session, key=f"drill:{_id(drill)}:alert", tenant_id=drill.tenant_id, kind=ALERT,
+                             recipient_aad_id=drill.started_by, subject_type=SUBJECT, subject_id=_id(drill),
                              due_at=now, now=now)
     await _arm_clock(session, drill, now=now)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="drill.started", now=now,
-                 subject_type=SUBJECT, subject_id=drill.id)
+                 subject_type=SUBJECT, subject_id=_id(drill))
     await session.commit()
     log.info("drill %s started in tenant %s (%s, speed %s)", drill.id, drill.tenant_id, drill.scenario, speed)
     return drill
@@ -121,7 +125,6 @@ async def start_drill(session: AsyncSession, *, actor: Actor, said: str, speed: 
 
 async def _arm_clock(session: AsyncSession, drill: BreachDrill, *, now: datetime) -> None:
     """Schedule the deadline reminders and the overdue alert still ahead on the drill clock."""
-    assert drill.id is not None
     elapsed = drill_seconds(drill, now)
     for kind, hours in [(DEADLINE, h) for h in DEADLINE_HOURS] + [(OVERDUE, ICO_HOURS)]:
         ahead = hours * 3600 - elapsed
@@ -129,13 +132,13 @@ async def _arm_clock(session: AsyncSession, drill: BreachDrill, *, now: datetime
             continue
         await reminders.schedule(
             session, key=f"drill:{drill.id}:r{drill.reminder_round}:{hours}h", tenant_id=drill.tenant_id, kind=kind,
-            recipient_aad_id=drill.started_by, subject_type=SUBJECT, subject_id=drill.id,
+            recipient_aad_id=drill.started_by, subject_type=SUBJECT, subject_id=_id(drill),
             due_at=now + timedelta(seconds=ahead / drill.speed), now=now, payload={"hours": hours},
         )
 
 
 async def _stop_clock(session: AsyncSession, drill: BreachDrill) -> None:
-    await reminders.cancel(session, tenant_id=drill.tenant_id, subject_type=SUBJECT, subject_id=drill.id,
+    await reminders.cancel(session, tenant_id=drill.tenant_id, subject_type=SUBJECT, subject_id=_id(drill),
                            kinds=CLOCK_KINDS)
 
 
@@ -148,7 +151,7 @@ async def set_speed(session: AsyncSession, *, actor: Actor, speed: int, now: dat
     if clock_running(drill):
         await _arm_clock(session, drill, now=now)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="drill.speed", now=now,
-                 subject_type=SUBJECT, subject_id=drill.id)
+                 subject_type=SUBJECT, subject_id=_id(drill))
     await session.commit()
     return drill
 
@@ -188,7 +191,7 @@ async def record_step(session: AsyncSession, *, actor: Actor, drill_id: int, ste
     if not clock_running(drill):
         await _stop_clock(session, drill)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action=f"drill.{step}", now=now,
-                 subject_type=SUBJECT, subject_id=drill.id)
+                 subject_type=SUBJECT, subject_id=_id(drill))
     await session.commit()
     return drill
 
@@ -198,9 +201,9 @@ async def stop_drill(session: AsyncSession, *, actor: Actor, drill_id: int | Non
     drill = await load_drill(session, actor=actor, drill_id=drill_id)
     ensure_running(drill)
     drill.ended_s, drill.ended_at = drill_seconds(drill, now), now
-    await reminders.cancel(session, tenant_id=drill.tenant_id, subject_type=SUBJECT, subject_id=drill.id)
+    await reminders.cancel(session, tenant_id=drill.tenant_id, subject_type=SUBJECT, subject_id=_id(drill))
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="drill.stopped", now=now,
-                 subject_type=SUBJECT, subject_id=drill.id)
+                 subject_type=SUBJECT, subject_id=_id(drill))
     await session.commit()
     log.info("drill %s stopped in tenant %s", drill.id, drill.tenant_id)
     return drill
