@@ -42,7 +42,7 @@ ICO_PACK_PENDING = ("DRILL: asked for the ICO pack at {at} drill time (recorded 
 def _drill_id(data: dict[str, Any]) -> int:
     found = parse_id(data.get("id"))
     if found is None:
-        raise DomainError(drills.NO_DRILL)
+        raise DomainError(drills.NOT_FOUND)
     return found
 
 

@@ -33,8 +33,9 @@ OVERDUE = "drill.overdue"  # 72 drill hours passed with the clock still running
 CLOCK_KINDS = (DEADLINE, OVERDUE)
 ICO_HOURS = 72
 MAX_SPEED = 720  # 72 hours in 6 minutes
-DPO_ONLY = "Breach drills are for your school's DPO."
+DPO_ONLY = "Sorry, breach drills are only for your school's DPO."
 NO_DRILL = "There is no breach drill running. Start one with **start a breach drill**."
+NOT_FOUND = "Sorry, I couldn't find that breach drill."
 
 
 def scenario_of(drill: BreachDrill) -> Scenario:
@@ -80,7 +81,7 @@ async def load_drill(session: AsyncSession, *, actor: Actor, drill_id: int | Non
     else:
         drill = await session.get(BreachDrill, drill_id)
     if drill is None or drill.tenant_id != actor.tenant_id:
-        raise DomainError(NO_DRILL)
+        raise DomainError(NO_DRILL if drill_id is None else NOT_FOUND)
     return drill
 
 

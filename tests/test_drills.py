@@ -117,13 +117,14 @@ async def test_an_ignored_drill_gets_every_compressed_reminder_and_its_report_li
 async def test_only_a_dpo_runs_a_drill_and_another_school_never_sees_it(
     teams: TeamsClient, dpo_a: TeamsUser, staff_a: TeamsUser, dpo_b: TeamsUser, runtime: Runtime,
 ) -> None:
-    assert "for your school's DPO" in texts(await teams.say(staff_a, "start a breach drill"))
+    assert "only for your school's DPO" in texts(await teams.say(staff_a, "start a breach drill"))
     assert await rows(runtime, BreachDrill) == []
     await teams.say(dpo_a, "start a breach drill")
     assert "already running" in texts(await teams.say(dpo_a, "start a breach drill"))
     [drill] = await rows(runtime, BreachDrill)
-    assert "no breach drill running" in texts(await teams.press(dpo_b, {"cmd": "drill.show", "id": drill.id}))
-    assert "no breach drill running" in texts(await teams.press(dpo_b, {"cmd": "drill.stop", "id": drill.id}))
+    assert "couldn't find that breach drill" in texts(await teams.press(dpo_b, {"cmd": "drill.show", "id": drill.id}))
+    assert "couldn't find that breach drill" in texts(await teams.press(dpo_b, {"cmd": "drill.stop", "id": drill.id}))
+    assert "no breach drill running" in texts(await teams.say(dpo_b, "stop drill"))
     assert "DRILL" not in texts(await teams.say(dpo_b, "status"))
     assert "DRILL" not in texts(await teams.say(staff_a, "status"))
     assert (await rows(runtime, BreachDrill))[0].ended_at is None
@@ -140,7 +141,7 @@ async def test_bad_input_gets_a_clear_answer(teams: TeamsClient, dpo_a: TeamsUse
                                                                    "decision": "maybe"}))
     assert "Please type an answer" in texts(await teams.press(dpo_a, {"cmd": "drill.contain", "id": drill.id,
                                                                        "containment": "  "}))
-    assert "no breach drill running" in texts(await teams.press(dpo_a, {"cmd": "drill.show", "id": "x"}))
+    assert "couldn't find that breach drill" in texts(await teams.press(dpo_a, {"cmd": "drill.show", "id": "x"}))
     assert "Drill report" in texts(await teams.say(dpo_a, "end the drill"))
     assert "has ended" in texts(await teams.press(dpo_a, {"cmd": "drill.decide_form", "id": drill.id}))
     assert card_text(await teams.say(dpo_a, "drill")).count("no breach drill running") == 1
