@@ -22,11 +22,11 @@ PRACTICE = "Practice only: not a real breach. Nothing here goes in the breach lo
 
 
 def hours(seconds: int | None) -> str:
-    """Drill time as "5h 07m" ("—" when the step was not taken)."""
+    """Drill time as "5h 07m" or "45m" (like the breach clock), "—" when the step was not taken."""
     if seconds is None:
         return "\u2014"
     h, m = divmod(seconds // 60, 60)
-    return f"{h}h {m:02d}m"
+    return f"{h}h {m:02d}m" if h else f"{m}m"
 
 
 def drill_clock(drill: BreachDrill, now: datetime) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import drill_cards
 from bot.runtime import Runtime
+from services import drills
 from services.clock import SettableClock
 from storage.drill_models import BreachDrill
 from storage.models import AuditEvent
@@ -145,3 +147,31 @@ async def test_bad_input_gets_a_clear_answer(teams: TeamsClient, dpo_a: TeamsUse
     assert "Drill report" in texts(await teams.say(dpo_a, "end the drill"))
     assert "has ended" in texts(await teams.press(dpo_a, {"cmd": "drill.decide_form", "id": drill.id}))
     assert card_text(await teams.say(dpo_a, "drill")).count("no breach drill running") == 1
+
+
+async def test_speeding_up_mid_drill_keeps_the_drill_time_and_moves_the_reminders(
+    teams: TeamsClient, dpo_a: TeamsUser, runtime: Runtime, clock: SettableClock, channel: FakeTeamsChannel,
+) -> None:
+    await teams.say(dpo_a, "start a breach drill")
+    clock.set(START + timedelta(hours=2))
+    assert "2h 00m of 72h (drill time, real time)" in texts(await teams.say(dpo_a, "drill"))
+    assert "2h 00m of 72h (drill time, 60\u00d7 speed)" in texts(await teams.say(dpo_a, "drill speed 60"))
+    pending = [r for r in await ledger(runtime) if r.state == ReminderState.PENDING and r.kind != "drill.alert"]
+    assert sorted(r.due_at - START for r in pending) == [timedelta(hours=2, minutes=h - 2) for h in (24, 48, 60, 68, 71, 72)]
+    clock.set(START + timedelta(hours=2, minutes=22))
+    assert "24 hours since" in texts(await sweep_to(runtime, channel, dpo_a))
+
+
+def test_the_drill_clock_and_the_steps_missed() -> None:
+    drill = BreachDrill(tenant_id="t", started_by="d", scenario="ransomware", started_at=START, speed=60,
+                        clock_real_at=START + timedelta(minutes=10), clock_drill_s=3600)
+    assert drills.drill_seconds(drill, START + timedelta(minutes=11)) == 2 * 3600
+    assert drills.steps_missed(drill) == ["The alert was never opened.", "No decision on notifying the ICO.",
+                                          "No decision on telling the people affected.", "No containment recorded."]
+    drill.first_look_s, drill.decided_s, drill.decision, drill.individuals = 60, 73 * 3600, "notify", "tell"
+    drill.contained_s = 600
+    assert drills.steps_missed(drill) == ["The decision came after the 72 hours.",
+                                          "Decided to notify the ICO, but the ICO pack was never prepared."]
+    drill.ended_s = 5
+    assert drills.drill_seconds(drill, START + timedelta(days=9)) == 5
+    assert drill_cards.hours(45 * 60) == "45m" and drill_cards.hours(3 * 3600 + 300) == "3h 05m"
