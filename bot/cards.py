@@ -193,6 +193,7 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("remove organiser from Sam Jones", "take a role away"),
         ("roles", "who has which role"),
         ("school name St Mary's Primary", "the name shown on cards and exports"),
+        ("term dates half term 15/02/2027 to 19/02/2027", "the school's holidays (or attach the council's CSV or .ics)"),
     )),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dialogs.accounts import accounts_feature
 from dialogs.breach_dpo import breach_feature
+from dialogs.calendar import calendar_feature
 from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
@@ -38,5 +39,6 @@ def build_features(deps: Deps) -> list[Feature]:
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),
         accounts_feature(deps),
+        calendar_feature(deps),
     ]
     return [status_feature(deps, features), reminders_feature(deps, features), *features]

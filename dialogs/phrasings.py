@@ -45,6 +45,7 @@ TITLES: dict[str, str] = {
     "drill.show": "Show the breach drill",
     "drill.stop": "Stop the drill and see its report",
     "drill.ico_pack": "The drill's ICO pack",
+    "calendar.term_dates": "School calendar and term dates",
 }
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -189,11 +190,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "drill.show": ("show the drill", "how is the drill going", "where are we in the drill"),
     "drill.stop": ("stop drill", "end the practice breach", "finish the breach drill", "drill report"),
     "drill.ico_pack": ("drill ico pack", "ico pack for the drill"),
+    "calendar.term_dates": (
+        "term dates", "school holidays", "when is half term", "when is the inset day", "when are the school holidays",
+        "upload our term dates", "set the term dates", "what are the term dates", "school calendar", "when do we break up",
+        "add an inset day", "when is the christmas holiday",
+    ),
     NOTHING: (
         "thanks", "thank you", "ok", "okay", "cheers", "great", "lovely", "cool", "good morning", "good night", "bye",
         "lol", "what's for lunch", "who won the match", "the weather", "printer paper", "staff meeting tonight",
         "can you help me with something else", "my timetable", "where is the photocopier", "is it a half day on friday",
-        "when is the inset day", "is it non-uniform day tomorrow", "what's the wifi password", "where do I park",
+        "is it non-uniform day tomorrow", "what's the wifi password", "where do I park",
         "who is covering my class", "can you book the minibus", "how do I reset my password", "good afternoon", "hiya",
         "when is the fire drill", "is there a fire drill today", "lockdown drill",
     ),

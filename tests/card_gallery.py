@@ -26,6 +26,8 @@ PICTURES: dict[str, str] = {
     "training-catalogue": "Training you can book",
     "training-booked": "You're booked",
     "weekly-digest": "Your weekly digest",
+    "school-calendar": "School calendar",
+    "term-dates-saved": "Term dates saved",
 }
 
 
