@@ -55,20 +55,21 @@ def turns_table(report: TurnsReport) -> str:
     rows: Table = []
     for target in report.targets.values():
         if target.skipped:
-            rows.append([target.label, "-", f"skipped: {target.skipped}", *["-"] * 9])
+            rows.append([target.label, "-", f"skipped: {target.skipped}", *["-"] * 10])
             continue
         for run in target.runs:
             base = stock.get(run.concurrency)
             rows.append([
                 target.label, str(run.concurrency), fmt(run.turns_per_second), fmt(run.percentile(50), 2),
-                fmt(run.percentile(95), 2), fmt(run.percentile(99), 2), fmt(run.cpu_ms_per_turn, 2), str(run.failed),
+                fmt(run.percentile(95), 2), fmt(run.percentile(99), 2), fmt(run.cpu_ms_per_turn, 2),
+                fmt(run.db_round_trips_per_turn, 1), str(run.failed),
                 str(run.dialogs_done),
                 _ratio(run.turns_per_second, base.turns_per_second) if base else "-",
                 _ratio(base.cpu_ms_per_turn, run.cpu_ms_per_turn) if base else "-",
                 f"{100 * run.loader_cpu_seconds / run.seconds:.0f}%",
             ])
-    header = ["target", "conv.", "turns/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/turn", "failed", "scripts done",
-              "turns/s vs echo", "CPU cheaper than echo", "load gen CPU"]
+    header = ["target", "conv.", "turns/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/turn", "DB round trips/turn", "failed",
+              "scripts done", "turns/s vs echo", "CPU cheaper than echo", "load gen CPU"]
     why = [f"- {target.label}, {run.concurrency} conv.: " + ", ".join(f"{why} x{n}" for why, n in run.failures.items())
            for target in report.targets.values() for run in target.runs if run.failures]
     return markdown(header, rows) + ("\n\nFailed turns (not counted):\n" + "\n".join(why) if why else "")
