@@ -53,6 +53,7 @@ class LoadResult:
     server_cpu_seconds: float = 0.0
     loader_cpu_seconds: float = 0.0
     db_requests: int | None = None  # requests the bot sent to PostgreSQL in the window (None: not counted)
+    db_cpu_seconds: float | None = None  # the PostgreSQL cluster's CPU in the window
 
     @property
     def failed(self) -> int:
@@ -69,6 +70,10 @@ class LoadResult:
     @property
     def db_round_trips_per_turn(self) -> float:
         return self.db_requests / self.turns if self.db_requests is not None and self.turns else float("nan")
+
+    @property
+    def db_cpu_ms_per_turn(self) -> float:
+        return 1000 * self.db_cpu_seconds / self.turns if self.db_cpu_seconds is not None and self.turns else float("nan")
 
     def percentile(self, p: float) -> float:
         """Latency percentile in ms over counted turns."""
@@ -155,11 +160,13 @@ class LoadRun:
 
         async def window() -> None:
             await asyncio.sleep(max(0.0, t0 - loop.time()))
-            cpu0, mine0, db0 = sum(map(cpu_seconds, pids)), _own_cpu(), wire.requests if wire else 0
+            cpu0, mine0 = sum(map(cpu_seconds, pids)), _own_cpu()
+            db0, db_cpu0 = (wire.requests, wire.server_cpu_seconds()) if wire else (0, 0.0)
             await asyncio.sleep(max(0.0, t1 - loop.time()))
             result.server_cpu_seconds = sum(map(cpu_seconds, pids)) - cpu0
-            result.db_requests = wire.requests - db0 if wire else None
             result.loader_cpu_seconds = _own_cpu() - mine0
+            if wire:
+                result.db_requests, result.db_cpu_seconds = wire.requests - db0, wire.server_cpu_seconds() - db_cpu0
 
         await asyncio.gather(window(), *(worker(user) for user in users))
         self.channel.received.clear()
