@@ -24,6 +24,8 @@ PICTURES: dict[str, str] = {
     "training-catalogue": "Training you can book",
     "training-booked": "You're booked",
     "weekly-digest": "Your weekly digest",
+    "account-register": "Social media accounts",
+    "account-leaver": "Remove ",
 }
 
 
