@@ -55,7 +55,9 @@ def register_card(accounts: Sequence[SocialAccount], *, is_dpo: bool, title: str
     for account in accounts:
         body += account_facts(account, is_dpo=is_dpo)
     if is_dpo:
-        body.append(text("To change one: **edit account 2**. To close one: **retire account 2 - page closed**.", subtle=True))
+        n = accounts[-1].number if accounts else 1  # the examples name an account the DPO has
+        body.append(text(f"To change one: **edit account {n}**. To close one: **retire account {n} - page closed**.",
+                         subtle=True))
         return card(body, [say("Add account", "add account")])
     return card(body)
 
@@ -71,7 +73,7 @@ def account_form_card(values: Mapping[str, str], *, title: str, error: str | Non
     """The add/edit form (UK dates); shown again with the problem and what was typed when it doesn't check out."""
     body: list[dict[str, Any]] = [heading(title)]
     if error:
-        body.append(text(error, attention=True))
+        body.append(text(plain(error), attention=True))  # it quotes what was typed
     body += [
         _input("platform", "Platform", values, "e.g. Facebook"),
         _input("handle", "Name or handle", values, "e.g. @StMarysPrimary"),

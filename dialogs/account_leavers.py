@@ -40,7 +40,7 @@ async def left_staff(context: TurnContext, deps: Deps, said: str) -> None:
         return
     numbers = ", ".join(str(account.number) for account in found)
     await context.send_activity(f"{plain(name)} is named on account(s) {numbers}. Their access removal is now a task "
-                                "in your **status** until you mark it done.")
+                                "in your **status** until you mark it done (and a reminder each school morning for a week).")
 
 
 async def member_removed(deps: Deps, tenant_id: str, aad_id: str) -> None:
