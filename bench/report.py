@@ -105,8 +105,9 @@ def scaling_verdicts(report: TurnsReport, concurrency: int = 32) -> list[str]:
     times = two.turns_per_second / one.turns_per_second
     return [f"- Two processes vs one on PostgreSQL at {concurrency} conversations: {fmt(times, 2)}x turns/s, CPU per turn "
             f"{fmt(two.cpu_ms_per_turn, 2)} vs {fmt(one.cpu_ms_per_turn, 2)} ms (target >= 1.8x): {_verdict(times >= 1.8)}",
-            f"- At most {fmt(scaling_ceiling(one), 2)}x on this machine's {os.cpu_count()} cores: "
-            "every turn also costs PostgreSQL and the load generator CPU (see the notes)"]
+            f"- At most {fmt(scaling_ceiling(one), 2)}x on this machine's {os.cpu_count()} cores: every turn also costs "
+            "PostgreSQL and the load generator CPU (a measured ratio above this means other work was competing for the "
+            "CPU: two processes get a larger share of it than one)"]
 
 
 def scaling_ceiling(one: LoadResult, processes: int = 2) -> float:
