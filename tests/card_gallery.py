@@ -28,6 +28,8 @@ PICTURES: dict[str, str] = {
     "weekly-digest": "Your weekly digest",
     "school-calendar": "School calendar",
     "term-dates-saved": "Term dates saved",
+    "account-register": "Social media accounts",
+    "account-leaver": "Remove ",
 }
 
 
