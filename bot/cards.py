@@ -176,6 +176,8 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("ask the reporter BR-2026-0042", "send the reporter a question"),
         ("update BR-2026-0042", "add facts or a note"),
         ("close BR-2026-0042", "close it with the lessons learned"),
+        ("start a breach drill", "a practice breach marked DRILL (never in the breach log); **drill speed 60** runs "
+         "its 72 hours in 72 minutes, **stop drill** ends it with the drill report"),
     )),
     ("Photo consent register", (
         ("import pupils", "then attach the pupil and consent CSV from your MIS"),

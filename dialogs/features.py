@@ -8,6 +8,7 @@ from dialogs.calendar import calendar_feature
 from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
+from dialogs.drills import drill_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
 from dialogs.sar import sar_feature
@@ -33,6 +34,7 @@ def build_features(deps: Deps) -> list[Feature]:
         roles_feature(deps),
         dpo_queries_feature(deps),
         breach_feature(deps, BREACH_INTENT),
+        drill_feature(deps),
         sar_feature(deps),
         consent_feature(deps, CONSENT_INTENT),
         training_feature(deps, TRAINING_INTENT),

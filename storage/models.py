@@ -112,6 +112,7 @@ from storage import (  # noqa: E402
     breach_models,  # noqa: F401
     calendar_models,  # noqa: F401
     consent_models,  # noqa: F401
+    drill_models,  # noqa: F401
     file_models,  # noqa: F401
     reminder_models,  # noqa: F401
     sar_models,  # noqa: F401
