@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, tap_item, text
+from bot.cards import Card, card, facts, heading, plain, settled_card, submit, tap_item, text
 from services.breach import assessment_of, facts_of, status_of
 from services.breach_alerts import clock_running
 from services.breach_decisions import DECISIONS, INDIVIDUALS
@@ -47,8 +47,9 @@ def clock_text(breach: Breach, now: datetime) -> str:
 
 
 def act(title: str, cmd: str, breach: Breach) -> dict[str, Any]:
-    """A button about one breach: its id, and its school (so a DPO serving several schools acts in the right one)."""
-    return submit(title, {"cmd": cmd, "id": breach.id, "school": breach.tenant_id})
+    """A button about one breach: its id, its school (so a DPO serving several schools acts in the right one), and
+    its status when the card was made (`seen`: a decision pressed on an out-of-date card changes nothing)."""
+    return submit(title, {"cmd": cmd, "id": breach.id, "school": breach.tenant_id, "seen": status_of(breach).name})
 
 
 def show_button(breach: Breach, title: str = "Open") -> dict[str, Any]:
@@ -57,9 +58,11 @@ def show_button(breach: Breach, title: str = "Open") -> dict[str, Any]:
 
 
 def dpo_buttons(breach: Breach) -> list[dict[str, Any]]:
-    """What a DPO can do next with an open breach."""
-    buttons = [act("Record decision", DECIDE_FORM, breach)]
-    if breach.ico_reported_at is None:
+    """What a DPO can do next with an open breach (no decision once decided, no report once reported)."""
+    buttons = []
+    if breach.decision in (None, "more_info") and breach.ico_reported_at is None:
+        buttons.append(act("Record decision", DECIDE_FORM, breach))
+    if breach.ico_reported_at is None and breach.decision != "not_notifiable":
         buttons.append(act("Mark reported to ICO", REPORTED_FORM, breach))
     buttons += [
         act("Ask the reporter", ASK_FORM, breach),
@@ -69,12 +72,15 @@ def dpo_buttons(breach: Breach) -> list[dict[str, Any]]:
     return buttons
 
 
+ICO_HOURS = "the ICO's 72 hours include weekends and holidays"  # its clock never waits for a school day
+
+
 def _key_facts(breach: Breach, now: datetime) -> dict[str, Any]:
     values = facts_of(breach)
     pairs = [(FIELD_LABELS[name], plain(describe(name, getattr(values, name)))) for name in _SUMMARY_FIELDS]
     pairs += [
         ("School aware since", format_uk(breach.aware_at)),
-        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)})"),
+        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)}); {ICO_HOURS}"),
         ("Status", status_of(breach).value),
     ]
     return facts(pairs)
@@ -99,6 +105,11 @@ def dpo_alert_card(breach: Breach, now: datetime, *, title: str, lead: str = "")
     return result
 
 
+def outcome_card(breach: Breach, line: str) -> Card:
+    """A DPO's form once used or out of date: what was done, by whom and when, and the breach to open."""
+    return settled_card(f"{breach.reference}: {status_of(breach).value}", line, actions=[show_button(breach)])
+
+
 def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Card:
     """What the reporter sees after sending: reference, ICO deadline, what happens next (told honestly)."""
     people = f"{dpos_told} {'person' if dpos_told == 1 else 'people'}"
@@ -115,7 +126,8 @@ def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Car
     return card(
         [
             heading(f"Thank you. Your reference is {breach.reference}"),
-            facts([("ICO deadline", f"{format_uk(breach.deadline_at)} UK time (72 hours after the school became aware)")]),
+            facts([("ICO deadline", f"{format_uk(breach.deadline_at)} UK time (72 hours after the school became aware; "
+                                    f"{ICO_HOURS})")]),
             text(f"**What happens next:** {nextly} Keep any evidence and don't delete emails about it."),
             text(f"To add something later, type **update {breach.reference}**. To see it, **breach {breach.reference}**.",
                  subtle=True),

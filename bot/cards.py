@@ -176,6 +176,8 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("ask the reporter BR-2026-0042", "send the reporter a question"),
         ("update BR-2026-0042", "add facts or a note"),
         ("close BR-2026-0042", "close it with the lessons learned"),
+        ("start a breach drill", "a practice breach marked DRILL (never in the breach log); **drill speed 60** runs "
+         "its 72 hours in 72 minutes, **stop drill** ends it with the drill report"),
     )),
     ("Photo consent register", (
         ("import pupils", "then attach the pupil and consent CSV from your MIS"),
@@ -191,6 +193,7 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("remove organiser from Sam Jones", "take a role away"),
         ("roles", "who has which role"),
         ("school name St Mary's Primary", "the name shown on cards and exports"),
+        ("term dates half term 15/02/2027 to 19/02/2027", "the school's holidays (or attach the council's CSV or .ics)"),
     )),
 )
 
@@ -246,6 +249,13 @@ def welcome_card() -> Card:
         ],
         [say(title, utterance) for title, utterance, _ in MENU] + [say("Help", "help")],
     )
+
+
+def settled_card(title: str, line: str, body: Sequence[dict[str, Any]] = (),
+                 actions: Sequence[dict[str, Any]] = ()) -> Card:
+    """A pressed card once its action is taken (or found out of date): what was done, by whom and when (`line`, shown
+    as plain text: it carries names and references people typed), what it was about, and only the buttons left."""
+    return card([heading(title), text(f"\u2705 {plain(line)}"), *body], actions)
 
 
 def notice_card(title: str, message: str) -> Card:

@@ -33,14 +33,19 @@ _MESSAGE_IDS = itertools.count(1)
 
 
 class Terminal:
-    """Prints what the bot sends and remembers the buttons of the last card."""
+    """Prints what the bot sends (a card updated in place as such) and remembers the buttons of the last cards,
+    each with the message it is on (sent back as `replyToId`, as Teams does)."""
 
     def __init__(self) -> None:
-        self.buttons: list[tuple[Button, list[Field]]] = []
+        self.buttons: list[tuple[Button, list[Field], str]] = []
+        self._message_id = ""
 
-    def show(self, activity: dict[str, Any]) -> None:
+    def show(self, activity: dict[str, Any], message_id: str = "", *, updated: bool = False) -> None:
         if activity.get("type") != "message":
             return
+        self._message_id = message_id
+        if updated:
+            print(f"\nbot> [message {message_id} updated in place]")
         if activity.get("text"):
             print(f"\nbot> {activity['text']}")
         for attachment in activity.get("attachments") or []:
@@ -59,7 +64,7 @@ class Terminal:
         for field in rendered.fields:
             print(f"     [input] {field.label}" + (f" ({', '.join(t for t, _ in field.choices)})" if field.choices else ""))
         for button in rendered.buttons:
-            self.buttons.append((button, rendered.fields))
+            self.buttons.append((button, rendered.fields, self._message_id))
             print(f"     ({len(self.buttons)}) {button.title}" + (f" -> {button.url}" if button.url else ""))
 
     def _consent(self, attachment: dict[str, Any]) -> None:
@@ -67,7 +72,7 @@ class Terminal:
         size = (attachment.get("content") or {}).get("sizeInBytes")
         buttons = []
         for title, action in (("Allow", "accept"), ("Decline", "decline")):
-            self.buttons.append((Button(title, {FILE_ACTION: action, "consent": attachment}), []))
+            self.buttons.append((Button(title, {FILE_ACTION: action, "consent": attachment}), [], self._message_id))
             buttons.append(f"({len(self.buttons)}) {title}")
         print(f"\nbot> [file: {attachment.get('name')}, {size} bytes] " + " ".join(buttons))
 
@@ -83,13 +88,14 @@ def connector_app(terminal: Terminal) -> web.Application:
 
     async def handle(request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
+        message_id = request.path.rsplit("/", 1)[1] if request.method == "PUT" else f"chat-{next(ids)}"
         if request.method in ("POST", "PUT") and isinstance(body, dict):
-            terminal.show(body)
+            terminal.show(body, message_id, updated=request.method == "PUT")
         if request.path.rstrip("/").endswith("/v3/conversations"):
             return web.json_response({"id": f"a:chat-created-{next(ids)}"}, status=201)
         if "/members/" in request.path:  # both terminal people are ordinary members of the demo school
             return web.json_response({"id": request.path.rsplit("/", 1)[1], "userRole": "user", "tenantId": TENANT})
-        return web.json_response([] if request.method == "GET" else {"id": f"chat-{next(ids)}"})
+        return web.json_response([] if request.method == "GET" else {"id": message_id})
 
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app.router.add_put("/upload/{name}", upload)
@@ -150,10 +156,10 @@ async def chat() -> None:
             if line in ("/dpo", "/staff"):
                 who = line[1:]
                 continue
-            text, value = line, None
+            text, value, on = line, None, ""
             activity: dict[str, Any] | None = None
             if line.isdigit() and 0 < int(line) <= len(terminal.buttons):
-                button, fields = terminal.buttons[int(line) - 1]
+                button, fields, on = terminal.buttons[int(line) - 1]
                 if button.data is None:
                     continue
                 if FILE_ACTION in button.data:
@@ -162,7 +168,10 @@ async def chat() -> None:
                 if "__text__" not in button.data:
                     value = {**button.data, **(await ask_fields(fields) if fields else {})}
             terminal.buttons.clear()
-            await http.post(bot_url, json=activity or _activity(who, text, value, channel_url))
+            activity = activity or _activity(who, text, value, channel_url)
+            if value is not None:
+                activity["replyToId"] = on  # the card's message, as Teams names it for Action.Submit
+            await http.post(bot_url, json=activity)
     for runner in reversed(runners):
         await runner.cleanup()
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, plain, settled_card, submit, text
 from bot.reminder_cards import reminder_card, time_left_text
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
@@ -70,6 +70,12 @@ def post_card(view: PostView) -> Card:
     """A post with what can be done about it."""
     inputs, buttons = _post_actions(view)
     return card([heading(f"Post #{view.post.id}"), post_facts(view), *inputs], buttons)
+
+
+def settled_post_card(view: PostView, line: str) -> Card:
+    """A post's card once marked removed or kept up: who did it and when, and the buttons still left."""
+    inputs, buttons = _post_actions(view)
+    return settled_card(f"Post #{view.post.id}", line, [post_facts(view), *inputs], buttons)
 
 
 def pick_post_card(posts: Sequence[Post]) -> Card:
@@ -147,12 +153,13 @@ def overdue_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: i
     )
 
 
-def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool) -> Card:
-    """A removal task with its buttons."""
-    state = (f"Kept up on {_day(task.done_at)}: {plain(task.kept_reason)}" if task.done_at and task.kept_reason else
-             f"Removed on {_day(task.done_at)}" if task.done_at else f"Open since {format_uk(task.opened_at)}")
-    return card([heading(f"Removal #{task.id}: {REMOVAL_LABELS[task.reason]}"), text(state), *_task_facts(task, view)],
-                [] if task.done_at else _task_buttons(task, is_dpo=is_dpo))
+def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool, done: str = "") -> Card:
+    """A removal task with its buttons; once done, who did it and when (`done`), and none."""
+    title = f"Removal #{task.id}: {REMOVAL_LABELS[task.reason]}"
+    if task.done_at:
+        return settled_card(title, done or f"Done {_day(task.done_at)}", _task_facts(task, view))
+    return card([heading(title), text(f"Open since {format_uk(task.opened_at)}"), *_task_facts(task, view)],
+                _task_buttons(task, is_dpo=is_dpo))
 
 
 def unregistered_card(task: RemovalTask) -> Card:

@@ -43,6 +43,7 @@ class SendResult:
     unreachable: bool = False
     retry_after: float | None = None
     error: str = ""
+    activity_id: str | None = None  # the sent message's id (ResourceResponse.id), to update it later
 
     @property
     def retryable(self) -> bool:
@@ -133,7 +134,7 @@ class ProactiveSender:
 
     async def _send_once(self, reference: ConversationReference, activity: Activity) -> SendResult:
         try:
-            await self._post(reference, activity)
+            sent_id = await self._post(reference, activity)
         except HttpOperationError as error:
             return _from_http_error(error)
         except (ClientRequestError, aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -141,9 +142,9 @@ class ProactiveSender:
         except Exception:  # a bug of ours or botbuilder's: logged (bot.logs keeps its message out), tried again later
             log.exception("sending to conversation %s failed", reference.conversation.id if reference.conversation else "")
             return SendResult(ok=False, status=0, error="UnexpectedError")
-        return SendResult(ok=True, status=200)
+        return SendResult(ok=True, status=200, activity_id=sent_id)
 
-    async def _post(self, reference: ConversationReference, activity: Activity) -> None:
+    async def _post(self, reference: ConversationReference, activity: Activity) -> str | None:
         """What `adapter.continue_conversation` and `send_activity` post, without the turn around them.
 
         botbuilder would build a turn (context, middleware, user token client) and deep-copy the activity,
@@ -156,9 +157,16 @@ class ProactiveSender:
         outgoing.id = None
         outgoing.input_hint = outgoing.input_hint or InputHints.accepting_input
         if outgoing.reply_to_id:
-            await client.conversations.reply_to_activity(outgoing.conversation.id, outgoing.reply_to_id, outgoing)
+            response = await client.conversations.reply_to_activity(outgoing.conversation.id, outgoing.reply_to_id, outgoing)
         else:
-            await client.conversations.send_to_conversation(outgoing.conversation.id, outgoing)
+            response = await client.conversations.send_to_conversation(outgoing.conversation.id, outgoing)
+        return sent_id(response)
+
+
+def sent_id(response: object) -> str | None:
+    """The id the channel gave a sent message (None when it answered without one, e.g. 202 with no body)."""
+    found = getattr(response, "id", None)
+    return found if isinstance(found, str) and found else None
 
 
 @lru_cache(maxsize=4096)

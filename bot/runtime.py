@@ -10,6 +10,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import create_adapter
+from bot.card_updates import SentCards
 from bot.connector import PooledDriver
 from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
@@ -80,6 +81,7 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
                                      max_attempts=settings.reminder_max_attempts, digest_time=digest_time(deps))
     scheduler = ReminderScheduler(reminder_engine, clock, settings.sweep_seconds)
     deps.wake_reminders = scheduler.wake
+    deps.refresh_cards = SentCards(sessions, sender, all_reminder_kinds(features), clock).refresh
     bot = CustodianBot(deps, conversation_state, router, engine)
     warm_up()
     runtime = Runtime(settings, engine, deps, adapter, bot, driver, sender, reminder_engine, scheduler)

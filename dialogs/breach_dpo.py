@@ -16,6 +16,8 @@ from botbuilder.dialogs import DialogContext
 
 from bot import breach_cards as cards
 from bot.breach_forms import ask_form, close_form, decision_form, reported_form
+from bot.card_updates import replace_pressed
+from bot.cards import plain
 from bot.files import offer_file
 from bot.replies import card_activity
 from dialogs.breach_notices import breach_status, reminder_kinds
@@ -24,15 +26,27 @@ from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateD
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
 from services.breach import NOT_FOUND, REFERENCE_WORDS, load_breach, reference_in, timeline, visible_breaches
-from services.breach_decisions import DECISIONS, close_breach, mark_reported, record_decision, request_info
+from services.breach_alerts import SUBJECT
+from services.breach_decisions import (
+    DECISIONS,
+    close_breach,
+    mark_reported,
+    outcome_line,
+    record_decision,
+    request_info,
+    still_as_seen,
+)
 from services.breach_log import LOG_EXPORTED, export_log
 from services.dates import format_uk, parse_uk_datetime, to_local
-from services.errors import DomainError, NotAllowed
+from services.errors import DomainError, NotAllowed, Outdated
 from services.identity import Actor
 from services.ids import parse_id
 from storage.breach_models import Breach
 
 log = logging.getLogger(__name__)
+
+# A DPO's form saved: what was done, by whom and when (the pressed form becomes that).
+Save = Callable[[DialogContext, Actor, dict[str, Any]], Awaitable[str]]
 
 SHOW_INTENT = Intent("breach.show", (), (rf"^((breach|show|open|view)( me)?( breach)?\s+)?{REFERENCE_WORDS}$",), private=True)
 LIST_INTENT = Intent("breach.list", ("open breaches", "my breaches", "list breaches", "breaches"), private=True)
@@ -96,20 +110,38 @@ class BreachActions:
         """One of the DPO's forms for an open breach (with `values` kept when it comes back after an error)."""
         async with self._deps.sessions() as session:
             breach = await load_breach(session, actor=actor, breach_id=breach_id, reference=reference, dpo_only=True)
+            if values is None and not any(b["data"]["cmd"] == cmd for b in cards.dpo_buttons(breach)):
+                await still_as_seen(session, breach, (context.activity.value or {}).get("seen"))
         if breach.closed_at is not None:
             raise DomainError(f"{breach.reference} is closed.")
         await context.send_activity(card_activity(self._form_card(cmd, breach, values)))
 
     def _form(self, cmd: str) -> ActionHandler:
         async def send_form(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-            await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data))
+            try:
+                await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data))
+            except Outdated as error:  # a button the breach has moved on from: its cards are brought up to date
+                await dc.context.send_activity(MessageFactory.text(plain(str(error))))
+                await self._deps.refresh_cards(actor.tenant_id, SUBJECT, _breach_id(data))
         return send_form
 
-    def _keeping(self, save: ActionHandler, cmd: str) -> ActionHandler:
-        """A form a rule refused comes back under the reason, with the answers kept (no dead end)."""
+    async def _settle(self, context: TurnContext, actor: Actor, breach_id: int, line: str) -> None:
+        """The pressed form shows what was done (or what happened instead); every DPO's card about it follows."""
+        async with self._deps.sessions() as session:
+            breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
+        await replace_pressed(context, cards.outcome_card(breach, line))
+        await self._deps.refresh_cards(breach.tenant_id, SUBJECT, breach_id)
+
+    def _keeping(self, save: Save, cmd: str) -> ActionHandler:
+        """A saved form becomes what was done; one a rule refused comes back under the reason, with the answers kept
+        (no dead end); one pressed after the breach moved on changes nothing and says what happened."""
         async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
             try:
-                await save(dc, actor, data)
+                line = await save(dc, actor, data)
+            except Outdated as error:  # names and the ICO reference in it were typed by people: shown as typed
+                await dc.context.send_activity(MessageFactory.text(plain(str(error))))
+                await self._settle(dc.context, actor, _breach_id(data), str(error))
+                return
             except NotAllowed:
                 raise
             except DomainError as error:
@@ -118,6 +150,8 @@ class BreachActions:
                     await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data), values=data)
                 except DomainError:
                     pass  # closed meanwhile: the reason said so
+                return
+            await self._settle(dc.context, actor, _breach_id(data), line)
         return run
 
     async def typed_command(self, context: TurnContext, utterance: str) -> None:
@@ -129,22 +163,24 @@ class BreachActions:
         else:
             await self._send_form(context, actor_of(context), cmd, reference=reference)
 
-    async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+    async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Save the DPO's decision (a reason is required for "not notifiable")."""
         async with self._deps.sessions() as session:
             breach = await record_decision(
                 session, actor=actor, breach_id=_breach_id(data), decision=_text(data, "decision"),
                 reason=_text(data, "reason"), individuals=_text(data, "individuals") or "undecided",
-                individuals_note=_text(data, "individuals_note"), now=self._deps.clock(),
+                individuals_note=_text(data, "individuals_note"), now=self._deps.clock(), seen=data.get("seen"),
             )
+            line = await outcome_line(session, breach)
         said = f"Recorded for **{breach.reference}**: {DECISIONS[breach.decision or '']}. It stays in the breach log."
         if breach.decision == "not_notifiable":
             said += " The deadline reminders have stopped."
         elif breach.ico_reported_at is None:
             said += f" Deadline reminders continue until you mark it reported (deadline {format_uk(breach.deadline_at)})."
         await dc.context.send_activity(said)
+        return line
 
-    async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+    async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Record the ICO report; stops every deadline reminder."""
         now = self._deps.clock()
         when = _text(data, "reported_at").strip()
@@ -152,15 +188,17 @@ class BreachActions:
         async with self._deps.sessions() as session:
             breach = await mark_reported(
                 session, actor=actor, breach_id=_breach_id(data), ico_reference=_text(data, "ico_reference"),
-                reported_at=reported_at, late_reason=_text(data, "late_reason"), now=now,
+                reported_at=reported_at, late_reason=_text(data, "late_reason"), now=now, seen=data.get("seen"),
             )
+            line = await outcome_line(session, breach)
         await dc.context.send_activity(
             f"Recorded: **{breach.reference}** reported to the ICO (case {breach.ico_reference}) on "
             f"{format_uk(reported_at)} UK time. "
             "The remaining deadline reminders are cancelled. Close it with the lessons learned when you're done."
         )
+        return line
 
-    async def ask(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+    async def ask(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Send the reporter a question."""
         async with self._deps.sessions() as session:
             breach = await request_info(session, actor=actor, breach_id=_breach_id(data), question=_text(data, "question"),
@@ -168,15 +206,18 @@ class BreachActions:
         self._deps.wake_reminders()
         await dc.context.send_activity(f"Sent your question to the reporter of **{breach.reference}**. "
                                        "Their answer will come to you here.")
+        return f"Question sent to the reporter by {actor.name} on {format_uk(self._deps.clock())}"
 
-    async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+    async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Close with lessons learned; the reporter is told."""
         async with self._deps.sessions() as session:
             breach = await close_breach(session, actor=actor, breach_id=_breach_id(data), lessons=_text(data, "lessons"),
-                                        now=self._deps.clock())
+                                        now=self._deps.clock(), seen=data.get("seen"))
+            line = await outcome_line(session, breach)
         self._deps.wake_reminders()
         told = " I'm telling the reporter now." if breach.reporter_aad_id != actor.aad_id else ""
         await dc.context.send_activity(f"**{breach.reference}** is closed. It stays in the breach log.{told}")
+        return line
 
     async def update(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Start adding information (the reporter answering a question, or a DPO)."""

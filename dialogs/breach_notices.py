@@ -13,7 +13,7 @@ from bot.cards import plain
 from dialogs.deps import ReminderKind, StatusLine
 from services import breach_alerts as alerts
 from services.breach import BreachStatus, breach_for_reminder, event_of, status_of, visible_breaches
-from services.breach_decisions import ASKED
+from services.breach_decisions import ASKED, outcome_line
 from services.breach_facts import describe
 from services.dates import format_uk
 from services.identity import Actor, active_roles
@@ -97,6 +97,26 @@ async def render_closed(session: AsyncSession, reminder: Reminder, now: datetime
     return closed_card(breach) if breach is not None and breach.closed_at is not None else None
 
 
+_TITLES = {alerts.ALERT: "New breach reported", alerts.DEADLINE: "ICO deadline reminder", alerts.OVERDUE: "OVERDUE",
+           alerts.UPDATED: "New information"}
+
+
+async def render_current(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
+    """A DPO's breach card as it stands now: what was decided, by whom and when, and only the buttons left."""
+    breach = await _breach(session, reminder)
+    if breach is None:
+        return None
+    line = await outcome_line(session, breach)
+    title = _TITLES[reminder.kind] if alerts.clock_running(breach) else _upper_first(status_of(breach).value)
+    who = plain(breach.reporter_name) if breach.reporter_name else "a member of staff"
+    return dpo_alert_card(breach, now, title=title, lead=f"{plain(line)}. Reported by {who}." if line else
+                          f"Reported by {who}. {until_deadline(breach.deadline_at, now)}")
+
+
+def _upper_first(value: str) -> str:
+    return value[:1].upper() + value[1:]
+
+
 def reminder_kinds() -> dict[str, ReminderKind]:
     """Every breach reminder is urgent: the 72-hour clock ignores office hours, and the closing note answers the
     reporter's own report (not a routine nag), so "I'm telling the reporter now" is true at a weekend too."""
@@ -104,7 +124,8 @@ def reminder_kinds() -> dict[str, ReminderKind]:
         alerts.ALERT: render_alert, alerts.DEADLINE: render_deadline, alerts.OVERDUE: render_overdue,
         alerts.UPDATED: render_updated, alerts.INFO_REQUEST: render_info_request, alerts.CLOSED: render_closed,
     }
-    return {kind: ReminderKind(render=fn, urgent=True, snoozable=False) for kind, fn in urgent.items()}
+    return {kind: ReminderKind(render=fn, urgent=True, snoozable=False, current=render_current if kind in _TITLES else None)
+            for kind, fn in urgent.items()}
 
 
 def _dpo_line(breach: Breach, now: datetime) -> StatusLine:

@@ -13,7 +13,8 @@ from botbuilder.dialogs.prompts import AttachmentPrompt, ConfirmPrompt, PromptVa
 from botbuilder.schema import Attachment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import notice_card, plain
+from bot.card_updates import replace_pressed
+from bot.cards import notice_card, plain, settled_card
 from bot.consent_cards import change_card, import_done_card, import_preview_card, report_card
 from bot.consent_post_cards import unregistered_card
 from bot.replies import card_activity
@@ -106,14 +107,16 @@ def _reading(command: Command, values: dict[str, Any]) -> str:
                                                                else ".")
 
 
-def csv_attachment(attachments: list[Attachment] | None) -> dict[str, str] | None:
-    """The file in a message: a Teams file (download URL) or a CSV attachment with a content URL."""
+def csv_attachment(attachments: list[Attachment] | None, *, types: tuple[str, ...] = CSV_TYPES,
+                   suffixes: tuple[str, ...] = (".csv",), unnamed: str = "pupils.csv") -> dict[str, str] | None:
+    """The file in a message: a Teams file (download URL) or an attachment of these types (or file name endings)
+    with a content URL."""
     for item in attachments or []:
         content = item.content if isinstance(item.content, dict) else {}
         if item.content_type == TEAMS_FILE and isinstance(content.get("downloadUrl"), str):
-            return {"url": content["downloadUrl"], "name": item.name or "pupils.csv"}
-        if item.content_url and (item.content_type in CSV_TYPES or (item.name or "").lower().endswith(".csv")):
-            return {"url": item.content_url, "name": item.name or "pupils.csv"}
+            return {"url": content["downloadUrl"], "name": item.name or unnamed}
+        if item.content_url and (item.content_type in types or (item.name or "").lower().endswith(suffixes)):
+            return {"url": item.content_url, "name": item.name or unnamed}
     return None
 
 
@@ -282,6 +285,7 @@ class ImportActions:
         """Apply the whole import in one transaction."""
         async with self._deps.sessions() as session:
             summary, tasks = await apply_import(session, actor=actor, import_id=to_id(data.get("import")), now=self._deps.clock())
+        await self._settle(dc, f"Applied by {actor.name} on {format_uk(self._deps.clock())}.")
         await dc.context.send_activity(card_activity(import_done_card(summary, tasks)))
         if tasks:
             self._deps.wake_reminders()
@@ -290,7 +294,13 @@ class ImportActions:
         """Drop the import; nothing changed."""
         async with self._deps.sessions() as session:
             await cancel_import(session, actor=actor, import_id=to_id(data.get("import")), now=self._deps.clock())
+        await self._settle(dc, f"Cancelled by {actor.name} on {format_uk(self._deps.clock())}: nothing changed.")
         await dc.context.send_activity("Import cancelled: nothing changed, and the file has been deleted.")
+
+    @staticmethod
+    async def _settle(dc: DialogContext, line: str) -> None:
+        """The pressed preview shows what became of the import, with no Apply or Cancel left."""
+        await replace_pressed(dc.context, settled_card("Pupil import", line))
 
 
 def admin_feature(deps: Deps) -> Feature:

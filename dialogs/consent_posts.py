@@ -11,7 +11,8 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import notice_card, submit
+from bot.card_updates import replace_pressed
+from bot.cards import notice_card, plain, submit
 from bot.consent_post_cards import (
     housekeeping_reminder,
     keep_form,
@@ -19,6 +20,7 @@ from bot.consent_post_cards import (
     pick_post_card,
     post_card,
     removal_reminder,
+    settled_post_card,
     task_card,
 )
 from bot.replies import card_activity
@@ -28,8 +30,8 @@ from dialogs.prompts import CardPrompt
 from services import posts, removals
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
-from services.errors import DomainError
-from services.identity import Actor
+from services.errors import DomainError, Outdated
+from services.identity import Actor, name_of
 from services.ids import parse_id
 from storage.consent_models import Purpose, RemovalTask
 from storage.reminder_models import Reminder
@@ -105,10 +107,17 @@ class PostActions:
         self._deps = deps
 
     async def post_removed(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        """The post is down."""
+        """The post is down (once: pressed again, it says who marked it and when)."""
         async with self._deps.sessions() as session:
-            post = await posts.mark_removed(session, actor=actor, post_id=data.get(POST), now=self._deps.clock())
-        await dc.context.send_activity(f"Thanks \u2014 post #{post.id} is marked removed. Reminders about it have stopped.")
+            post = await posts.post_for(session, actor=actor, post_id=data.get(POST))
+            if post.removed_at is not None:
+                await dc.context.send_activity(f"Post #{post.id} is already marked removed: "
+                                               f"{plain(await post_line(session, post))}. Nothing was changed.")
+            else:
+                post = await posts.mark_removed(session, actor=actor, post_id=data.get(POST), now=self._deps.clock())
+                await dc.context.send_activity(f"Thanks \u2014 post #{post.id} is marked removed. "
+                                               "Reminders about it have stopped.")
+        await self._settle_post(dc, actor, data)
 
     async def extend_post(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Keep the post up longer, with a reason."""
@@ -117,6 +126,15 @@ class PostActions:
                                            reason=str(data.get("reason") or ""), now=self._deps.clock())
         await dc.context.send_activity(f"Post #{post.id} may stay up until {format_uk(post.remove_by).split(',')[0]}. "
                                        "The reason is recorded.")
+        await self._settle_post(dc, actor, data)
+
+    async def _settle_post(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        """The pressed card, and every housekeeping reminder about the post, show what was done."""
+        async with self._deps.sessions() as session:
+            post = await posts.post_for(session, actor=actor, post_id=data.get(POST))
+            settled = settled_post_card(await posts.view_of(session, post), await post_line(session, post))
+        await replace_pressed(dc.context, settled)
+        await self._deps.refresh_cards(post.tenant_id, posts.POST, int(post.id or 0))
 
     async def show_post(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """A post's card."""
@@ -125,10 +143,21 @@ class PostActions:
         await dc.context.send_activity(card_activity(post_card(view)))
 
     async def task_removed(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        """The image of a removal task is down."""
+        """The image of a removal task is down: the pressed card and every reminder about it say so."""
+        try:
+            async with self._deps.sessions() as session:
+                task = await removals.mark_task_removed(session, actor=actor, task_id=data.get("task"),
+                                                        now=self._deps.clock())
+            said = f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped."
+        except Outdated:
+            said = ""
         async with self._deps.sessions() as session:
-            task = await removals.mark_task_removed(session, actor=actor, task_id=data.get("task"), now=self._deps.clock())
-        await dc.context.send_activity(f"Thanks \u2014 removal #{task.id} is done. Reminders about it have stopped.")
+            task = await removals.task_for(session, actor=actor, task_id=data.get("task"))
+            line = await removals.done_line(session, task)
+            settled = task_card(task, await _view(session, task), is_dpo=actor.is_dpo, done=line)
+        await dc.context.send_activity(said or f"Removal #{task.id} is already done: {plain(line)}. Nothing was changed.")
+        await replace_pressed(dc.context, settled)
+        await self._deps.refresh_cards(task.tenant_id, posts.TASK, int(task.id or 0))
 
     async def keep_task(self, dc: DialogContext, actor: Actor, data: dict[str, Any], error: str = "") -> None:
         """DPO: the form to keep a removal's image up, with a reason (again with `error` when it was sent without one)."""
@@ -152,8 +181,8 @@ class PostActions:
         """A removal task's card."""
         async with self._deps.sessions() as session:
             task = await removals.task_for(session, actor=actor, task_id=data.get("task"))
-            view = await _view(session, task)
-        await dc.context.send_activity(card_activity(task_card(task, view, is_dpo=actor.is_dpo)))
+            view, done = await _view(session, task), await removals.done_line(session, task)
+        await dc.context.send_activity(card_activity(task_card(task, view, is_dpo=actor.is_dpo, done=done)))
 
     async def report_breach(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """DPO: start a breach report pre-filled from the removal task (no pupil names)."""
@@ -183,6 +212,23 @@ async def render_housekeeping(session: AsyncSession, reminder: Reminder, now: da
     return housekeeping_reminder(view, reminder_id=int(reminder.id or 0), for_owner=owner, now=now)
 
 
+async def post_line(session: AsyncSession, post: posts.Post) -> str:
+    """What was last done about a post, by whom and when ('' while nothing has been)."""
+    if post.removed_at is not None:
+        who = await name_of(session, tenant_id=post.tenant_id, aad_id=post.removed_by)
+        return f"Removed by {who} on {format_uk(post.removed_at)}"
+    if post.extension_reason:
+        return f"Kept up until {format_uk(post.remove_by).split(',')[0]}: {post.extension_reason}"
+    return ""
+
+
+async def current_post(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+    """A housekeeping reminder already sent, once the post was removed or kept up (None while neither)."""
+    post = await session.get(posts.Post, int(reminder.subject_id))
+    line = await post_line(session, post) if post is not None and post.tenant_id == reminder.tenant_id else ""
+    return settled_post_card(await posts.view_of(session, post), line) if post is not None and line else None
+
+
 async def render_removal(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """An image that must come down (None once it is done)."""
     task = await removals.due_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
@@ -201,6 +247,14 @@ async def render_kept(session: AsyncSession, reminder: Reminder, now: datetime) 
     return notice_card(f"Removal #{task.id}: no need to take it down",
                        f"Your DPO decided that {what} may stay up, so removal #{task.id} is settled and its reminders have "
                        "stopped. The reason is kept in the post register.")
+
+
+async def current_removal(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
+    """A removal reminder already sent, once the task is done: who took the image down and when (None while open)."""
+    task = await removals.any_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
+    if task is None or task.done_at is None:
+        return None
+    return task_card(task, await _view(session, task), is_dpo=False, done=await removals.done_line(session, task))
 
 
 async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
@@ -254,10 +308,11 @@ def posts_feature(deps: Deps) -> Feature:
             "consent.add_link": actions.add_link,
         },
         reminder_kinds={
-            posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping),
-            removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False),
-            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False),
-            removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False),
+            posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping, current=current_post),
+            removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False,
+                                                current=current_removal),
+            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False, current=current_removal),
+            removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False, current=current_removal),
             removals.KIND_REMOVAL_KEPT: ReminderKind(render=render_kept, urgent=True, snoozable=False),
         },
         status=consent_status,

@@ -25,6 +25,10 @@ def _nothing() -> None:
     return None
 
 
+async def _no_cards(tenant_id: str, subject_type: str, subject_id: str | int) -> int:
+    return 0
+
+
 @dataclass
 class Deps:
     """Shared by every dialog and card action."""
@@ -36,6 +40,9 @@ class Deps:
     files: FilePolicy = field(default_factory=FilePolicy)
     # Ask the reminder engine to sweep now (used after scheduling an "at once" alert).
     wake_reminders: Callable[[], None] = field(default=_nothing)
+    # Bring every card already sent about one subject up to date (bot/card_updates.py), after a change is committed;
+    # returns how many were updated.
+    refresh_cards: Callable[[str, str, str | int], Awaitable[int]] = field(default=_no_cards)
 
 
 def actor_of(context: TurnContext) -> Actor:
@@ -70,6 +77,10 @@ class ReminderKind:
     render: ReminderRenderer
     urgent: bool = False  # urgent kinds ignore quiet hours (e.g. breach deadlines)
     snoozable: bool = True
+    # Waits for the school's next school day in bank and school holidays; False for a legal deadline's reminders.
+    term_time: bool = True
+    # The card as it should look now, for one already sent when its subject changes (None: it never changes).
+    current: ReminderRenderer | None = None
 
 
 @dataclass(frozen=True)

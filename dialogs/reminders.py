@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.dialogs import DialogContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.card_answers import settled
+from bot.card_updates import replace_pressed
+from bot.cards import settled_card
 from bot.reminder_cards import DONE, SNOOZE, delivery_failed_card, notice_reminder_card
 from dialogs.deps import Deps, Feature, ReminderKind
 from services import reminders
@@ -39,7 +42,7 @@ def all_reminder_kinds(features: Sequence[Feature]) -> dict[str, ReminderKind]:
 def quiet_hours(deps: Deps) -> reminders.QuietHours:
     """Quiet hours from the settings."""
     s = deps.settings
-    return reminders.QuietHours(s.timezone, s.quiet_hours_start, s.quiet_hours_end)
+    return reminders.QuietHours(s.timezone, s.quiet_hours_start, s.quiet_hours_end, s.bank_holiday_region)
 
 
 async def render_notice(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
@@ -67,25 +70,36 @@ async def render_failed(session: AsyncSession, reminder: Reminder, now: datetime
 class ReminderActions:
     """The snooze and done buttons on every reminder card; they work with or without an active dialog."""
 
-    def __init__(self, deps: Deps, snoozable: frozenset[str]) -> None:
+    def __init__(self, deps: Deps, kinds: Mapping[str, ReminderKind]) -> None:
         self._deps = deps
-        self._snoozable = snoozable
+        self._kinds = kinds
+        self._snoozable = frozenset(name for name, kind in kinds.items() if kind.snoozable)
         self._quiet = quiet_hours(deps)
+
+    async def _settle(self, dc: DialogContext, row: Reminder, line: str) -> None:
+        """The pressed reminder card shows what was done instead of its buttons."""
+        kind = self._kinds.get(row.kind)
+        async with self._deps.sessions() as session:
+            shown = await kind.render(session, row, self._deps.clock()) if kind else None
+        await replace_pressed(dc.context, settled(shown, line) if shown else settled_card("Reminder", line))
 
     async def snooze(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Send it again in an hour, or tomorrow morning."""
         now = self._deps.clock()
         until = self._quiet.tomorrow_morning(now) if data.get("for") == "tomorrow" else now + timedelta(hours=1)
         async with self._deps.sessions() as session:
-            await reminders.snooze(session, actor=actor, reminder_id=_id(data), until=until,
-                                   snoozable_kinds=self._snoozable, now=now)
-        await dc.context.send_activity(f"OK, I'll remind you again {format_uk(until, self._deps.settings.timezone)}.")
+            row = await reminders.snooze(session, actor=actor, reminder_id=_id(data), until=until,
+                                         snoozable_kinds=self._snoozable, now=now)
+        again = f"I'll remind you again {format_uk(until, self._deps.settings.timezone)}"
+        await dc.context.send_activity(f"OK, {again}.")
+        await self._settle(dc, row, f"Snoozed: {again}.")
 
     async def done(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """No more reminders like this one about this item."""
         async with self._deps.sessions() as session:
-            await reminders.done(session, actor=actor, reminder_id=_id(data), now=self._deps.clock())
+            row = await reminders.done(session, actor=actor, reminder_id=_id(data), now=self._deps.clock())
         await dc.context.send_activity("Done \u2014 I won't remind you about this again.")
+        await self._settle(dc, row, f"Marked done on {format_uk(self._deps.clock())}: no more reminders about this.")
 
 
 def _id(data: dict[str, Any]) -> int:
@@ -102,5 +116,5 @@ def reminders_feature(deps: Deps, features: Sequence[Feature]) -> Feature:
         reminders.FAILED_KIND: ReminderKind(render=render_failed, urgent=True, snoozable=False),
     }
     everything = all_reminder_kinds([*features, Feature(reminder_kinds=own)])
-    actions = ReminderActions(deps, frozenset(name for name, kind in everything.items() if kind.snoozable))
+    actions = ReminderActions(deps, everything)
     return Feature(actions={SNOOZE: actions.snooze, DONE: actions.done}, reminder_kinds=own)

@@ -9,7 +9,8 @@ from typing import Any
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
-from bot.cards import did_you_mean_card, help_cards, notice_card, submit
+from bot.card_updates import replace_pressed
+from bot.cards import did_you_mean_card, help_cards, notice_card, settled_card, submit
 from bot.identity import in_group
 from bot.membership import require_staff
 from bot.replies import card_activity
@@ -17,7 +18,7 @@ from dialogs.deps import ACTOR_KEY, Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
 from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from dialogs.waiting import Waiting
-from services.errors import DomainError
+from services.errors import DomainError, Outdated
 from services.identity import Actor
 from services.roles import actor_in
 
@@ -27,6 +28,8 @@ CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "never
 HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
 MAX_TEXT = 4000
 PICK = "intent.pick"  # a "Did you mean…?" button: {"cmd": PICK, "dialog": id, "utterance": what was typed}
+FINISHED = ("That card is from a conversation that has already finished, so nothing was changed. "
+            "Type **help** to see what I can do.")
 GROUP_REFUSAL = ("That involves personal data, so let's not do it here. Open a 1:1 chat with me "
                  "(click my name, then **Chat**) and type it there.")
 
@@ -78,6 +81,9 @@ class Router:
                 await self.on_action(dc, value)
                 return
             text = without_bot_mention(context)
+            if isinstance(value, dict) and not text and dc.active_dialog is None:
+                await context.send_activity(FINISHED)  # an answer to a question card whose conversation has ended
+                return
             if len(text) > MAX_TEXT:
                 await context.send_activity(
                     f"That message is too long ({len(text):,} characters). Please keep it under {MAX_TEXT:,}."
@@ -119,6 +125,9 @@ class Router:
         dc.context.turn_state[ACTOR_KEY] = actor  # a dialog the button starts runs in the button's school
         try:
             await handler(dc, actor, data)
+        except Outdated as error:  # a button on a card the item moved on from: the card says what happened instead
+            await replace_pressed(dc.context, settled_card("Nothing was changed", str(error)))
+            raise
         finally:
             dc.context.turn_state[ACTOR_KEY] = chat_actor
         if dc.active_dialog is not None and dc.active_dialog is not before:

@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
-from services.breach import add_event, apply_facts, assessment_of, facts_of, load_breach
+from services.breach import add_event, apply_facts, assessment_of, facts_of, load_breach, status_of, timeline
 from services.breach_alerts import CLOSED, INFO_REQUEST, SUBJECT, UPDATED, alert_dpos, clock_running, sync_deadline, tell_reporter
 from services.breach_assessment import RISK_ADVICE, Risk
 from services.breach_facts import FIELD_LABELS, check_facts, clean_text, describe, facts_from_answers, facts_to_answers
 from services.dates import format_uk
-from services.errors import DomainError
+from services.errors import DomainError, Outdated
 from services.identity import Actor
 from storage.breach_models import Breach
 
@@ -40,6 +42,44 @@ UPDATABLE = ("kind", "how_discovered", "happened_at", "subjects", "people_count"
              "contained", "actions_taken", "actions_planned", "others_informed")
 
 
+_DONE = {"decided": "Decided", "reported": "Reported to the ICO", "closed": "Closed"}
+
+
+async def outcome_line(session: AsyncSession, breach: Breach) -> str:
+    """What was last decided about the breach, by whom and when ("Decided by Dee Patel on Sat 28 Nov 2026, 10:32:
+    Notify the ICO"); '' while nothing has been."""
+    done = [event for event in await timeline(session, breach=breach) if event.action in _DONE]
+    if not done:
+        return ""
+    last = done[-1]
+    what = {"decided": DECISIONS.get(breach.decision or "", ""), "reported": f"case {breach.ico_reference}",
+            "closed": "lessons learned recorded"}[last.action]
+    return f"{_DONE[last.action]} by {last.actor_name or 'a DPO'} on {format_uk(last.at)}: {what}"
+
+
+async def still_as_seen(session: AsyncSession, breach: Breach, seen: object) -> None:
+    """Refuse a form pressed after the breach moved on (`seen` = its status when the card was made; None = typed)."""
+    if isinstance(seen, str) and seen != status_of(breach).name:
+        line = await outcome_line(session, breach) or f"{breach.reference} is now {status_of(breach).value}"
+        raise Outdated(f"{line}. That card was out of date, so nothing was changed.")
+
+
+async def _claim(session: AsyncSession, breach: Breach) -> None:
+    """Take the breach in the status it was loaded in: of two DPOs saving at the same moment the first wins, and the
+    other's save changes nothing and says what happened (one decision, one ICO report, one closing)."""
+    def same(column: Any, value: object) -> Any:
+        return col(column).is_(None) if value is None else col(column).is_not(None)
+    taken = await session.execute(update(Breach).where(
+        col(Breach.id) == breach.id, same(Breach.ico_reported_at, breach.ico_reported_at),
+        same(Breach.closed_at, breach.closed_at),
+        col(Breach.decision).is_(None) if breach.decision is None else col(Breach.decision) == breach.decision,
+    ).values(updated_at=breach.updated_at))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        await session.refresh(breach)
+        await still_as_seen(session, breach, "")
+
+
 def _open(breach: Breach) -> None:
     if breach.closed_at is not None:
         raise DomainError(f"{breach.reference} is closed, so it can't be changed. Ask your DPO if something new has come up.")
@@ -47,11 +87,13 @@ def _open(breach: Breach) -> None:
 
 async def record_decision(
     session: AsyncSession, *, actor: Actor, breach_id: int, decision: str, reason: str, individuals: str,
-    individuals_note: str = "", now: datetime,
+    individuals_note: str = "", now: datetime, seen: object = None,
 ) -> Breach:
     """The DPO's decision: notify / not notifiable (reason required) / more information, and Art. 34."""
     breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
+    await still_as_seen(session, breach, seen)
     _open(breach)
+    await _claim(session, breach)
     if decision not in DECISIONS or individuals not in INDIVIDUALS:
         raise DomainError("Please choose a decision and whether the people affected must be told.")
     reason, individuals_note = clean_text(reason, required=False), clean_text(individuals_note, required=False)
@@ -73,11 +115,13 @@ async def record_decision(
 
 async def mark_reported(
     session: AsyncSession, *, actor: Actor, breach_id: int, ico_reference: str, reported_at: datetime,
-    late_reason: str, now: datetime,
+    late_reason: str, now: datetime, seen: object = None,
 ) -> Breach:
-    """Record the ICO report (case reference; reason required when after the 72-hour deadline)."""
+    """Record the ICO report (case reference; reason required when after the 72-hour deadline); never twice."""
     breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
+    await still_as_seen(session, breach, seen if breach.ico_reported_at is None else "")
     _open(breach)
+    await _claim(session, breach)
     ico_reference, late_reason = ico_reference.strip(), clean_text(late_reason, required=False)
     if not ico_reference or len(ico_reference) > 60:
         raise DomainError("Please give the ICO case reference (up to 60 characters), as shown on the ICO's confirmation.")
@@ -159,10 +203,13 @@ async def update_facts(
     return Update(breach, tuple(lines), old_risk, new_risk, told)
 
 
-async def close_breach(session: AsyncSession, *, actor: Actor, breach_id: int, lessons: str, now: datetime) -> Breach:
+async def close_breach(session: AsyncSession, *, actor: Actor, breach_id: int, lessons: str, now: datetime,
+                       seen: object = None) -> Breach:
     """Close with lessons learned (after a decision or the ICO report); the reporter is told. Nothing is deleted."""
     breach = await load_breach(session, actor=actor, breach_id=breach_id, dpo_only=True)
+    await still_as_seen(session, breach, seen if breach.closed_at is None else "")
     _open(breach)
+    await _claim(session, breach)
     if breach.decision not in ("not_notifiable", "notify") or (breach.decision == "notify" and breach.ico_reported_at is None):
         raise DomainError(f"Before closing {breach.reference}, record the decision (and the ICO report if it is notifiable).")
     lessons = clean_text(lessons)

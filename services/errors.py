@@ -10,3 +10,7 @@ class NotAllowed(DomainError):
 
     def __init__(self, message: str = "Sorry, you don't have access to that.") -> None:
         super().__init__(message)
+
+
+class Outdated(DomainError):
+    """A button on a card the item has moved on from: nothing was changed; `str(error)` says what happened."""

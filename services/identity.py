@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
@@ -79,6 +80,25 @@ class _Stored:
     last_seen_at: datetime
 
 
+async def known_visitor(
+    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[tuple[str, str]], now: datetime,
+    organiser_seed: Collection[tuple[str, str]] = (),
+) -> Actor | None:
+    """The actor in one read when their stored person and seeded roles are up to date (a turn's usual case); None
+    when `record_visit` has something to write. Writes and commits nothing (a turn reads this on its own connection)."""
+    person, roles = await _person_and_roles(conn, {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id})
+    if person is None or _changes(person, visit, now) or _unseeded(visit, roles, dpo_seed, organiser_seed):
+        return None
+    return Actor(visit.tenant_id, visit.aad_id, visit.name, roles)
+
+
+def _unseeded(visit: Visit, roles: frozenset[str], dpo_seed: Collection[tuple[str, str]],
+              organiser_seed: Collection[tuple[str, str]]) -> list[Role]:
+    """The roles settings give this person that they don't hold (granted once; a revocation stands)."""
+    return [role for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed))
+            if (visit.tenant_id, visit.aad_id) in seed and role not in roles]
+
+
 async def record_visit(
     conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[tuple[str, str]], now: datetime,
     organiser_seed: Collection[tuple[str, str]] = (),
@@ -103,9 +123,8 @@ async def record_visit(
     if changes:
         await conn.execute(update(_PEOPLE).where(_THIS_PERSON).values(changes), keys)
         wrote = True
-    for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
-        # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-        if (visit.tenant_id, visit.aad_id) in seed and role not in roles and await _seed_role(conn, visit, role, now):
+    for role in _unseeded(visit, roles, dpo_seed, organiser_seed):
+        if await _seed_role(conn, visit, role, now):
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
@@ -196,6 +215,13 @@ async def dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
     """Entra ids of the school's DPOs (`holders_of` without loading the people): who to alert."""
     rows = await session.execute(_DPO_IDS, {"b_tenant": tenant_id})
     return [aad_id for _, aad_id in rows]
+
+
+async def name_of(session: AsyncSession, *, tenant_id: str, aad_id: str | None) -> str:
+    """A person's display name as Teams last gave it ("someone" when unknown)."""
+    found = await session.execute(select(col(Person.name)).where(col(Person.tenant_id) == tenant_id,
+                                                                 col(Person.aad_id) == aad_id))
+    return found.scalars().first() or "someone"
 
 
 async def mark_unreachable(session: AsyncSession, *, person_id: int, now: datetime) -> None:

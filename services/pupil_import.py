@@ -22,7 +22,8 @@ from config import Settings
 from services import audit
 from services.clock import system_clock
 from services.consent import pupil_label
-from services.errors import DomainError, NotAllowed
+from services.dates import format_uk
+from services.errors import DomainError, NotAllowed, Outdated
 from services.identity import Actor
 from services.pupil_csv import ImportRow, Parsed, RowError, parse_csv
 from services.pupil_files import decode_csv, too_big
@@ -233,7 +234,9 @@ async def _pending(session: AsyncSession, actor: Actor, import_id: int) -> Pupil
     if row.state == "rejected":
         raise DomainError("That file had errors, so nothing can be applied from it. Fix them and send the file again.")
     if row.state != "preview":
-        raise DomainError(f"That import was already {row.state}. Send the file again to start a new one.")
+        when = f" on {format_uk(row.decided_at)}" if row.decided_at else ""
+        raise Outdated(f"That import was already {row.state}{when}, so nothing was changed. "
+                       "Send the file again to start a new one.")
     return row
 
 

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, active_roles, mark_unreachable, reachable_holders
+from services.school_calendar import Region, closed_schools
 from storage.db import insert_ignore
 from storage.models import Person, Role
 from storage.reminder_models import Reminder, ReminderState
@@ -32,6 +33,7 @@ SENDING_TIMEOUT = timedelta(minutes=5)
 # released the moment they do) instead of being given up as unreachable; looked at again daily meanwhile.
 WAITING = "waiting: the recipient has not opened Custodian yet"
 WAIT_RECHECK = timedelta(days=1)
+SUPERSEDED = "superseded: a later reminder about the same thing was due too"
 
 
 async def schedule(
@@ -127,11 +129,12 @@ async def recipients_of(session: AsyncSession, batch: Sequence[Reminder]) -> dic
 
 @dataclass(frozen=True)
 class QuietHours:
-    """Non-urgent reminders go on weekdays from `end_hour` to `start_hour`, school time."""
+    """Non-urgent reminders go on school days from `end_hour` to `start_hour`, school time."""
 
     tz: str = "Europe/London"
     start_hour: int = 18
     end_hour: int = 8
+    region: Region = "ENG"  # whose bank holidays close the schools (with each school's own holidays)
 
     def holds(self, now: datetime) -> bool:
         """True at night and at weekends, when only urgent kinds may be sent."""
@@ -165,15 +168,50 @@ class Delivery:
     outcome: Outcome
     error: str | None = None
     retry_after: float | None = None
+    activity_id: str | None = None  # the sent message's id, kept to update its card later
+
+
+async def closed_today(session: AsyncSession, *, now: datetime, urgent: Collection[str], quiet: QuietHours) -> set[str]:
+    """Schools with non-urgent reminders due where today is not a school day (weekend, bank or school holiday)."""
+    rows = await session.execute(
+        select(col(Reminder.tenant_id)).where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+                                              col(Reminder.kind).not_in(list(urgent))).distinct())
+    return await closed_schools(session, set(rows.scalars()), now.astimezone(ZoneInfo(quiet.tz)).date(), quiet.region)
+
+
+async def supersede_piled(session: AsyncSession, *, now: datetime, urgent: Collection[str]) -> int:
+    """Of non-urgent reminders due together about the same thing for the same person (held over a holiday, or the
+    bot was down), only the latest goes: the rest are cancelled. Commits."""
+    rows = await session.execute(
+        select(col(Reminder.id), col(Reminder.tenant_id), col(Reminder.kind), col(Reminder.subject_type),
+               col(Reminder.subject_id), col(Reminder.recipient_aad_id))
+        .where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+               col(Reminder.kind).not_in(list(urgent)))
+        .order_by(col(Reminder.due_at).desc(), col(Reminder.id).desc()))
+    latest: set[tuple[str, ...]] = set()
+    older: list[int] = []
+    for reminder_id, *about in rows.tuples():
+        if tuple(about) in latest:
+            older.append(reminder_id)
+        latest.add(tuple(about))
+    for start in range(0, len(older), 1000):
+        await session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(older[start:start + 1000]), col(Reminder.state) == ReminderState.PENDING)
+            .values(state=ReminderState.CANCELLED, last_error=SUPERSEDED))
+    await session.commit()
+    return len(older)
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, worker: str, kinds: Collection[str] | None, limit: int
+    session: AsyncSession, *, now: datetime, worker: str, kinds: Collection[str] | None, limit: int,
+    held: Collection[str] = (), urgent: Collection[str] = (),
 ) -> list[Reminder]:
     """Stamp up to `limit` due reminders `sending` for this worker and commit before anything is sent.
 
-    `kinds` limits the claim (quiet hours: urgent kinds only). On PostgreSQL rows another process is
-    claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite has one process and ignores the clause.
+    `kinds` limits the claim (quiet hours: urgent kinds only); the `held` schools (closed today) get only `urgent`
+    kinds. On PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite has one
+    process and ignores the clause.
     """
     due = (
         select(Reminder.id)
@@ -187,6 +225,8 @@ async def claim_due(
     )
     if kinds is not None:
         due = due.where(Reminder.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+    if held:
+        due = due.where(or_(col(Reminder.kind).in_(list(urgent)), col(Reminder.tenant_id).not_in(list(held))))
     ids = list((await session.execute(due)).scalars())
     if not ids:
         await session.rollback()
@@ -256,7 +296,7 @@ async def _stamp(session: AsyncSession, row: Reminder, delivery: Delivery, *, no
     else:
         row.state = ReminderState(outcome.value)
     if outcome is Outcome.SENT:
-        row.sent_at = now
+        row.sent_at, row.activity_id = now, delivery.activity_id
     elif outcome is Outcome.UNREACHABLE:
         await _reroute(session, row, now)
     elif outcome is Outcome.FAILED:
@@ -328,15 +368,15 @@ async def snooze(
     return row
 
 
-async def done(session: AsyncSession, *, actor: Actor, reminder_id: int, now: datetime) -> int:
-    """Stop the remaining reminders of this kind about this subject for this person. Commits."""
+async def done(session: AsyncSession, *, actor: Actor, reminder_id: int, now: datetime) -> Reminder:
+    """Stop the remaining reminders of this kind about this subject for this person; returns the pressed one. Commits."""
     row = await _own(session, actor, reminder_id)
-    cancelled = await cancel(session, tenant_id=row.tenant_id, subject_type=row.subject_type, subject_id=row.subject_id,
+    await cancel(session, tenant_id=row.tenant_id, subject_type=row.subject_type, subject_id=row.subject_id,
                              kinds=[row.kind], recipient_aad_id=row.recipient_aad_id)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="reminder.done",
                  now=now, subject_type="reminder", subject_id=row.id or "")
     await session.commit()
-    return cancelled
+    return row
 
 
 async def _own(session: AsyncSession, actor: Actor, reminder_id: int) -> Reminder:

@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit, reminders
 from services.consent import PURPOSE_LABELS, Reason, lock_pupils, verdicts_for
 from services.dates import format_uk
-from services.errors import DomainError, NotAllowed
-from services.identity import Actor, dpo_ids
+from services.errors import DomainError, NotAllowed, Outdated
+from services.identity import Actor, dpo_ids, name_of
 from services.posts import (
     TASK,
     clean_link,
@@ -158,9 +158,21 @@ async def task_for(session: AsyncSession, *, actor: Actor, task_id: object) -> R
     return task
 
 
+async def done_line(session: AsyncSession, task: RemovalTask) -> str:
+    """Who marked a task done and when ("Removed by Megan Bowen on Thu 26 Nov 2026, 09:00"); '' while open."""
+    if task.done_at is None:
+        return ""
+    who = await name_of(session, tenant_id=task.tenant_id, aad_id=task.done_by)
+    if task.kept_reason:
+        return f"Kept up by {who} on {format_uk(task.done_at)}: {task.kept_reason}"
+    return f"Removed by {who} on {format_uk(task.done_at)}"
+
+
 async def mark_task_removed(session: AsyncSession, *, actor: Actor, task_id: object, now: datetime) -> RemovalTask:
-    """The image of a task is down (for register posts, the post is marked removed too). Commits."""
+    """The image of a task is down (for register posts, the post is marked removed too); never twice. Commits."""
     task = await task_for(session, actor=actor, task_id=task_id)
+    if task.done_at is not None:
+        raise Outdated(f"Removal #{task.id} is already done: {await done_line(session, task)}. Nothing was changed.")
     if task.post_id is not None:
         await mark_removed(session, actor=actor, post_id=task.post_id, now=now)
     elif task.done_at is None:
@@ -224,8 +236,14 @@ async def kept_task(session: AsyncSession, *, tenant_id: str, subject_id: str) -
 
 async def due_task(session: AsyncSession, *, tenant_id: str, subject_id: str) -> RemovalTask | None:
     """The open task a reminder is about (None once it is done)."""
+    task = await any_task(session, tenant_id=tenant_id, subject_id=subject_id)
+    return task if task is not None and task.done_at is None else None
+
+
+async def any_task(session: AsyncSession, *, tenant_id: str, subject_id: str) -> RemovalTask | None:
+    """The task a reminder is about, open or done."""
     task = await session.get(RemovalTask, int(subject_id))
-    return task if task is not None and task.tenant_id == tenant_id and task.done_at is None else None
+    return task if task is not None and task.tenant_id == tenant_id else None
 
 
 def task_summary(task: RemovalTask) -> str:

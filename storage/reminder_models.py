@@ -43,6 +43,8 @@ class Reminder(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = utc_field(nullable=True, default=None)
     sent_at: datetime | None = utc_field(nullable=True, default=None)
+    # The id Teams gave the sent message (ResourceResponse.id): its card is updated in place when the subject changes.
+    activity_id: str | None = Field(default=None, max_length=256)
     created_at: datetime = utc_field()
     # Small, non-personal extras for the renderer (e.g. {"stage": "48h"}).
     payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

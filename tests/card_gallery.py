@@ -15,6 +15,8 @@ PICTURES: dict[str, str] = {
     "breach-question": "**What happened?**",
     "breach-summary": "Please check your report",
     "dpo-alert": "New breach reported:",
+    "drill-alert": "DRILL: New breach reported",
+    "drill-report": "DRILL: Drill report",
     "dpo-status": "What needs you now",
     "consent-ok": "\u2705 You may use this photo",
     "consent-not-ok": "\u26d4 Don't use this photo",
@@ -24,6 +26,10 @@ PICTURES: dict[str, str] = {
     "training-catalogue": "Training you can book",
     "training-booked": "You're booked",
     "weekly-digest": "Your weekly digest",
+    "school-calendar": "School calendar",
+    "term-dates-saved": "Term dates saved",
+    "account-register": "Social media accounts",
+    "account-leaver": "Remove ",
 }
 
 

@@ -15,6 +15,7 @@ from bot import (
     account_cards,
     breach_cards,
     breach_forms,
+    card_answers,
     cards,
     consent_cards,
     consent_post_cards,
@@ -48,8 +49,8 @@ EVIL = ("Eve [click me](https://evil.example/x) **b0ld** _1t_ <at>Head</at> @Hea
 # What would come out live if EVIL reached a card as markdown.
 LIVE = ("](", "https://evil", "**b0ld", "_1t_", "<at>", "@Head", "www.evil", "`c0de`", "~~str1ke", "# h3", "\n- l1st",
         "\n1. n0", "&lt;at")
-BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, consent_cards, consent_post_cards, dpo_cards, reminder_cards,
-                   training_cards)
+BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, card_answers, consent_cards, consent_post_cards, dpo_cards,
+                   reminder_cards, training_cards)
 # Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
 OWN_WORDING = {
     "cards.card", "cards.help_card", "cards.dpo_commands_card", "cards.help_cards", "cards.welcome_card",
@@ -132,6 +133,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "account_cards.register_card+staff": lambda: account_cards.register_card([account()], is_dpo=False),
     "account_cards.review_card": lambda: account_cards.review_card(account()),
     "account_cards.review_reminder": lambda: account_cards.review_reminder(account(), reminder_id=1, due="today"),
+    "account_cards.leaver_reminder": lambda: account_cards.leaver_reminder(account(), name=EVIL, task_id=1, reminder_id=1),
     "consent_cards.details_card": lambda: consent_cards.details_card(Purpose.SOCIAL_MEDIA, accounts=[account()]),
     "breach_cards.dpo_alert_card": lambda: breach_cards.dpo_alert_card(breach(), START, title="New breach"),
     "breach_cards.receipt_card": lambda: breach_cards.receipt_card(breach(), dpos_told=1) | {"_": EVIL},
@@ -142,6 +144,12 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "breach_cards.list_card": lambda: breach_cards.list_card([breach()], START, is_dpo=True) | {"_": EVIL},
     "breach_cards.info_request_card": lambda: breach_cards.info_request_card(breach(), EVIL),
     "breach_cards.closed_card": lambda: breach_cards.closed_card(breach()),
+    "breach_cards.outcome_card": lambda: breach_cards.outcome_card(breach(), EVIL),
+    "cards.settled_card": lambda: cards.settled_card("Done", EVIL),
+    "card_answers.settled": lambda: card_answers.settled(cards.card([cards.text("Asked")]), EVIL),
+    "card_answers.answered_card": lambda: card_answers.answered_card(
+        cards.card([{"type": "Input.Text", "id": "said", "label": "Say"}]), {"said": EVIL}),
+    "consent_post_cards.settled_post_card": lambda: consent_post_cards.settled_post_card(view(), EVIL),
     "breach_forms.summary_card": lambda: breach_forms.summary_card([("What happened", EVIL)], back=True),
     "consent_cards.pick_card": lambda: consent_cards.pick_card(EVIL, [(1, EVIL)]),
     "consent_cards.purpose_card": lambda: consent_cards.purpose_card(EVIL),

@@ -53,7 +53,7 @@ async def test_dpo_keeps_an_image_up_with_a_required_reason_recorded_everywhere(
     assert await sweep(runtime, channel, staff_a) == [] and await sweep(runtime, channel, dpo_a) == []
 
     shown = await teams.press(dpo_a, {"cmd": "consent.show_task", "task": 1})
-    assert f"Kept up on Thu 26 Nov 2026: {REASON}" in texts(shown) and titles(shown) == []
+    assert f"Kept up by Dana Price on Thu 26 Nov 2026, 09:00: {REASON}" in texts(shown) and titles(shown) == []
     assert "already settled: kept up on Thu 26 Nov 2026" in texts(await teams.press(dpo_a, button(to_dpo, "Keep with a reason")))
     [(_, data)] = await teams.files(dpo_a, await teams.say(dpo_a, "export posts"))
     assert f"Removal #1 kept: {REASON}" in data.decode()

@@ -26,9 +26,10 @@ from tests.teams.process import ROOT
 Rows = dict[str, list[tuple[Any, ...]]]
 # Tables that later revisions create.
 ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership", "subject_access_request", "sar_event",
-                        "sar_counter", "social_account", "account_access_task"}
+                        "sar_counter", "social_account", "account_access_task", "breach_drill", "school_dates"}
 # compared as the baseline had them
-COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}, "removaltask": {"kept_reason"}}
+COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}, "reminder": {"activity_id"},
+                                "removaltask": {"kept_reason"}}
 
 
 def _value(column: Any, table: str) -> Any:

@@ -178,13 +178,21 @@ async def test_status_for_staff_and_the_dpo(bot: BotProcess, sam: Chat, dee: Cha
 
 
 async def test_every_dpo_button_and_the_reporters_answer_coming_back(bot: BotProcess, sam: Chat, dee: Chat) -> None:
-    alert = dee.card_with("Record decision")
+    alert = dee.page.locator(CARD).filter(has_text="You're getting this as a DPO for this school").first
     form = await dee.press("Record decision", expect="Decision on BR-", card=alert)
     await dee.choose(form, "Notify the ICO")
     await dee.fill(form, "Reason", "Special category data about a child went to the wrong parent")
     await dee.select(form, "Must the people affected be told?", "Tell the people affected (Art. 34)")
     await dee.fill(form, "Notes on telling them", "Phone the family today")
+    pressed = dee.messages.nth(await dee.count() - 1)  # the form, where it is (its text changes below)
+    assert "Decision on BR-" in await pressed.inner_text()
     await dee.press("Save decision", expect="Recorded for BR-", card=form)
+    # Updated in place (PUT), as Teams shows it: the form and the alert say who decided, with no decision button left.
+    await pressed.get_by_text("Decided by Dee").wait_for()
+    assert await pressed.get_by_role("button").count() == 1  # Open
+    await alert.get_by_text("Decided by Dee").wait_for()
+    assert await alert.get_by_role("button", name="Record decision", exact=True).count() == 0
+    await dee.screenshot(alert, "dpo-alert-decided")
 
     form = await dee.press("Mark reported to ICO", expect="Reported BR-", card=alert)
     await dee.fill(form, "ICO case reference", "IC-123456-A1B2")
@@ -210,7 +218,7 @@ async def test_every_dpo_button_and_the_reporters_answer_coming_back(bot: BotPro
     assert "I'm telling the reporter now." in await closed.inner_text()
     await sam.wait_for("Lessons learned", closed_before)  # true when said: Sam has it
 
-    timeline = await dee.press("Timeline", expect="Timeline", card=alert)
+    timeline = await dee.press("Open", expect="Timeline", card=alert)  # closed: the alert keeps only Open
     await dee.screenshot(timeline, "breach-timeline")
     shown = await timeline.inner_text()
     for entered in ("Special category data about a child went to the wrong parent", "Phone the family today",
@@ -252,7 +260,9 @@ async def test_training_booking_and_cancelling_with_the_calendar_file(bot: BotPr
     await sam.press("Book a seat", expect="What is your role?", card=catalogue.locator(".ac-adaptiveCard"))
     await sam.press("Head teacher", expect="Book a seat on this session?")
     before = await sam.count()
-    booked = await sam.press("Book my seat", expect="You're booked")
+    confirm = sam.card_with("Book my seat")
+    booked = await sam.press("Book my seat", expect="You're booked", card=confirm)
+    await sam.page.get_by_text("\u2705 Book my seat").wait_for()  # the pressed card shows the answer, no buttons
     await sam.screenshot(booked, "training-booked")
     assert "Join on Teams" in await booked.inner_text() and "(UK time)" in await booked.inner_text()
     await sam.wait_for(NO_FILE_CONSENT, before)  # the .ics, offered through Teams' file-consent card

@@ -69,8 +69,12 @@ async def test_snooze_an_hour_sends_the_same_reminder_again_an_hour_later(
     await teams.say(staff_a, "hello")
     rid = await add(runtime, staff_a, due_at=clock())
     await runtime.sweep_reminders()
-    reply = texts(await teams.press(staff_a, {"cmd": "reminder.snooze", "id": rid, "for": "hour"}))
+    [sent] = channel.to(staff_a.conversation_id)[-1:]
+    reply = texts(await teams.press(staff_a, {"cmd": "reminder.snooze", "id": rid, "for": "hour"}, on=sent))
     assert "I'll remind you again Wed 25 Nov 2026, 11:00" in reply
+    [shown] = [m for m in channel.current(staff_a.conversation_id) if m.id == sent.id]  # the pressed card, in place
+    assert "Snoozed: I'll remind you again Wed 25 Nov 2026, 11:00" in texts([shown])
+    assert not [a for card in shown.cards for a in card_actions(card)]
     snoozed = await row(runtime, rid)
     assert (snoozed.state, snoozed.due_at) == (ReminderState.PENDING, clock() + timedelta(hours=1))
     clock.advance(timedelta(minutes=59))
@@ -99,8 +103,11 @@ async def test_done_stops_the_rest_of_that_kind_about_that_item(
     later = await add(runtime, staff_a, due_at=clock() + timedelta(days=1), key="later")
     other_item = await add(runtime, staff_a, due_at=clock() + timedelta(days=1), key="other", subject_id="8")
     await runtime.sweep_reminders()
-    reply = texts(await teams.press(staff_a, {"cmd": "reminder.done", "id": first}))
+    [sent] = channel.to(staff_a.conversation_id)[-1:]
+    reply = texts(await teams.press(staff_a, {"cmd": "reminder.done", "id": first}, on=sent))
     assert "won't remind you about this again" in reply
+    [shown] = [m for m in channel.current(staff_a.conversation_id) if m.id == sent.id]
+    assert "Marked done on Wed 25 Nov 2026, 10:00" in texts([shown]) and "Mark done" not in texts([shown])
     assert (await row(runtime, later)).state == ReminderState.CANCELLED
     assert (await row(runtime, other_item)).state == ReminderState.PENDING
     clock.advance(timedelta(days=1))

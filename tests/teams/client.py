@@ -84,20 +84,25 @@ class TeamsClient:
             return response.status, await response.text()
 
     async def send(self, activity: dict[str, Any]) -> list[Received]:
-        """POST an activity and return what the bot sent to that conversation during the turn."""
+        """POST an activity and return what the bot sent to that conversation during the turn (new messages; cards
+        it updated in place are in `channel.updates` and `channel.current`)."""
         before = len(self.channel.received)
         status, body = await self.post(activity)
         assert status < 300, f"bot answered {status}: {body}"
         conv = activity.get("conversation", {}).get("id")
-        return [r for r in self.channel.received[before:] if r.conversation_id == conv]
+        return [r for r in self.channel.received[before:] if r.conversation_id == conv and r.op != "update"]
 
     async def say(self, user: TeamsUser, text: str) -> list[Received]:
         """The user types `text`; returns the bot's replies."""
         return await self.send(self.message(user, text))
 
-    async def press(self, user: TeamsUser, data: dict[str, Any]) -> list[Received]:
-        """The user presses a card button that submits `data`."""
-        return await self.send(self.message(user, None, data))
+    async def press(self, user: TeamsUser, data: dict[str, Any], *, on: Received | None = None) -> list[Received]:
+        """The user presses a card button that submits `data` (on the message `on`: Teams then names that message
+        in `replyToId`, as it does for every Action.Submit)."""
+        activity = self.message(user, None, data)
+        if on is not None:
+            activity["replyToId"] = on.id
+        return await self.send(activity)
 
     def file_consent(self, user: TeamsUser, consent: dict[str, Any], action: str) -> dict[str, Any]:
         """The `fileConsent/invoke` Teams sends when `user` presses Allow ("accept") or Decline on `consent`

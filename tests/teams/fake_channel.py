@@ -3,6 +3,10 @@
 It can inject failures (429 with Retry-After, 5xx, 403), enforce Teams' send limits, and stands in for
 the person's OneDrive in the file-consent flow: `upload_info` makes an upload URL that takes one PUT of the
 whole file (Content-Range checked against the body), and `uploads` keeps what arrived.
+
+Like the Bot Connector, it gives every sent activity an id, takes `PUT .../activities/{id}` (update: answers
+`{"id"}`) and `DELETE .../activities/{id}`, both 404 for an id it never gave in that conversation, and keeps each
+conversation's messages as they stand now (`current`), so a test sees what the person sees after cards change.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Received:
     activity: dict[str, Any]
     authorization: str | None
     prefix: str
+    id: str = ""  # the id the channel gave a sent activity (for update and delete: the id in the URL)
 
     @property
     def text(self) -> str:
@@ -85,6 +90,7 @@ class FakeTeamsChannel:
         self.uploads: dict[str, bytes] = {}  # by the upload's uniqueId
         self.upload_status: int | None = None  # answer uploads with this instead (e.g. 500)
         self._ids = itertools.count(1)
+        self._messages: dict[str, dict[str, Received]] = defaultdict(dict)  # per conversation, by id, as they stand
         self._windows: dict[str, deque[float]] = defaultdict(deque)
         self._changed = asyncio.Condition()
         self._server: TestServer | None = None
@@ -135,6 +141,14 @@ class FakeTeamsChannel:
     def to(self, conversation_id: str) -> list[Received]:
         """Messages sent into one conversation."""
         return [r for r in self.received if r.conversation_id == conversation_id and r.op in ("send", "reply")]
+
+    def current(self, conversation_id: str) -> list[Received]:
+        """What the person sees now: every message of the conversation in order, updated ones as updated, deleted gone."""
+        return list(self._messages[conversation_id].values())
+
+    def updates(self, conversation_id: str) -> list[Received]:
+        """The updates (PUT) the bot made in one conversation."""
+        return [r for r in self.received if r.conversation_id == conversation_id and r.op == "update"]
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait until at least `count` calls have arrived (a guard, not a sleep)."""
@@ -189,18 +203,33 @@ class FakeTeamsChannel:
         if op in ("send", "reply") and self._over_limit(conv, match["prefix"]):
             self.rejected_429 += 1
             return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "1"})
+        item = unquote(match["item"] or "")
+        if op in ("update", "delete") and item not in self._messages[conv]:
+            return web.json_response({"error": {"code": "ActivityNotFoundInConversation"}}, status=404)
         if op == "create":
             conv = f"a:created-{next(self._ids)}"
+        message_id = item if op in ("update", "delete") else f"msg-{next(self._ids)}"
         record = Received(request.method, op, conv, body if isinstance(body, dict) else {},
-                          request.headers.get("Authorization"), match["prefix"])
+                          request.headers.get("Authorization"), match["prefix"], message_id)
         async with self._changed:
             self.received.append(record)
+            self._keep(record)
             self._changed.notify_all()
         if op == "create":
             return web.json_response({"id": conv}, status=201)
-        if self.empty_answers:
+        if op == "delete":
+            return web.Response(status=200)
+        if self.empty_answers and op != "update":
             return web.Response(status=202)
-        return web.json_response({"id": f"msg-{next(self._ids)}"}, status=200)
+        return web.json_response({"id": message_id}, status=200)
+
+    def _keep(self, record: Received) -> None:
+        """The conversation as it stands: a send adds a message, an update replaces it in place, a delete removes it."""
+        messages = self._messages[record.conversation_id]
+        if record.op == "delete":
+            del messages[record.id]
+        elif record.op in ("send", "reply", "update"):
+            messages[record.id] = record
 
 
     def _member(self, conv: str, member_id: str) -> web.Response:
