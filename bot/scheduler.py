@@ -25,10 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.proactive import ProactiveSender
 from bot.replies import card_activity
 from dialogs.deps import ReminderKind
-from services import digest, reminders
+from services import breach_alerts, digest, identity, reminders
 from services.clock import Clock
 from services.reminders import Delivery, Outcome, QuietHours
 from storage.db import SessionFactory
+from storage.models import Role
 from storage.reminder_models import Reminder
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class SweepReport:
     unreachable: int = 0
     cancelled: int = 0
     waiting: int = 0
+    gone: int = 0
+    blocked: int = 0
     reconciled: int = 0
 
     def add(self, outcome: Outcome) -> None:
@@ -73,10 +76,12 @@ class ReminderEngine:
         self.max_attempts = max_attempts
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}"
         self._stamping = asyncio.Lock()  # concurrent SQLite writers would only wait on each other
+        self._chats_tried: set[tuple[str, str]] = set()  # this sweep's conversations.create attempts
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Send everything due at `now` (urgent kinds only during quiet hours)."""
         report = SweepReport()
+        self._chats_tried.clear()
         async with self.sessions() as session:
             report.reconciled = await reminders.reconcile_stale(session, now=now)
             await digest.plan_digests(session, now=now, when=self.digest_time)
@@ -91,6 +96,9 @@ class ReminderEngine:
                     async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
                         people = await reminders.recipients_of(session, batch)
                         addresses = {key: person.conversation_reference for key, person in people.items()}
+                        for reminder in batch:
+                            if not addresses.get(key := (reminder.tenant_id, reminder.recipient_aad_id)) and key in people:
+                                addresses[key] = await self._open_chat(session, reminder, now)
                         prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
                     in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
                     continue
@@ -138,15 +146,32 @@ class ReminderEngine:
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
         return address, card_activity(content, summary=content.get("fallbackText"))
 
+    async def _open_chat(self, session: AsyncSession, reminder: Reminder, now: datetime) -> str | None:
+        """Someone with no 1:1 chat stored (they never wrote to the bot): ask Teams to open one (it can when the app
+        is installed for them, e.g. by the school's app setup policy). Once a sweep per person. On success what
+        waited for them is released, and a DPO is caught up as on first contact (services.breach_alerts)."""
+        key = (reminder.tenant_id, reminder.recipient_aad_id)
+        known = None if key in self._chats_tried else await identity.school_reference(session, reminder.tenant_id)
+        self._chats_tried.add(key)
+        if known is None:
+            return None
+        reference, result = await self.sender.open_chat(known, reminder.recipient_aad_id)
+        if reference is None:
+            log.info("no chat opened with %s in tenant %s: %s %s", key[1], key[0], result.status, result.error)
+            return None
+        log.info("chat opened with %s in tenant %s", key[1], key[0])
+        await identity.set_reference(session, tenant_id=key[0], aad_id=key[1], reference_json=reference)
+        if Role.DPO in await identity.active_roles(session, tenant_id=key[0], aad_id=key[1]):
+            await breach_alerts.catch_up(session, tenant_id=key[0], aad_id=key[1], now=now,
+                                         why=breach_alerts.LATE_CHAT_OPENED)
+        await session.commit()
+        return reference
+
     async def _send(self, prepared: Delivery | tuple[str, Activity]) -> Delivery:
         if isinstance(prepared, Delivery):
             return prepared
         result = await self.sender.send(*prepared)
-        if result.ok:
-            return Delivery(Outcome.SENT)
-        if result.unreachable:
-            return Delivery(Outcome.UNREACHABLE, result.error)
-        return Delivery(Outcome.RETRY if result.retryable else Outcome.FAILED, result.error, result.retry_after)
+        return Delivery(Outcome(result.fate.value), None if result.ok else result.error, result.retry_after)
 
 
 class ReminderScheduler:

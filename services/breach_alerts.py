@@ -81,7 +81,7 @@ async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime, 
             )
 
 
-LATE_OPENED, LATE_APPOINTED = "opened", "appointed"  # why a DPO's alert is late (payload "late")
+LATE_OPENED, LATE_APPOINTED, LATE_CHAT_OPENED = "opened", "appointed", "chat"  # why a DPO's alert is late ("late")
 
 
 async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime, why: str = LATE_OPENED) -> int:
@@ -93,7 +93,7 @@ async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: d
         if row.subject_type == SUBJECT and row.kind != ALERT and row.due_at <= now:
             row.state = ReminderState.CANCELLED
         else:
-            row.payload = {**row.payload, "late": LATE_OPENED} if row.kind == ALERT else row.payload
+            row.payload = {**row.payload, "late": why} if row.kind == ALERT else row.payload
             reminders.release(row)
     alerted = await session.execute(select(col(Reminder.subject_id)).where(
         col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id, col(Reminder.kind) == ALERT))

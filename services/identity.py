@@ -59,7 +59,7 @@ _ACTIVE_GRANTS = and_(  # a person's roles not revoked
 )
 _PERSON_AND_ROLES = (
     select(_PEOPLE.c.name, _PEOPLE.c.teams_user_id, _PEOPLE.c.conversation_reference, _PEOPLE.c.last_seen_at,
-           _GRANTS.c.role)
+           _PEOPLE.c.unreachable_at, _GRANTS.c.role)
     .outerjoin(_GRANTS, _ACTIVE_GRANTS)
     .where(_THIS_PERSON)
 )
@@ -77,6 +77,7 @@ class _Stored:
     teams_user_id: str
     conversation_reference: str | None
     last_seen_at: datetime
+    unreachable_at: datetime | None
 
 
 async def record_visit(
@@ -128,7 +129,7 @@ async def _person_and_roles(conn: AsyncConnection, keys: dict[str, str]) -> tupl
     rows = (await conn.execute(_PERSON_AND_ROLES, keys)).all()
     if not rows:
         return None, frozenset()
-    return _Stored(*rows[0][:4]), frozenset(row.role for row in rows if row.role is not None)
+    return _Stored(*rows[0][:5]), frozenset(row.role for row in rows if row.role is not None)
 
 
 def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
@@ -141,6 +142,8 @@ def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
     if visit.reference_json and person.conversation_reference != visit.reference_json \
             and _same_channel_and_tenant(person.conversation_reference, visit.reference_json):
         changes["conversation_reference"] = visit.reference_json
+        changes["unreachable_at"] = None
+    elif visit.reference_json and person.unreachable_at is not None:  # they wrote to the bot: reachable again
         changes["unreachable_at"] = None
     if now - person.last_seen_at > _SEEN_REFRESH:
         changes["last_seen_at"] = now
@@ -196,6 +199,33 @@ async def dpo_ids(session: AsyncSession, tenant_id: str) -> list[str]:
     """Entra ids of the school's DPOs (`holders_of` without loading the people): who to alert."""
     rows = await session.execute(_DPO_IDS, {"b_tenant": tenant_id})
     return [aad_id for _, aad_id in rows]
+
+
+async def school_reference(session: AsyncSession, tenant_id: str) -> str | None:
+    """The 1:1 reference of whoever in this school wrote last: its service URL and bot account are the school's,
+    to open a chat with someone who never wrote (`ProactiveSender.open_chat`)."""
+    rows = await session.execute(
+        select(Person.conversation_reference)
+        .where(Person.tenant_id == tenant_id, Person.conversation_reference.is_not(None))  # type: ignore[union-attr]
+        .order_by(Person.last_seen_at.desc()).limit(1)  # type: ignore[attr-defined]
+    )
+    return rows.scalar_one_or_none()
+
+
+async def set_reference(session: AsyncSession, *, tenant_id: str, aad_id: str, reference_json: str | None) -> None:
+    """Store where to write to this person (None: Teams says that conversation is gone). Does not commit."""
+    await session.execute(
+        update(Person).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id)  # type: ignore[arg-type]
+        .values(conversation_reference=reference_json, unreachable_at=None)
+    )
+
+
+async def set_reachable(session: AsyncSession, *, tenant_id: str, aad_id: str, reachable: bool, now: datetime) -> None:
+    """Teams said the app was installed (again) for this person, or removed. Does not commit."""
+    await session.execute(
+        update(Person).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id)  # type: ignore[arg-type]
+        .values(unreachable_at=None if reachable else now)
+    )
 
 
 async def mark_unreachable(session: AsyncSession, *, person_id: int, now: datetime) -> None:
