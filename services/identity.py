@@ -99,6 +99,7 @@ async def record_visit(
         )
         person, roles = await _person_and_roles(conn, keys)
         assert person is not None
+        await _seed_school_dpos(conn, visit, dpo_seed, now)
         wrote = True
     changes = _changes(person, visit, now)
     if changes:
@@ -106,7 +107,8 @@ async def record_visit(
         wrote = True
     for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
         # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-        if (visit.tenant_id, visit.aad_id) in seed and role not in roles and await _seed_role(conn, visit, role, now):
+        if (visit.tenant_id, visit.aad_id) in seed and role not in roles \
+                and await _seed_role(conn, visit.tenant_id, visit.aad_id, role, now):
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
@@ -114,14 +116,25 @@ async def record_visit(
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles), reached)
 
 
-async def _seed_role(conn: AsyncConnection, visit: Visit, role: Role, now: datetime) -> bool:
+async def _seed_role(conn: AsyncConnection, tenant_id: str, aad_id: str, role: Role, now: datetime) -> bool:
     """Grant a role named in settings, once: a later revocation by a DPO is respected."""
-    ever = await conn.execute(_EVER_GRANTED, {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id, "b_role": role.value})
+    ever = await conn.execute(_EVER_GRANTED, {"b_tenant": tenant_id, "b_aad": aad_id, "b_role": role.value})
     if ever.first() is not None:
         return False
     await conn.execute(insert(_GRANTS).values(
-        tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=role.value, granted_by="settings", granted_at=now))
+        tenant_id=tenant_id, aad_id=aad_id, role=role.value, granted_by="settings", granted_at=now))
     return True
+
+
+async def _seed_school_dpos(conn: AsyncConnection, visit: Visit, dpo_seed: Collection[tuple[str, str]],
+                            now: datetime) -> None:
+    """Someone new at a school: its DPOs named in settings are known from now on, even those who never wrote, so
+    alerts are scheduled for them and reach them through a chat Custodian opens (the app installed for them)."""
+    for tenant, aad_id in sorted(dpo_seed):
+        if tenant == visit.tenant_id and aad_id != visit.aad_id:  # (the visitor's own roles are seeded below)
+            await insert_ignore(conn, Person, {"tenant_id": tenant, "aad_id": aad_id, "created_at": now,
+                                               "last_seen_at": now}, ["tenant_id", "aad_id"])
+            await _seed_role(conn, tenant, aad_id, Role.DPO, now)
 
 
 async def _person_and_roles(conn: AsyncConnection, keys: dict[str, str]) -> tuple[_Stored | None, frozenset[str]]:
