@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
@@ -76,15 +76,14 @@ class ReminderEngine:
         self.max_attempts = max_attempts
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}"
         self._stamping = asyncio.Lock()  # concurrent SQLite writers would only wait on each other
-        self._chats_tried: set[tuple[str, str]] = set()  # this sweep's conversations.create attempts
 
     async def sweep(self, now: datetime) -> SweepReport:
         """Send everything due at `now` (urgent kinds only during quiet hours)."""
         report = SweepReport()
-        self._chats_tried.clear()
         async with self.sessions() as session:
             report.reconciled = await reminders.reconcile_stale(session, now=now)
             await digest.plan_digests(session, now=now, when=self.digest_time)
+            await self._open_chats(session, await reminders.unaddressed(session, now=now), now)
         urgent_only = [name for name, kind in self.kinds.items() if kind.urgent] if self.quiet.holds(now) else None
         in_flight: set[asyncio.Task[list[tuple[Reminder, Outcome]]]] = set()
         drained = False  # the last claim found nothing; claim again when a batch is stamped (it may add follow-ups)
@@ -95,10 +94,8 @@ class ReminderEngine:
                 if batch:
                     async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
                         people = await reminders.recipients_of(session, batch)
-                        addresses = {key: person.conversation_reference for key, person in people.items()}
-                        for reminder in batch:
-                            if not addresses.get(key := (reminder.tenant_id, reminder.recipient_aad_id)) and key in people:
-                                addresses[key] = await self._open_chat(session, reminder, now)
+                        addresses = {key: None if person.unreachable_at else person.conversation_reference
+                                     for key, person in people.items()}
                         prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
                     in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
                     continue
@@ -107,10 +104,16 @@ class ReminderEngine:
                 break
             done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             drained = False
+            gone = set()
             for task in done:
                 for reminder, outcome in task.result():
                     log.info("reminder %s (%s): %s", reminder.id, reminder.kind, outcome.value)
                     report.add(outcome)
+                    if outcome is Outcome.GONE:
+                        gone.add((reminder.tenant_id, reminder.recipient_aad_id))
+            if gone:  # their chats were forgotten: open new ones before those reminders are claimed again
+                async with self.sessions() as session:
+                    await self._open_chats(session, sorted(gone), now)
         if report.total:
             log.info("reminder sweep: %s", report)
         return report
@@ -146,26 +149,24 @@ class ReminderEngine:
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
         return address, card_activity(content, summary=content.get("fallbackText"))
 
-    async def _open_chat(self, session: AsyncSession, reminder: Reminder, now: datetime) -> str | None:
-        """Someone with no 1:1 chat stored (they never wrote to the bot): ask Teams to open one (it can when the app
-        is installed for them, e.g. by the school's app setup policy). Once a sweep per person. On success what
-        waited for them is released, and a DPO is caught up as on first contact (services.breach_alerts)."""
-        key = (reminder.tenant_id, reminder.recipient_aad_id)
-        known = None if key in self._chats_tried else await identity.school_reference(session, reminder.tenant_id)
-        self._chats_tried.add(key)
-        if known is None:
-            return None
-        reference, result = await self.sender.open_chat(known, reminder.recipient_aad_id)
-        if reference is None:
-            log.info("no chat opened with %s in tenant %s: %s %s", key[1], key[0], result.status, result.error)
-            return None
-        log.info("chat opened with %s in tenant %s", key[1], key[0])
-        await identity.set_reference(session, tenant_id=key[0], aad_id=key[1], reference_json=reference)
-        if Role.DPO in await identity.active_roles(session, tenant_id=key[0], aad_id=key[1]):
-            await breach_alerts.catch_up(session, tenant_id=key[0], aad_id=key[1], now=now,
-                                         why=breach_alerts.LATE_CHAT_OPENED)
-        await session.commit()
-        return reference
+    async def _open_chats(self, session: AsyncSession, people: Sequence[tuple[str, str]], now: datetime) -> None:
+        """People due a reminder with no 1:1 chat stored (they never wrote to the bot, or Teams lost the chat): ask
+        Teams to open one (it can when the app is installed for them, e.g. by the school's app setup policy). On
+        success what waited for them is released, and a DPO is caught up as on first contact. Commits."""
+        for tenant_id, aad_id in people:
+            known = await identity.school_reference(session, tenant_id)
+            if known is None:
+                continue
+            reference, result = await self.sender.open_chat(known, aad_id)
+            if reference is None:
+                log.info("no chat opened with %s in tenant %s: %s %s", aad_id, tenant_id, result.status, result.error)
+                continue
+            log.info("chat opened with %s in tenant %s", aad_id, tenant_id)
+            await identity.set_reference(session, tenant_id=tenant_id, aad_id=aad_id, reference_json=reference)
+            if Role.DPO in await identity.active_roles(session, tenant_id=tenant_id, aad_id=aad_id):
+                await breach_alerts.catch_up(session, tenant_id=tenant_id, aad_id=aad_id, now=now,
+                                             why=breach_alerts.LATE_CHAT_OPENED)
+            await session.commit()
 
     async def _send(self, prepared: Delivery | tuple[str, Activity]) -> Delivery:
         if isinstance(prepared, Delivery):

@@ -137,6 +137,13 @@ class FakeTeamsChannel:
         self.uploads[unique_id] = body
         return web.json_response({"id": unique_id, "size": len(body)}, status=201)
 
+    @property
+    def silent(self) -> list[Received]:
+        """Messages the bot wrote first (not replies in a turn) with no notification text: Teams' activity feed and
+        mobile push would show nothing meaningful (`summary` or `text` must say what it is about)."""
+        return [r for r in self.received if r.op == "send" and r.activity.get("type", "message") == "message"
+                and not (r.activity.get("summary") or r.activity.get("text"))]
+
     def to(self, conversation_id: str) -> list[Received]:
         """Messages sent into one conversation."""
         return [r for r in self.received if r.conversation_id == conversation_id and r.op in ("send", "reply")]
@@ -209,16 +216,16 @@ class FakeTeamsChannel:
         if op in ("send", "reply") and self._over_limit(conv, match["prefix"]):
             self.rejected_429 += 1
             return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "1"})
-        if op == "create":
-            created = self._create(body)
-            if isinstance(created, web.Response):
-                return created
+        created = self._create(body) if op == "create" else None
+        if isinstance(created, str):
             conv = created
         record = Received(request.method, op, conv, body if isinstance(body, dict) else {},
                           request.headers.get("Authorization"), match["prefix"])
         async with self._changed:
-            self.received.append(record)
+            self.received.append(record)  # a refused create too (its conversation_id is "")
             self._changed.notify_all()
+        if isinstance(created, web.Response):
+            return created
         if op == "create":
             return web.json_response({"id": conv}, status=201)
         if self.empty_answers:
