@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 BATCH = 10  # claimed, sent and stamped together
 BATCHES_IN_FLIGHT = 4  # a slow or throttled send holds up only its own batch; a crash leaves at most 40 unconfirmed
 STOP_TIMEOUT_SECONDS = 60.0
+SUMMARY_FROM = 3  # this many due at once of one kind for one person go as one summary card, when the kind can
+# (what to send and where, an outcome already known, or the index of the summary card this reminder goes with)
+Prepared = Delivery | tuple[str, Activity] | int
 
 
 @dataclass
@@ -92,11 +95,13 @@ class ReminderEngine:
                 async with self.sessions() as session:
                     batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
                 if batch:
+                    async with self.sessions() as session:
+                        batch = await self._with_alike(session, batch, now)
                     async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
                         people = await reminders.recipients_of(session, batch)
                         addresses = {key: None if person.unreachable_at else person.conversation_reference
                                      for key, person in people.items()}
-                        prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
+                        prepared = await self._prepare_all(session, batch, addresses, now)
                     in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
                     continue
                 drained = True
@@ -118,10 +123,48 @@ class ReminderEngine:
             log.info("reminder sweep: %s", report)
         return report
 
-    async def _deliver(self, batch: list[Reminder], prepared: list[Delivery | tuple[str, Activity]],
-                       now: datetime) -> list[tuple[Reminder, Outcome]]:
+    async def _with_alike(self, session: AsyncSession, batch: list[Reminder], now: datetime) -> list[Reminder]:
+        """The batch, and for a kind that can be summarised the same person's other due ones of that kind."""
+        seen: set[tuple[str, str, str]] = set()
+        claimed = {reminder.id for reminder in batch}
+        alike: list[Reminder] = []
+        for reminder in batch:
+            key = (reminder.tenant_id, reminder.recipient_aad_id, reminder.kind)
+            kind = self.kinds.get(reminder.kind)
+            if key not in seen and kind is not None and kind.summarise is not None:
+                alike += [r for r in await reminders.claim_alike(session, first=reminder, now=now) if r.id not in claimed]
+            seen.add(key)
+        return batch + alike
+
+    async def _prepare_all(self, session: AsyncSession, batch: list[Reminder],
+                           addresses: Mapping[tuple[str, str], str | None], now: datetime) -> list[Prepared]:
+        """Render the batch: many of one kind for one person as one summary card (the others follow its fate)."""
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for index, reminder in enumerate(batch):
+            groups.setdefault((reminder.tenant_id, reminder.recipient_aad_id, reminder.kind), []).append(index)
+        prepared: list[Prepared | None] = [None] * len(batch)
+        for (tenant_id, aad_id, kind_name), indexes in groups.items():
+            kind = self.kinds.get(kind_name)
+            content = None
+            if kind is not None and kind.summarise is not None and len(indexes) >= SUMMARY_FROM:
+                content = await kind.summarise(session, [batch[i] for i in indexes], now)
+            if content is not None:
+                address = addresses.get((tenant_id, aad_id))
+                first = Delivery(Outcome.WAITING if batch[indexes[0]].payload.get("wait") else Outcome.UNREACHABLE,
+                                 "no conversation reference") if not address \
+                    else (address, card_activity(content, summary=content.get("fallbackText")))
+                prepared[indexes[0]] = first
+                for i in indexes[1:]:
+                    prepared[i] = indexes[0]
+                continue
+            for i in indexes:
+                prepared[i] = await self._prepare(session, batch[i], addresses, now)
+        return [item for item in prepared if item is not None]
+
+    async def _deliver(self, batch: list[Reminder], prepared: list[Prepared], now: datetime) -> list[tuple[Reminder, Outcome]]:
         """Send a claimed batch at once, then stamp every outcome in one transaction (one batch at a time)."""
-        deliveries = await asyncio.gather(*(self._send(item) for item in prepared))
+        sent = await asyncio.gather(*(self._send(item) for item in prepared))
+        deliveries = [sent[item] if isinstance(item, int) else result for item, result in zip(prepared, sent, strict=True)]
         async with self._stamping, self.sessions() as session:
             outcomes = await reminders.settle(session, settled=list(zip(batch, deliveries, strict=True)), now=now,
                                               max_attempts=self.max_attempts)
@@ -168,7 +211,9 @@ class ReminderEngine:
                                              why=breach_alerts.LATE_CHAT_OPENED)
             await session.commit()
 
-    async def _send(self, prepared: Delivery | tuple[str, Activity]) -> Delivery:
+    async def _send(self, prepared: Prepared) -> Delivery:
+        if isinstance(prepared, int):  # goes with a summary card: its delivery is that card's
+            return Delivery(Outcome.CANCELLED)
         if isinstance(prepared, Delivery):
             return prepared
         result = await self.sender.send(*prepared)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,15 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import notice_card, submit
-from bot.consent_post_cards import housekeeping_reminder, overdue_reminder, pick_post_card, post_card, removal_reminder, task_card
+from bot.consent_post_cards import (
+    housekeeping_reminder,
+    overdue_reminder,
+    pick_post_card,
+    post_card,
+    removal_reminder,
+    removals_summary,
+    task_card,
+)
 from bot.replies import card_activity
 from dialogs.consent_who import ask
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
@@ -165,6 +174,15 @@ async def render_removal(session: AsyncSession, reminder: Reminder, now: datetim
                             for_owner=reminder.recipient_aad_id == task.assignee)
 
 
+async def summarise_removals(session: AsyncSession, group: Sequence[Reminder], now: datetime) -> dict[str, Any] | None:
+    """Several images to take down for one person at once: one card (None when fewer than two are still open)."""
+    tasks = [task for r in group
+             if (task := await removals.due_task(session, tenant_id=r.tenant_id, subject_id=r.subject_id))]
+    if len(tasks) < 2:
+        return None
+    return removals_summary(tasks, for_owner=all(t.assignee == group[0].recipient_aad_id for t in tasks))
+
+
 async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """To DPOs: still up 7 days after consent changed; offers a breach report."""
     task = await removals.due_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
@@ -208,8 +226,9 @@ def posts_feature(deps: Deps) -> Feature:
         },
         reminder_kinds={
             posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping),
-            removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False),
-            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False),
+            removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False,
+                                                summarise=summarise_removals),
+            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False, summarise=summarise_removals),
             removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False),
         },
         status=consent_status,

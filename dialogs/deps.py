@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,6 +61,8 @@ class Intent:
 # Renders a due reminder to an Adaptive Card, or None when it no longer applies (it is then cancelled).
 # Runs inside the sweep's session; must not commit.
 ReminderRenderer = Callable[[AsyncSession, Reminder, datetime], Awaitable[dict[str, Any] | None]]
+# Renders several due reminders of one kind for one person as one card (None: each goes on its own). Must not commit.
+ReminderSummariser = Callable[[AsyncSession, Sequence[Reminder], datetime], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class ReminderKind:
     render: ReminderRenderer
     urgent: bool = False  # urgent kinds ignore quiet hours (e.g. breach deadlines)
     snoozable: bool = True
+    summarise: ReminderSummariser | None = None  # many due at once for one person (an import): one card, not many
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,24 @@ async def claim_due(
     return list(rows.scalars())
 
 
+async def claim_alike(session: AsyncSession, *, first: Reminder, now: datetime) -> list[Reminder]:
+    """The due reminders of `first`'s kind for the same person, claimed with `first` (to go as one card), oldest
+    first; those of the same claim are among them. Commits."""
+    alike = (col(Reminder.tenant_id) == first.tenant_id, col(Reminder.recipient_aad_id) == first.recipient_aad_id,
+             col(Reminder.kind) == first.kind)
+    await session.execute(
+        update(Reminder)
+        .where(*alike, col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+               or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now))
+        .values(state=ReminderState.SENDING, claimed_by=first.claimed_by, claimed_at=now)
+    )
+    await session.commit()
+    rows = await session.execute(select(Reminder).where(
+        *alike, col(Reminder.claimed_by) == first.claimed_by, col(Reminder.state) == ReminderState.SENDING,
+    ).order_by(col(Reminder.due_at), col(Reminder.id)))
+    return list(rows.scalars())
+
+
 async def unaddressed(session: AsyncSession, *, now: datetime) -> list[tuple[str, str]]:
     """(tenant, person) due a reminder now whom Custodian has no 1:1 chat with and no 403 from: a chat may be
     opened for them before the sweep claims (bot.scheduler)."""

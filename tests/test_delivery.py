@@ -15,12 +15,15 @@ from bot.proactive import Fate, ProactiveSender, SendLimiter
 from bot.runtime import Runtime
 from services import reminders
 from services.clock import SettableClock
+from storage.consent_models import Post, PostPupil
 from storage.models import Organisation, Person
 from storage.reminder_models import Reminder, ReminderState
 from tests.breach_support import file_report
 from tests.conftest import SCHOOL_A
+from tests.consent_support import tasks
 from tests.teams.client import TeamsClient, TeamsUser, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Limits
+from tests.test_consent_removals import THU_9AM, posted
 from tests.test_proactive import FakeTime, Waits, reference
 from tests.test_reminders import add
 
@@ -230,3 +233,36 @@ async def test_an_hours_worth_of_sends_is_left_to_a_later_sweep() -> None:
     assert throttled.value.seconds == pytest.approx(3600.0 - time.now)  # type: ignore[attr-defined]
     async with limiter.slot("school-a", "chat-2"):  # another chat is not held up
         pass
+
+
+async def test_forty_removal_tasks_for_one_person_arrive_as_one_card(
+    teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, clock: SettableClock, staff_a: TeamsUser,
+    dpo_a: TeamsUser,
+) -> None:
+    await posted(teams, staff_a, dpo_a, "Olivia Smith")
+    async with runtime.deps.sessions() as session:  # 39 more of her photos on the school's page, by the same person
+        [post] = list((await session.execute(select(Post))).scalars())
+        [shown] = list((await session.execute(select(PostPupil))).scalars())
+        for _ in range(39):
+            copy = Post(**post.model_dump(exclude={"id"}))
+            session.add(copy)
+            await session.flush()
+            session.add(PostPupil(**{**shown.model_dump(), "post_id": copy.id}))
+        await session.commit()
+    await teams.say(dpo_a, "consent withdrawn for Olivia Smith social media")
+    assert len(await tasks(runtime)) == 40
+    before = len(channel.to(staff_a.conversation_id))
+    report = await runtime.sweep_reminders()
+    [card] = channel.to(staff_a.conversation_id)[before:]
+    assert report.sent >= 40  # every task's reminder is stamped sent, by the one card
+    shown_text = texts([card])
+    assert "40 images must come down" in shown_text and "Removal #1: consent withdrawn" in shown_text
+    assert "And 32 more: type **status** to see them all." in shown_text and "Olivia" not in shown_text
+    assert card.activity["summary"] == "40 images must come down"
+    opened = await teams.press(staff_a, {"cmd": "consent.show_task", "task": 2})
+    assert "Removal #2" in texts(opened)
+
+    clock.set(THU_9AM)  # the next school morning: the daily reminders go as one card too
+    before = len(channel.to(staff_a.conversation_id))
+    await runtime.sweep_reminders()
+    assert len(channel.to(staff_a.conversation_id)[before:]) == 1
