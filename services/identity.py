@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import insert_ignore
@@ -218,9 +219,9 @@ async def school_reference(session: AsyncSession, tenant_id: str) -> str | None:
     """The 1:1 reference of whoever in this school wrote last: its service URL and bot account are the school's,
     to open a chat with someone who never wrote (`ProactiveSender.open_chat`)."""
     rows = await session.execute(
-        select(Person.conversation_reference)
-        .where(Person.tenant_id == tenant_id, Person.conversation_reference.is_not(None))  # type: ignore[union-attr]
-        .order_by(Person.last_seen_at.desc()).limit(1)  # type: ignore[attr-defined]
+        select(col(Person.conversation_reference))
+        .where(col(Person.tenant_id) == tenant_id, col(Person.conversation_reference).is_not(None))
+        .order_by(col(Person.last_seen_at).desc()).limit(1)
     )
     return rows.scalar_one_or_none()
 
@@ -228,7 +229,7 @@ async def school_reference(session: AsyncSession, tenant_id: str) -> str | None:
 async def set_reference(session: AsyncSession, *, tenant_id: str, aad_id: str, reference_json: str | None) -> None:
     """Store where to write to this person (None: Teams says that conversation is gone). Does not commit."""
     await session.execute(
-        update(Person).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id)  # type: ignore[arg-type]
+        update(Person).where(col(Person.tenant_id) == tenant_id, col(Person.aad_id) == aad_id)
         .values(conversation_reference=reference_json, unreachable_at=None)
     )
 
@@ -236,7 +237,7 @@ async def set_reference(session: AsyncSession, *, tenant_id: str, aad_id: str, r
 async def set_reachable(session: AsyncSession, *, tenant_id: str, aad_id: str, reachable: bool, now: datetime) -> None:
     """Teams said the app was installed (again) for this person, or removed. Does not commit."""
     await session.execute(
-        update(Person).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id)  # type: ignore[arg-type]
+        update(Person).where(col(Person.tenant_id) == tenant_id, col(Person.aad_id) == aad_id)
         .values(unreachable_at=None if reachable else now)
     )
 

@@ -234,12 +234,12 @@ async def unaddressed(session: AsyncSession, *, now: datetime) -> list[tuple[str
     """(tenant, person) due a reminder now whom Custodian has no 1:1 chat with and no 403 from: a chat may be
     opened for them before the sweep claims (bot.scheduler)."""
     rows = await session.execute(
-        select(Reminder.tenant_id, Reminder.recipient_aad_id).distinct()
+        select(col(Reminder.tenant_id), col(Reminder.recipient_aad_id)).distinct()
         .join(Person, (col(Person.tenant_id) == col(Reminder.tenant_id)) & (col(Person.aad_id) == col(Reminder.recipient_aad_id)))
         .where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
                or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
                col(Person.conversation_reference).is_(None), col(Person.unreachable_at).is_(None))
-        .order_by(Reminder.tenant_id, Reminder.recipient_aad_id)
+        .order_by(col(Reminder.tenant_id), col(Reminder.recipient_aad_id))
     )
     return [(tenant, aad) for tenant, aad in rows.all()]
 

@@ -30,8 +30,8 @@ from tests.test_reminders import add
 
 async def person(runtime: Runtime, user: TeamsUser) -> Person:
     async with runtime.deps.sessions() as session:
-        found = await session.execute(select(Person).where(Person.tenant_id == user.tenant_id,
-                                                           Person.aad_id == user.aad_id))
+        found = await session.execute(select(Person).where(col(Person.tenant_id) == user.tenant_id,
+                                                           col(Person.aad_id) == user.aad_id))
         return found.scalar_one()
 
 
