@@ -152,7 +152,7 @@ class ReminderEngine:
                 address = addresses.get((tenant_id, aad_id))
                 first = Delivery(Outcome.WAITING if batch[indexes[0]].payload.get("wait") else Outcome.UNREACHABLE,
                                  "no conversation reference") if not address \
-                    else (address, card_activity(content, summary=content.get("fallbackText")))
+                    else (address, card_activity(content))
                 prepared[indexes[0]] = first
                 for i in indexes[1:]:
                     prepared[i] = indexes[0]
@@ -190,7 +190,7 @@ class ReminderEngine:
             if reminder.payload.get("wait"):
                 return Delivery(Outcome.WAITING)
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
-        return address, card_activity(content, summary=content.get("fallbackText"))
+        return address, card_activity(content)
 
     async def _open_chats(self, session: AsyncSession, people: Sequence[tuple[str, str]], now: datetime) -> None:
         """People due a reminder with no 1:1 chat stored (they never wrote to the bot, or Teams lost the chat): ask

@@ -176,8 +176,9 @@ async def render_removal(session: AsyncSession, reminder: Reminder, now: datetim
 
 async def summarise_removals(session: AsyncSession, group: Sequence[Reminder], now: datetime) -> dict[str, Any] | None:
     """Several images to take down for one person at once: one card (None when fewer than two are still open)."""
-    tasks = [task for r in group
-             if (task := await removals.due_task(session, tenant_id=r.tenant_id, subject_id=r.subject_id))]
+    found = {task.id: task for r in group
+             if (task := await removals.due_task(session, tenant_id=r.tenant_id, subject_id=r.subject_id))}
+    tasks = sorted(found.values(), key=lambda task: int(task.id or 0))
     if len(tasks) < 2:
         return None
     return removals_summary(tasks, for_owner=all(t.assignee == group[0].recipient_aad_id for t in tasks))

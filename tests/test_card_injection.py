@@ -156,6 +156,8 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "consent_post_cards.removal_reminder": lambda: consent_post_cards.removal_reminder(
         task(), None, reminder_id=1, for_owner=True),
     "consent_post_cards.overdue_reminder": lambda: consent_post_cards.overdue_reminder(task(), view(), reminder_id=1),
+    "consent_post_cards.removals_summary": lambda: consent_post_cards.removals_summary([task()] * 12, for_owner=True)
+    | {"_": EVIL},
     "consent_post_cards.task_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
     "consent_post_cards.unregistered_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
     "dpo_cards.breaches_card": lambda: dpo_cards.breaches_card("Open", [breach()], START) | {"_": EVIL},

@@ -36,6 +36,7 @@ class Received:
     activity: dict[str, Any]
     authorization: str | None
     prefix: str
+    proactive: bool = False  # sent while no activity was being posted to the bot: the bot wrote first
 
     @property
     def text(self) -> str:
@@ -88,6 +89,7 @@ class FakeTeamsChannel:
         # chat with them; with anyone else Teams refuses (403), as the bot is in no conversation with them.
         self.installed: set[str] = set()
         self.uploads: dict[str, bytes] = {}  # by the upload's uniqueId
+        self.turns = 0  # activities being posted to the bot right now (tests/teams/client.py counts them)
         self.upload_status: int | None = None  # answer uploads with this instead (e.g. 500)
         self._ids = itertools.count(1)
         self._windows: dict[str, deque[float]] = defaultdict(deque)
@@ -141,7 +143,8 @@ class FakeTeamsChannel:
     def silent(self) -> list[Received]:
         """Messages the bot wrote first (not replies in a turn) with no notification text: Teams' activity feed and
         mobile push would show nothing meaningful (`summary` or `text` must say what it is about)."""
-        return [r for r in self.received if r.op == "send" and r.activity.get("type", "message") == "message"
+        return [r for r in self.received if r.proactive and r.op == "send"
+                and r.activity.get("type", "message") == "message"
                 and not (r.activity.get("summary") or r.activity.get("text"))]
 
     def to(self, conversation_id: str) -> list[Received]:
@@ -220,7 +223,7 @@ class FakeTeamsChannel:
         if isinstance(created, str):
             conv = created
         record = Received(request.method, op, conv, body if isinstance(body, dict) else {},
-                          request.headers.get("Authorization"), match["prefix"])
+                          request.headers.get("Authorization"), match["prefix"], proactive=self.turns == 0)
         async with self._changed:
             self.received.append(record)  # a refused create too (its conversation_id is "")
             self._changed.notify_all()
