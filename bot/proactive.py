@@ -210,6 +210,9 @@ class ProactiveSender:
             return None, _from_http_error(error)
         except (ClientRequestError, aiohttp.ClientError, TimeoutError, OSError) as error:
             return None, SendResult(ok=False, status=0, error=type(error).__name__)
+        except Exception:  # a bug of ours or botbuilder's must not stop the sweep: logged, tried again later
+            log.exception("opening a chat in tenant %s failed", tenant)
+            return None, SendResult(ok=False, status=0, error="UnexpectedError")
         if not getattr(created, "id", None):
             return None, SendResult(ok=False, status=0, error="NoConversationId")
         reference = ConversationReference(
