@@ -177,19 +177,23 @@ def list_card(breaches: Sequence[Breach], now: datetime, *, is_dpo: bool) -> Car
 
 
 def info_request_card(breach: Breach, question: str) -> Card:
-    """To the reporter: the DPO's question, with a button to answer."""
-    return card(
+    """To the reporter: the DPO's question, with a button to answer (`fallbackText`: the notification text)."""
+    result = card(
         [heading(f"Your DPO needs more information about {breach.reference}"), text(plain(question)),
          text(f"Answer with the button, or type **update {breach.reference}**.", subtle=True)],
         [act("Answer", UPDATE, breach), show_button(breach, "View the report")],
     )
+    result["fallbackText"] = f"Your DPO needs more information about {breach.reference}"
+    return result
 
 
 def closed_card(breach: Breach) -> Card:
-    """To the reporter: their breach report is closed."""
-    return card(
+    """To the reporter: their breach report is closed (`fallbackText`: the notification text)."""
+    result = card(
         [heading(f"{breach.reference} is closed"),
          text("Your DPO has finished dealing with the breach you reported. Thank you for reporting it quickly."),
          text(f"**Lessons learned:** {plain(breach.lessons_learned)}")],
         [show_button(breach, "View the report")],
     )
+    result["fallbackText"] = f"{breach.reference} is closed"
+    return result

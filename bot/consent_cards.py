@@ -111,8 +111,9 @@ def verdict_card(result: CheckResult) -> Card:
 
 
 def add_pupil_card(names: Sequence[str], purpose: str, asked_by: str, check_id: int) -> Card:
-    """To a DPO: a staff check named pupils who are not on the register."""
-    return card([
+    """To a DPO: a staff check named pupils who are not on the register (sent proactively: `fallbackText` is the
+    notification text, with no name in it)."""
+    result = card([
         heading("Please add to the pupil register"),
         text(f"{plain(asked_by) or 'A member of staff'} checked a photo for {PURPOSE_LABELS[Purpose(purpose)]} "
              f"(check #{check_id}) and named pupils who are not on the register:"),
@@ -120,6 +121,8 @@ def add_pupil_card(names: Sequence[str], purpose: str, asked_by: str, check_id: 
         text("Until they are on the register with their consent, the photo can't be used. Send me the updated pupil "
              "CSV (type **import pupils**); if a name is misspelt, tell the member of staff.", subtle=True),
     ])
+    result["fallbackText"] = f"Pupils to add to the register (check #{check_id})"
+    return result
 
 
 def checklist_card(note: str = "") -> Card:

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, settled_card, submit, text
+from bot.cards import Card, card, facts, heading, plain, settled_card, submit, tap_item, text
 from bot.reminder_cards import reminder_card, time_left_text
 from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
 from services.posts import EXTEND_MONTHS, PostView
 from services.removals import KEPT_REASON_LIMIT, REMOVAL_LABELS, task_summary
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
+
+SUMMARY_LINES = 8  # a summary card lists this many; `status` shows the rest
 
 BREACH_REASONS = (RemovalReason.WITHDRAWN, RemovalReason.NEVER_PUBLISH, RemovalReason.PUBLISHED_WITHOUT_CONSENT)
 
@@ -140,6 +142,20 @@ def removal_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: i
         time_left=f"open since {format_uk(task.opened_at)}", body=_task_facts(task, view),
         actions=_task_buttons(task, is_dpo=not for_owner), reminder_id=reminder_id, snoozable=False, done=False,
     )
+
+
+def removals_summary(tasks: Sequence[RemovalTask], *, for_owner: bool) -> Card:
+    """Many images to take down at once (e.g. after a pupil import): one card listing them, not one card each."""
+    title = f"{len(tasks)} images must come down"
+    why = ("You posted these images and they must come down. Tap each one, take it down, then press Mark removed."
+           if for_owner else "You're a DPO for this school: these images must come down.")
+    lines = [tap_item(f"Removal #{t.id}: {REMOVAL_LABELS[t.reason]}, {PURPOSE_LABELS[Purpose(t.purpose)]}",
+                      submit("Open", {"cmd": "consent.show_task", "task": t.id})) for t in tasks[:SUMMARY_LINES]]
+    more = len(tasks) - SUMMARY_LINES
+    rest = [text(f"And {more} more: type **status** to see them all.", subtle=True)] if more > 0 else []
+    result = card([heading(title), text(why), *lines, *rest])
+    result["fallbackText"] = title  # the notification text: no pupil, no post
+    return result
 
 
 def overdue_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: int) -> Card:

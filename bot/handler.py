@@ -21,7 +21,7 @@ from bot.state import CustodianConversationState
 from dialogs.account_leavers import member_removed
 from dialogs.deps import ACTOR_KEY, Deps, actor_of
 from dialogs.router import Router
-from services.identity import Actor, Visit, known_visitor, record_visit
+from services.identity import Actor, Visit, known_visitor, record_visit, set_reachable
 from storage.bot_state import StateTooLarge
 from storage.turns import guard_turn
 
@@ -109,7 +109,19 @@ class CustodianBot(TeamsActivityHandler):
                 await member_removed(self._deps, actor_of(turn_context).tenant_id, member.aad_object_id)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await self._welcome_once(turn_context)
+        await self._welcome_once(turn_context)  # (record_visit made them reachable again: Teams installed the app)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """The person uninstalled the app from their 1:1 chat: nothing reaches them until it is back."""
+        actor = actor_of(turn_context)
+        conversation = turn_context.activity.conversation
+        if conversation is None or conversation.conversation_type not in (None, "personal") or conversation.is_group:
+            return
+        async with self._deps.sessions() as session:
+            await set_reachable(session, tenant_id=actor.tenant_id, aad_id=actor.aad_id, reachable=False,
+                                now=self._deps.clock())
+            await session.commit()
+        log.info("app removed from a 1:1 chat in tenant %s: %s is unreachable", actor.tenant_id, actor.aad_id)
 
     async def _welcome_once(self, turn_context: TurnContext) -> None:
         """Install sends both conversationUpdate and installationUpdate: greet once per conversation."""

@@ -25,8 +25,10 @@ class SentCard(dict[str, Any]):
 
 
 def card_activity(card: dict[str, Any], summary: str | None = None) -> Activity:
-    """A message carrying one Adaptive Card (summary = notification text)."""
+    """A message carrying one Adaptive Card; `summary` (default: the card's `fallbackText`) is the notification
+    text Teams shows in the activity feed and on phones."""
     activity = MessageFactory.attachment(CardFactory.adaptive_card(SentCard(card)))
+    summary = summary or card.get("fallbackText")
     if summary:
         activity.summary = summary
     return activity

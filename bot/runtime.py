@@ -14,7 +14,7 @@ from bot.card_updates import SentCards
 from bot.connector import PooledDriver
 from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
-from bot.proactive import ProactiveSender, SendLimiter
+from bot.proactive import CONVERSATION_WINDOWS, ProactiveSender, SendLimiter, shared
 from bot.scheduler import ReminderEngine, ReminderScheduler, SweepReport
 from bot.state import CustodianConversationState
 from config import Settings
@@ -75,7 +75,8 @@ async def start_runtime(settings: Settings, clock: Clock) -> Runtime:
     router = Router(deps, conversation_state, features)
     driver = PooledDriver()
     adapter = create_adapter(settings, driver)
-    limiter = SendLimiter(settings.share(settings.sends_per_conversation), settings.share(settings.sends_per_tenant))
+    per_second = ((settings.sends_per_conversation, 1.0), *CONVERSATION_WINDOWS[1:])
+    limiter = SendLimiter(shared(per_second, settings.share), shared(((settings.sends_per_tenant, 1.0),), settings.share))
     sender = ProactiveSender(adapter, settings.app_id, limiter=limiter)
     reminder_engine = ReminderEngine(sessions, sender, all_reminder_kinds(features), quiet=quiet_hours(deps),
                                      max_attempts=settings.reminder_max_attempts, digest_time=digest_time(deps))

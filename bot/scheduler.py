@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
@@ -25,10 +25,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.proactive import ProactiveSender
 from bot.replies import card_activity
 from dialogs.deps import ReminderKind
-from services import digest, reminders
+from services import breach_alerts, digest, identity, reminders
 from services.clock import Clock
 from services.reminders import Delivery, Outcome, QuietHours
 from storage.db import SessionFactory
+from storage.models import Role
 from storage.reminder_models import Reminder
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 BATCH = 10  # claimed, sent and stamped together
 BATCHES_IN_FLIGHT = 4  # a slow or throttled send holds up only its own batch; a crash leaves at most 40 unconfirmed
 STOP_TIMEOUT_SECONDS = 60.0
+SUMMARY_FROM = 3  # this many due at once of one kind for one person go as one summary card, when the kind can
+# (what to send and where, an outcome already known, or the index of the summary card this reminder goes with)
+Prepared = Delivery | tuple[str, Activity] | int
 
 
 @dataclass
@@ -48,6 +52,8 @@ class SweepReport:
     unreachable: int = 0
     cancelled: int = 0
     waiting: int = 0
+    gone: int = 0
+    blocked: int = 0
     reconciled: int = 0
 
     def add(self, outcome: Outcome) -> None:
@@ -80,6 +86,7 @@ class ReminderEngine:
         async with self.sessions() as session:
             report.reconciled = await reminders.reconcile_stale(session, now=now)
             await digest.plan_digests(session, now=now, when=self.digest_time)
+            await self._open_chats(session, await reminders.unaddressed(session, now=now), now)
         urgent = [name for name, kind in self.kinds.items() if kind.urgent]
         always = [name for name, kind in self.kinds.items() if kind.urgent or not kind.term_time]
         urgent_only, held = (urgent, set[str]()) if self.quiet.holds(now) else (None, await self._closed_today(now, always))
@@ -91,10 +98,13 @@ class ReminderEngine:
                     batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH,
                                                       held=held, urgent=always)
                 if batch:
+                    async with self.sessions() as session:
+                        batch = await self._with_alike(session, batch, now)
                     async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
                         people = await reminders.recipients_of(session, batch)
-                        addresses = {key: person.conversation_reference for key, person in people.items()}
-                        prepared = [await self._prepare(session, reminder, addresses, now) for reminder in batch]
+                        addresses = {key: None if person.unreachable_at else person.conversation_reference
+                                     for key, person in people.items()}
+                        prepared = await self._prepare_all(session, batch, addresses, now)
                     in_flight.add(asyncio.create_task(self._deliver(batch, prepared, now)))
                     continue
                 drained = True
@@ -102,10 +112,16 @@ class ReminderEngine:
                 break
             done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             drained = False
+            gone = set()
             for task in done:
                 for reminder, outcome in task.result():
                     log.info("reminder %s (%s): %s", reminder.id, reminder.kind, outcome.value)
                     report.add(outcome)
+                    if outcome is Outcome.GONE:
+                        gone.add((reminder.tenant_id, reminder.recipient_aad_id))
+            if gone:  # their chats were forgotten: open new ones before those reminders are claimed again
+                async with self.sessions() as session:
+                    await self._open_chats(session, sorted(gone), now)
         if report.total:
             log.info("reminder sweep: %s", report)
         return report
@@ -116,10 +132,48 @@ class ReminderEngine:
             await reminders.supersede_piled(session, now=now, urgent=always)
             return await reminders.closed_today(session, now=now, urgent=always, quiet=self.quiet)
 
-    async def _deliver(self, batch: list[Reminder], prepared: list[Delivery | tuple[str, Activity]],
-                       now: datetime) -> list[tuple[Reminder, Outcome]]:
+    async def _with_alike(self, session: AsyncSession, batch: list[Reminder], now: datetime) -> list[Reminder]:
+        """The batch, and for a kind that can be summarised the same person's other due ones of that kind."""
+        seen: set[tuple[str, str, str]] = set()
+        claimed = {reminder.id for reminder in batch}
+        alike: list[Reminder] = []
+        for reminder in batch:
+            key = (reminder.tenant_id, reminder.recipient_aad_id, reminder.kind)
+            kind = self.kinds.get(reminder.kind)
+            if key not in seen and kind is not None and kind.summarise is not None:
+                alike += [r for r in await reminders.claim_alike(session, first=reminder, now=now) if r.id not in claimed]
+            seen.add(key)
+        return batch + alike
+
+    async def _prepare_all(self, session: AsyncSession, batch: list[Reminder],
+                           addresses: Mapping[tuple[str, str], str | None], now: datetime) -> list[Prepared]:
+        """Render the batch: many of one kind for one person as one summary card (the others follow its fate)."""
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        for index, reminder in enumerate(batch):
+            groups.setdefault((reminder.tenant_id, reminder.recipient_aad_id, reminder.kind), []).append(index)
+        prepared: list[Prepared | None] = [None] * len(batch)
+        for (tenant_id, aad_id, kind_name), indexes in groups.items():
+            kind = self.kinds.get(kind_name)
+            content = None
+            if kind is not None and kind.summarise is not None and len(indexes) >= SUMMARY_FROM:
+                content = await kind.summarise(session, [batch[i] for i in indexes], now)
+            if content is not None:
+                address = addresses.get((tenant_id, aad_id))
+                first = Delivery(Outcome.WAITING if batch[indexes[0]].payload.get("wait") else Outcome.UNREACHABLE,
+                                 "no conversation reference") if not address \
+                    else (address, card_activity(content))
+                prepared[indexes[0]] = first
+                for i in indexes[1:]:
+                    prepared[i] = indexes[0]
+                continue
+            for i in indexes:
+                prepared[i] = await self._prepare(session, batch[i], addresses, now)
+        return [item for item in prepared if item is not None]
+
+    async def _deliver(self, batch: list[Reminder], prepared: list[Prepared], now: datetime) -> list[tuple[Reminder, Outcome]]:
         """Send a claimed batch at once, then stamp every outcome in one transaction (one batch at a time)."""
-        deliveries = await asyncio.gather(*(self._send(item) for item in prepared))
+        sent = await asyncio.gather(*(self._send(item) for item in prepared))
+        deliveries = [sent[item] if isinstance(item, int) else result for item, result in zip(prepared, sent, strict=True)]
         async with self._stamping, self.sessions() as session:
             outcomes = await reminders.settle(session, settled=list(zip(batch, deliveries, strict=True)), now=now,
                                               max_attempts=self.max_attempts)
@@ -145,17 +199,35 @@ class ReminderEngine:
             if reminder.payload.get("wait"):
                 return Delivery(Outcome.WAITING)
             return Delivery(Outcome.UNREACHABLE, "no conversation reference")
-        return address, card_activity(content, summary=content.get("fallbackText"))
+        return address, card_activity(content)
 
-    async def _send(self, prepared: Delivery | tuple[str, Activity]) -> Delivery:
+    async def _open_chats(self, session: AsyncSession, people: Sequence[tuple[str, str]], now: datetime) -> None:
+        """People due a reminder with no 1:1 chat stored (they never wrote to the bot, or Teams lost the chat): ask
+        Teams to open one (it can when the app is installed for them, e.g. by the school's app setup policy). On
+        success what waited for them is released, and a DPO is caught up as on first contact. Commits."""
+        for tenant_id, aad_id in people:
+            known = await identity.school_reference(session, tenant_id)
+            if known is None:
+                continue
+            reference, result = await self.sender.open_chat(known, aad_id)
+            if reference is None:
+                log.info("no chat opened with %s in tenant %s: %s %s", aad_id, tenant_id, result.status, result.error)
+                continue
+            log.info("chat opened with %s in tenant %s", aad_id, tenant_id)
+            await identity.set_reference(session, tenant_id=tenant_id, aad_id=aad_id, reference_json=reference)
+            if Role.DPO in await identity.active_roles(session, tenant_id=tenant_id, aad_id=aad_id):
+                await breach_alerts.catch_up(session, tenant_id=tenant_id, aad_id=aad_id, now=now,
+                                             why=breach_alerts.LATE_CHAT_OPENED)
+            await session.commit()
+
+    async def _send(self, prepared: Prepared) -> Delivery:
+        if isinstance(prepared, int):  # goes with a summary card: its delivery is that card's
+            return Delivery(Outcome.CANCELLED)
         if isinstance(prepared, Delivery):
             return prepared
         result = await self.sender.send(*prepared)
-        if result.ok:
-            return Delivery(Outcome.SENT, activity_id=result.activity_id)
-        if result.unreachable:
-            return Delivery(Outcome.UNREACHABLE, result.error)
-        return Delivery(Outcome.RETRY if result.retryable else Outcome.FAILED, result.error, result.retry_after)
+        return Delivery(Outcome(result.fate.value), None if result.ok else result.error, result.retry_after,
+                        activity_id=result.activity_id)
 
 
 class ReminderScheduler:

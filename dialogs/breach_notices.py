@@ -24,7 +24,8 @@ from storage.reminder_models import Reminder
 Card = dict[str, Any]
 _DPO_KINDS = (alerts.ALERT, alerts.DEADLINE, alerts.OVERDUE, alerts.UPDATED)
 _LATE = {alerts.LATE_OPENED: "Late: sent when you first opened Custodian.",
-         alerts.LATE_APPOINTED: "Sent now because you have just been made a DPO of this school."}
+         alerts.LATE_APPOINTED: "Sent now because you have just been made a DPO of this school.",
+         alerts.LATE_CHAT_OPENED: "Late: sent as soon as Teams let Custodian open a chat with you."}
 
 
 async def _breach(session: AsyncSession, reminder: Reminder) -> Breach | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.consent_post_cards import (
     pick_post_card,
     post_card,
     removal_reminder,
+    removals_summary,
     settled_post_card,
     task_card,
 )
@@ -257,6 +259,16 @@ async def current_removal(session: AsyncSession, reminder: Reminder, now: dateti
     return task_card(task, await _view(session, task), is_dpo=False, done=await removals.done_line(session, task))
 
 
+async def summarise_removals(session: AsyncSession, group: Sequence[Reminder], now: datetime) -> dict[str, Any] | None:
+    """Several images to take down for one person at once: one card (None when fewer than two are still open)."""
+    found = {task.id: task for r in group
+             if (task := await removals.due_task(session, tenant_id=r.tenant_id, subject_id=r.subject_id))}
+    tasks = sorted(found.values(), key=lambda task: int(task.id or 0))
+    if len(tasks) < 2:
+        return None
+    return removals_summary(tasks, for_owner=all(t.assignee == group[0].recipient_aad_id for t in tasks))
+
+
 async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
     """To DPOs: still up 7 days after consent changed; offers a breach report."""
     task = await removals.due_task(session, tenant_id=reminder.tenant_id, subject_id=reminder.subject_id)
@@ -310,8 +322,9 @@ def posts_feature(deps: Deps) -> Feature:
         reminder_kinds={
             posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping, current=current_post),
             removals.KIND_REMOVAL: ReminderKind(render=render_removal, urgent=True, snoozable=False,
-                                                current=current_removal),
-            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False, current=current_removal),
+                                                current=current_removal, summarise=summarise_removals),
+            removals.KIND_REMOVAL_DAILY: ReminderKind(render=render_removal, snoozable=False, current=current_removal,
+                                                      summarise=summarise_removals),
             removals.KIND_REMOVAL_OVERDUE: ReminderKind(render=render_overdue, snoozable=False, current=current_removal),
             removals.KIND_REMOVAL_KEPT: ReminderKind(render=render_kept, urgent=True, snoozable=False),
         },

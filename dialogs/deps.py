@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,6 +68,8 @@ class Intent:
 # Renders a due reminder to an Adaptive Card, or None when it no longer applies (it is then cancelled).
 # Runs inside the sweep's session; must not commit.
 ReminderRenderer = Callable[[AsyncSession, Reminder, datetime], Awaitable[dict[str, Any] | None]]
+# Renders several due reminders of one kind for one person as one card (None: each goes on its own). Must not commit.
+ReminderSummariser = Callable[[AsyncSession, Sequence[Reminder], datetime], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class ReminderKind:
     term_time: bool = True
     # The card as it should look now, for one already sent when its subject changes (None: it never changes).
     current: ReminderRenderer | None = None
+    summarise: ReminderSummariser | None = None  # many due at once for one person (an import): one card, not many
 
 
 @dataclass(frozen=True)

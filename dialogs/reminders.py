@@ -19,9 +19,9 @@ from services.dates import format_uk
 from services.errors import DomainError
 from services.identity import Actor
 from services.ids import parse_id
+from services.reminders import NOTICE_KIND
 from storage.reminder_models import Reminder
 
-NOTICE_KIND = "notice"  # payload {"title", "text", "why"}: short, non-personal text
 PROBLEMS = {
     "unreachable": "Teams says they have blocked or removed Custodian, so please tell them another way.",
     "failed": "Teams kept refusing it, so I have stopped trying. Please tell them another way.",

@@ -125,7 +125,7 @@ def roles_feature(deps: Deps) -> Feature:
         async with deps.sessions() as session:
             dpos = await holders_of(session, tenant_id=actor.tenant_id, role=Role.DPO)
             organisers = await holders_of(session, tenant_id=actor.tenant_id, role=Role.ORGANISER)
-        lines = [f"**DPOs:** {', '.join(p.name or 'unnamed' for p in dpos) or 'none yet'}",
+        lines = [f"**DPOs:** {', '.join(p.name or 'one who has not opened Custodian yet' for p in dpos) or 'none yet'}",
                  f"**Training organisers:** {', '.join(p.name or 'unnamed' for p in organisers) or 'none'}"]
         await context.send_activity("\n\n".join(lines))
 

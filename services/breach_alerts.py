@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -81,19 +81,24 @@ async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime, 
             )
 
 
-LATE_OPENED, LATE_APPOINTED = "opened", "appointed"  # why a DPO's alert is late (payload "late")
+LATE_OPENED, LATE_APPOINTED, LATE_CHAT_OPENED = "opened", "appointed", "chat"  # why a DPO's alert is late ("late")
 
 
 async def catch_up(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime, why: str = LATE_OPENED) -> int:
     """A DPO can now be written to: what waited for them goes, marked late; breaches reported before they were a
-    DPO here get their alert and reminders. Past-due reminders held about a breach are dropped (its late alert
-    shows where it stands). Returns how many breach alerts go late. Does not commit."""
+    DPO here get their alert and reminders. Past-due reminders about a breach are dropped, held or not yet sent
+    (its late alert shows where it stands). Returns how many breach alerts go late. Does not commit."""
+    await session.execute(update(Reminder).where(
+        col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id,
+        col(Reminder.state) == ReminderState.PENDING, col(Reminder.subject_type) == SUBJECT,
+        col(Reminder.kind) != ALERT, col(Reminder.due_at) <= now, col(Reminder.last_error).is_distinct_from(reminders.WAITING),
+    ).values(state=ReminderState.CANCELLED))
     held = await reminders.waiting_for(session, tenant_id=tenant_id, aad_id=aad_id)
     for row in held:
         if row.subject_type == SUBJECT and row.kind != ALERT and row.due_at <= now:
             row.state = ReminderState.CANCELLED
         else:
-            row.payload = {**row.payload, "late": LATE_OPENED} if row.kind == ALERT else row.payload
+            row.payload = {**row.payload, "late": why} if row.kind == ALERT else row.payload
             reminders.release(row)
     alerted = await session.execute(select(col(Reminder.subject_id)).where(
         col(Reminder.tenant_id) == tenant_id, col(Reminder.recipient_aad_id) == aad_id, col(Reminder.kind) == ALERT))

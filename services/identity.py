@@ -60,7 +60,7 @@ _ACTIVE_GRANTS = and_(  # a person's roles not revoked
 )
 _PERSON_AND_ROLES = (
     select(_PEOPLE.c.name, _PEOPLE.c.teams_user_id, _PEOPLE.c.conversation_reference, _PEOPLE.c.last_seen_at,
-           _GRANTS.c.role)
+           _PEOPLE.c.unreachable_at, _GRANTS.c.role)
     .outerjoin(_GRANTS, _ACTIVE_GRANTS)
     .where(_THIS_PERSON)
 )
@@ -78,6 +78,7 @@ class _Stored:
     teams_user_id: str
     conversation_reference: str | None
     last_seen_at: datetime
+    unreachable_at: datetime | None
 
 
 async def known_visitor(
@@ -118,13 +119,14 @@ async def record_visit(
         )
         person, roles = await _person_and_roles(conn, keys)
         assert person is not None
+        await _seed_school_dpos(conn, visit, dpo_seed, now)
         wrote = True
     changes = _changes(person, visit, now)
     if changes:
         await conn.execute(update(_PEOPLE).where(_THIS_PERSON).values(changes), keys)
         wrote = True
     for role in _unseeded(visit, roles, dpo_seed, organiser_seed):
-        if await _seed_role(conn, visit, role, now):
+        if await _seed_role(conn, visit.tenant_id, visit.aad_id, role, now):
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()
@@ -132,14 +134,25 @@ async def record_visit(
     return Actor(visit.tenant_id, visit.aad_id, visit.name, frozenset(roles), reached)
 
 
-async def _seed_role(conn: AsyncConnection, visit: Visit, role: Role, now: datetime) -> bool:
+async def _seed_role(conn: AsyncConnection, tenant_id: str, aad_id: str, role: Role, now: datetime) -> bool:
     """Grant a role named in settings, once: a later revocation by a DPO is respected."""
-    ever = await conn.execute(_EVER_GRANTED, {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id, "b_role": role.value})
+    ever = await conn.execute(_EVER_GRANTED, {"b_tenant": tenant_id, "b_aad": aad_id, "b_role": role.value})
     if ever.first() is not None:
         return False
     await conn.execute(insert(_GRANTS).values(
-        tenant_id=visit.tenant_id, aad_id=visit.aad_id, role=role.value, granted_by="settings", granted_at=now))
+        tenant_id=tenant_id, aad_id=aad_id, role=role.value, granted_by="settings", granted_at=now))
     return True
+
+
+async def _seed_school_dpos(conn: AsyncConnection, visit: Visit, dpo_seed: Collection[tuple[str, str]],
+                            now: datetime) -> None:
+    """Someone new at a school: its DPOs named in settings are known from now on, even those who never wrote, so
+    alerts are scheduled for them and reach them through a chat Custodian opens (the app installed for them)."""
+    for tenant, aad_id in sorted(dpo_seed):
+        if tenant == visit.tenant_id and aad_id != visit.aad_id:  # (the visitor's own roles are seeded below)
+            await insert_ignore(conn, Person, {"tenant_id": tenant, "aad_id": aad_id, "created_at": now,
+                                               "last_seen_at": now}, ["tenant_id", "aad_id"])
+            await _seed_role(conn, tenant, aad_id, Role.DPO, now)
 
 
 async def _person_and_roles(conn: AsyncConnection, keys: dict[str, str]) -> tuple[_Stored | None, frozenset[str]]:
@@ -147,7 +160,7 @@ async def _person_and_roles(conn: AsyncConnection, keys: dict[str, str]) -> tupl
     rows = (await conn.execute(_PERSON_AND_ROLES, keys)).all()
     if not rows:
         return None, frozenset()
-    return _Stored(*rows[0][:4]), frozenset(row.role for row in rows if row.role is not None)
+    return _Stored(*rows[0][:5]), frozenset(row.role for row in rows if row.role is not None)
 
 
 def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
@@ -160,6 +173,8 @@ def _changes(person: _Stored, visit: Visit, now: datetime) -> dict[str, Any]:
     if visit.reference_json and person.conversation_reference != visit.reference_json \
             and _same_channel_and_tenant(person.conversation_reference, visit.reference_json):
         changes["conversation_reference"] = visit.reference_json
+        changes["unreachable_at"] = None
+    elif visit.reference_json and person.unreachable_at is not None:  # they wrote to the bot: reachable again
         changes["unreachable_at"] = None
     if now - person.last_seen_at > _SEEN_REFRESH:
         changes["last_seen_at"] = now
@@ -222,6 +237,33 @@ async def name_of(session: AsyncSession, *, tenant_id: str, aad_id: str | None) 
     found = await session.execute(select(col(Person.name)).where(col(Person.tenant_id) == tenant_id,
                                                                  col(Person.aad_id) == aad_id))
     return found.scalars().first() or "someone"
+
+
+async def school_reference(session: AsyncSession, tenant_id: str) -> str | None:
+    """The 1:1 reference of whoever in this school wrote last: its service URL and bot account are the school's,
+    to open a chat with someone who never wrote (`ProactiveSender.open_chat`)."""
+    rows = await session.execute(
+        select(col(Person.conversation_reference))
+        .where(col(Person.tenant_id) == tenant_id, col(Person.conversation_reference).is_not(None))
+        .order_by(col(Person.last_seen_at).desc()).limit(1)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def set_reference(session: AsyncSession, *, tenant_id: str, aad_id: str, reference_json: str | None) -> None:
+    """Store where to write to this person (None: Teams says that conversation is gone). Does not commit."""
+    await session.execute(
+        update(Person).where(col(Person.tenant_id) == tenant_id, col(Person.aad_id) == aad_id)
+        .values(conversation_reference=reference_json, unreachable_at=None)
+    )
+
+
+async def set_reachable(session: AsyncSession, *, tenant_id: str, aad_id: str, reachable: bool, now: datetime) -> None:
+    """Teams said the app was installed (again) for this person, or removed. Does not commit."""
+    await session.execute(
+        update(Person).where(col(Person.tenant_id) == tenant_id, col(Person.aad_id) == aad_id)
+        .values(unreachable_at=None if reachable else now)
+    )
 
 
 async def mark_unreachable(session: AsyncSession, *, person_id: int, now: datetime) -> None:

@@ -17,16 +17,22 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
+from services.dates import format_uk
 from services.errors import DomainError, NotAllowed
-from services.identity import Actor, active_roles, mark_unreachable, reachable_holders
+from services.identity import Actor, active_roles, mark_unreachable, reachable_holders, set_reference
 from services.school_calendar import Region, closed_schools
 from storage.db import insert_ignore
-from storage.models import Person, Role
+from storage.models import Organisation, Person, Role
 from storage.reminder_models import Reminder, ReminderState
 
 log = logging.getLogger(__name__)
 
 FAILED_KIND = "reminder.failed"  # tells a school's DPOs that a reminder did not get through
+NOTICE_KIND = "notice"  # payload {"title", "text", "why"}: short, non-personal text
+# Teams said the school's admin blocked the app (403 BotDisabledByAdmin): everything for the school is held and
+# one send tries again this often; when one gets through, the school's DPOs are told once.
+BLOCKED_RECHECK = timedelta(hours=1)
+BLOCKED = "held: the school's Teams admin has blocked Custodian"
 # A claim older than this whose outcome was never stamped belongs to a process that died mid-send.
 SENDING_TIMEOUT = timedelta(minutes=5)
 # A reminder scheduled with {"wait": True} to someone who has never opened Custodian waits for them (it is
@@ -159,6 +165,8 @@ class Outcome(StrEnum):
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"  # the renderer says it no longer applies
     WAITING = "waiting"  # no conversation with the recipient yet: pending until they open Custodian
+    GONE = "gone"  # Teams no longer knows the stored conversation: forgotten, and tried again at once
+    BLOCKED = "blocked"  # the school's admin blocked the app: held with everything else for the school (BLOCKED)
 
 
 @dataclass(frozen=True)
@@ -244,6 +252,38 @@ async def claim_due(
     return list(rows.scalars())
 
 
+async def claim_alike(session: AsyncSession, *, first: Reminder, now: datetime) -> list[Reminder]:
+    """The due reminders of `first`'s kind for the same person, claimed with `first` (to go as one card), oldest
+    first; those of the same claim are among them. Commits."""
+    alike = (col(Reminder.tenant_id) == first.tenant_id, col(Reminder.recipient_aad_id) == first.recipient_aad_id,
+             col(Reminder.kind) == first.kind)
+    await session.execute(
+        update(Reminder)
+        .where(*alike, col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+               or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now))
+        .values(state=ReminderState.SENDING, claimed_by=first.claimed_by, claimed_at=now)
+    )
+    await session.commit()
+    rows = await session.execute(select(Reminder).where(
+        *alike, col(Reminder.claimed_by) == first.claimed_by, col(Reminder.state) == ReminderState.SENDING,
+    ).order_by(col(Reminder.due_at), col(Reminder.id)))
+    return list(rows.scalars())
+
+
+async def unaddressed(session: AsyncSession, *, now: datetime) -> list[tuple[str, str]]:
+    """(tenant, person) due a reminder now whom Custodian has no 1:1 chat with and no 403 from: a chat may be
+    opened for them before the sweep claims (bot.scheduler)."""
+    rows = await session.execute(
+        select(col(Reminder.tenant_id), col(Reminder.recipient_aad_id)).distinct()
+        .join(Person, (col(Person.tenant_id) == col(Reminder.tenant_id)) & (col(Person.aad_id) == col(Reminder.recipient_aad_id)))
+        .where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+               or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
+               col(Person.conversation_reference).is_(None), col(Person.unreachable_at).is_(None))
+        .order_by(col(Reminder.tenant_id), col(Reminder.recipient_aad_id))
+    )
+    return [(tenant, aad) for tenant, aad in rows.all()]
+
+
 async def reconcile_stale(session: AsyncSession, *, now: datetime) -> int:
     """Stale `sending` rows (the process died between send and stamp) become `sent`, never resent. Commits."""
     result = await session.execute(
@@ -277,6 +317,7 @@ async def settle(
             outcomes.append(delivery.outcome)
         else:
             outcomes.append(await _stamp(session, row, delivery, now=now, max_attempts=max_attempts))
+    await _unblock(session, {r.tenant_id for (r, _), o in zip(settled, outcomes, strict=True) if o is Outcome.SENT}, now)
     return outcomes
 
 
@@ -284,6 +325,14 @@ async def _stamp(session: AsyncSession, row: Reminder, delivery: Delivery, *, no
     outcome = delivery.outcome
     if outcome is Outcome.WAITING:
         row.state, row.next_attempt_at, row.last_error = ReminderState.PENDING, now + WAIT_RECHECK, WAITING
+        return outcome
+    if outcome is Outcome.BLOCKED:
+        await _hold_school(session, row.tenant_id, now)
+        row.state, row.next_attempt_at, row.last_error = ReminderState.PENDING, now + BLOCKED_RECHECK, BLOCKED
+        return outcome
+    if outcome is Outcome.GONE:
+        await set_reference(session, tenant_id=row.tenant_id, aad_id=row.recipient_aad_id, reference_json=None)
+        row.state, row.next_attempt_at, row.last_error = ReminderState.PENDING, None, "conversation gone: reopening"
         return outcome
     if outcome is not Outcome.CANCELLED:
         row.attempts += 1
@@ -302,6 +351,44 @@ async def _stamp(session: AsyncSession, row: Reminder, delivery: Delivery, *, no
     elif outcome is Outcome.FAILED:
         await _tell_dpos(session, row, now, reason="failed")
     return outcome
+
+
+async def _hold_school(session: AsyncSession, tenant_id: str, now: datetime) -> None:
+    """Stop sending to a school whose admin blocked the app: note when, and hold what is due for the next hour."""
+    org = await session.get(Organisation, tenant_id)
+    if org is not None and org.app_blocked_at is None:
+        org.app_blocked_at = now
+        log.warning("tenant %s: Teams says the app is blocked by the admin; sends held", tenant_id)
+    until = now + BLOCKED_RECHECK
+    await session.execute(
+        update(Reminder)
+        .where(col(Reminder.tenant_id) == tenant_id, col(Reminder.state) == ReminderState.PENDING,
+               or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) < until))
+        .values(next_attempt_at=until)
+    )
+
+
+async def _unblock(session: AsyncSession, tenant_ids: Collection[str], now: datetime) -> None:
+    """A send got through to a school that was blocked: the block is over; its DPOs are told, once."""
+    if not tenant_ids:
+        return
+    rows = await session.execute(select(Organisation).where(
+        col(Organisation.tenant_id).in_(sorted(tenant_ids)), col(Organisation.app_blocked_at).is_not(None)))
+    for org in rows.scalars():
+        since, org.app_blocked_at = org.app_blocked_at, None
+        assert since is not None
+        log.info("tenant %s: sends get through again", org.tenant_id)
+        for dpo in await reachable_holders(session, tenant_id=org.tenant_id, role=Role.DPO):
+            await schedule(
+                session, key=f"unblocked:{org.tenant_id}:{since.isoformat()}:{dpo.aad_id}", tenant_id=org.tenant_id,
+                kind=NOTICE_KIND, recipient_aad_id=dpo.aad_id, subject_type="school", subject_id=org.tenant_id,
+                due_at=now, now=now, payload={
+                    "title": "Custodian can reach your school again",
+                    "text": "Your school's Teams admin had blocked Custodian, so nothing could be sent from "
+                            f"{format_uk(since)}. It works again: messages held since then are being delivered now.",
+                    "why": "Teams refused every message to your school while the app was blocked.",
+                },
+            )
 
 
 async def _reroute(session: AsyncSession, row: Reminder, now: datetime) -> None:

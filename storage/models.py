@@ -28,6 +28,7 @@ class Organisation(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True, max_length=64)
     name: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_field()
+    app_blocked_at: datetime | None = utc_field(nullable=True, default=None)  # Teams: 403 BotDisabledByAdmin
 
 
 class Person(SQLModel, table=True):

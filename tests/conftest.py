@@ -136,11 +136,13 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 async def channel(card_check: CardCheck | None) -> AsyncIterator[FakeTeamsChannel]:
     """The fake Teams channel; every Adaptive Card the bot sent in the test must match the 1.5 schema and
-    show in Teams without warnings or cut-off text (tests/card_render.py)."""
+    show in Teams without warnings or cut-off text (tests/card_render.py), and every message it wrote first must
+    carry notification text."""
     fake = FakeTeamsChannel()
     await fake.start()
     yield fake
     await fake.close()
+    assert not fake.silent, f"proactive messages with no notification text: {[r.activity for r in fake.silent][:3]}"
     cards = {json.dumps(c, sort_keys=True): c for r in fake.received for c in r.cards if c.get("type") == "AdaptiveCard"}
     invalid = {key[:200]: errors for key, c in cards.items() if (errors := schema_errors(c))}
     assert not invalid, f"cards that break the Adaptive Card 1.5 schema: {invalid}"

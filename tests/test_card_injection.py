@@ -172,6 +172,8 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "consent_post_cards.removal_reminder": lambda: consent_post_cards.removal_reminder(
         task(), None, reminder_id=1, for_owner=True),
     "consent_post_cards.overdue_reminder": lambda: consent_post_cards.overdue_reminder(task(), view(), reminder_id=1),
+    "consent_post_cards.removals_summary": lambda: consent_post_cards.removals_summary([task()] * 12, for_owner=True)
+    | {"_": EVIL},
     "consent_post_cards.task_card": lambda: consent_post_cards.task_card(task(), None, is_dpo=True),
     "consent_post_cards.task_card+kept": lambda: consent_post_cards.task_card(
         kept(), None, is_dpo=True),

@@ -7,10 +7,13 @@ Runs once per `make test` (the SQLite pass); skipped when the Playground (`npm c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 import pytest
@@ -34,6 +37,7 @@ SAM_AAD = "5a5a5a5a-0000-4000-8000-0000000000c1"
 DEE_AAD, NIA_AAD = "d0d0d0d0-0000-4000-8000-0000000000c1", "d0d0d0d0-0000-4000-8000-0000000000c2"
 SCHOOL = "cccccccc-0000-4000-8000-00000000000c"  # the tenantId of tests/playground/*.m365agentsplayground.yml
 SORRY = "something went wrong"
+T = TypeVar("T")
 # The Log Panel's own words for what the Playground cannot show yet (its README: "will show a warning message in
 # conversation and log panel"): the file-consent card. Nothing else may be reported as a problem.
 NO_FILE_CONSENT = "File Consent Card is not supported yet"
@@ -106,6 +110,15 @@ async def import_pupils(bot: BotProcess, dee: Chat) -> Locator:
     return await dee.wait_for("Apply", before)
 
 
+async def until(found: Callable[[], Awaitable[T | None]], timeout: float = 20.0) -> T:
+    """Poll `found` until it gives something (a guard on the bot's one-second reminder sweep, not a sleep for time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await found()) is None:
+        assert asyncio.get_running_loop().time() < deadline, "not there in time"
+        await asyncio.sleep(0.1)
+    return value
+
+
 def no_failed_turn(bot: BotProcess) -> None:
     """The bot logged no failed turn and no error."""
     logged = [json.loads(line) for line in bot.logs().splitlines() if line.startswith("{")]
@@ -166,6 +179,27 @@ async def test_breach_report_from_first_sentence_to_receipt_and_the_dpo_alert(bo
     await only_expected_warnings(sam)
     await only_expected_warnings(dee)
 
+
+async def test_the_dpo_who_never_opened_custodian_gets_the_alert_through_a_chat_the_bot_opens(bot: BotProcess) -> None:
+    """Nia never opened Custodian: the bot asks the Playground's Bot Connector to open a 1:1 chat with her
+    (POST /v3/conversations) and the alert goes into it (the Playground answers both; its UI shows only its own
+    user's chats, so the bot's records say where the alert went)."""
+    database = sqlite3.connect(bot.workdir / "bot.db")
+    try:
+        async def delivered() -> tuple[str, str] | None:
+            row = database.execute(
+                "SELECT r.state, p.conversation_reference FROM reminder r JOIN person p ON p.aad_id = r.recipient_aad_id"
+                " AND p.tenant_id = r.tenant_id WHERE r.kind = 'breach.alert' AND r.recipient_aad_id = ?", (NIA_AAD,),
+            ).fetchone()
+            return (str(row[0]), str(row[1])) if row and row[0] == "sent" else None
+
+        found = await until(delivered)
+    finally:
+        database.close()
+    reference = json.loads(found[1])
+    assert reference["conversation"]["conversationType"] == "personal" and "/_connector" in reference["serviceUrl"]
+    assert f"chat opened with {NIA_AAD}" in bot.logs()
+    no_failed_turn(bot)
 
 
 async def test_status_for_staff_and_the_dpo(bot: BotProcess, sam: Chat, dee: Chat) -> None:

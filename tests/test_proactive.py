@@ -160,7 +160,7 @@ def busiest_second(times: list[float]) -> int:
 
 async def test_limiter_keeps_seven_per_second_per_conversation() -> None:
     time = FakeTime()
-    limiter = SendLimiter(7, 50, period=1.0, time=time, sleep=time.sleep)
+    limiter = SendLimiter(((7, 1.0),), ((50, 1.0),), time=time, sleep=time.sleep)
     times = []
     for _ in range(30):
         async with limiter.slot("school-a", "chat-1"):
@@ -171,7 +171,7 @@ async def test_limiter_keeps_seven_per_second_per_conversation() -> None:
 
 async def test_limiter_keeps_fifty_per_second_per_tenant_across_conversations() -> None:
     time = FakeTime()
-    limiter = SendLimiter(7, 50, period=1.0, time=time, sleep=time.sleep)
+    limiter = SendLimiter(((7, 1.0),), ((50, 1.0),), time=time, sleep=time.sleep)
     times = []
     for i in range(120):
         async with limiter.slot("school-a", f"chat-{i}"):
@@ -187,7 +187,7 @@ async def test_limiter_keeps_fifty_per_second_per_tenant_across_conversations() 
 async def test_sends_slow_on_their_way_never_put_more_than_fifty_in_teams_window() -> None:
     """Teams counts a send when it arrives: anywhere between being let go and answered."""
     time = FakeTime()
-    limiter = SendLimiter(7, 50, period=1.0, time=time, sleep=time.sleep)
+    limiter = SendLimiter(((7, 1.0),), ((50, 1.0),), time=time, sleep=time.sleep)
     chance = random.Random(7)
     arrivals = []
     for i in range(400):

@@ -145,4 +145,5 @@ async def test_with_two_instances_a_process_lets_a_person_send_half_the_limit(
             assert "Custodian can help you with" in texts(await teams.say(staff_a, "help"))
         assert [reply.text for reply in await teams.say(staff_a, "help")] == [SLOW_DOWN]
         limiter = app[RUNTIME].sender.limiter
-        assert limiter is not None and limiter._limits == {"c": 3, "t": 25}  # proactive sends: half of Teams' limits
+        assert limiter is not None and limiter._windows == {  # proactive sends: half of each of Teams' limits
+            "c": ((3, 1.0), (4, 2.0), (30, 30.0), (900, 3600.0)), "t": ((25, 1.0),)}

@@ -80,8 +80,12 @@ class TeamsClient:
         """POST anything to /api/messages; returns (status, body)."""
         data = activity if isinstance(activity, (bytes, str)) else json.dumps(activity)
         hdrs = {"Content-Type": "application/json", **(headers or {})}
-        async with self.http.post(self.bot_url, data=data, headers=hdrs) as response:
-            return response.status, await response.text()
+        self.channel.turns += 1
+        try:
+            async with self.http.post(self.bot_url, data=data, headers=hdrs) as response:
+                return response.status, await response.text()
+        finally:
+            self.channel.turns -= 1
 
     async def send(self, activity: dict[str, Any]) -> list[Received]:
         """POST an activity and return what the bot sent to that conversation during the turn (new messages; cards

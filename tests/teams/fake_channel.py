@@ -1,8 +1,9 @@
 """A fake Teams channel: a Bot Connector server on 127.0.0.1 that records what the bot sends.
 
-It can inject failures (429 with Retry-After, 5xx, 403), enforce Teams' send limits, and stands in for
-the person's OneDrive in the file-consent flow: `upload_info` makes an upload URL that takes one PUT of the
-whole file (Content-Range checked against the body), and `uploads` keeps what arrived.
+It can inject failures (429 with Retry-After, 5xx, 403 and 404 with or without Teams' error body), enforce Teams'
+send limits (every window), open 1:1 chats (`POST /v3/conversations`) with people the app is `installed` for, and
+stands in for the person's OneDrive in the file-consent flow: `upload_info` makes an upload URL that takes one PUT
+of the whole file (Content-Range checked against the body), and `uploads` keeps what arrived.
 
 Like the Bot Connector, it gives every sent activity an id, takes `PUT .../activities/{id}` (update: answers
 `{"id"}`) and `DELETE .../activities/{id}`, both 404 for an id it never gave in that conversation, and keeps each
@@ -40,6 +41,7 @@ class Received:
     authorization: str | None
     prefix: str
     id: str = ""  # the id the channel gave a sent activity (for update and delete: the id in the URL)
+    proactive: bool = False  # sent while no activity was being posted to the bot: the bot wrote first
 
     @property
     def text(self) -> str:
@@ -70,10 +72,11 @@ class Fault:
 
 @dataclass
 class Limits:
-    """Teams-like send limits: per conversation per second and per tenant (prefix) per second."""
+    """Teams' send limits (msteams-docs rate-limit.md): (sends, seconds) windows per conversation, and per tenant
+    (here the service URL's prefix), on `clock` (tests inject theirs)."""
 
-    per_conversation: int = 7
-    per_tenant: int = 50
+    conversation: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+    tenant: tuple[tuple[int, float], ...] = ((50, 1.0),)
     clock: Callable[[], float] = field(default=lambda: asyncio.get_running_loop().time())
 
 
@@ -87,7 +90,11 @@ class FakeTeamsChannel:
         self.rejected_429 = 0
         self.empty_answers = False  # answer sends 202 with no body, as the Agents Playground does for files
         self.members: dict[str, list[dict[str, Any]]] = {}
+        # People the app is installed for (aad ids) although they never wrote: `POST /v3/conversations` opens a 1:1
+        # chat with them; with anyone else Teams refuses (403), as the bot is in no conversation with them.
+        self.installed: set[str] = set()
         self.uploads: dict[str, bytes] = {}  # by the upload's uniqueId
+        self.turns = 0  # activities being posted to the bot right now (tests/teams/client.py counts them)
         self.upload_status: int | None = None  # answer uploads with this instead (e.g. 500)
         self._ids = itertools.count(1)
         self._messages: dict[str, dict[str, Received]] = defaultdict(dict)  # per conversation, by id, as they stand
@@ -138,6 +145,14 @@ class FakeTeamsChannel:
         self.uploads[unique_id] = body
         return web.json_response({"id": unique_id, "size": len(body)}, status=201)
 
+    @property
+    def silent(self) -> list[Received]:
+        """Messages the bot wrote first (not replies in a turn) with no notification text: Teams' activity feed and
+        mobile push would show nothing meaningful (`summary` or `text` must say what it is about)."""
+        return [r for r in self.received if r.proactive and r.op == "send"
+                and r.activity.get("type", "message") == "message"
+                and not (r.activity.get("summary") or r.activity.get("text"))]
+
     def to(self, conversation_id: str) -> list[Received]:
         """Messages sent into one conversation."""
         return [r for r in self.received if r.conversation_id == conversation_id and r.op in ("send", "reply")]
@@ -172,16 +187,31 @@ class FakeTeamsChannel:
         if self.limits is None:
             return False
         now = self.limits.clock()
-        keys = ((f"c:{conversation_id}", self.limits.per_conversation), (f"t:{prefix}", self.limits.per_tenant))
-        for key, limit in keys:
+        keys = [(f"c:{conversation_id}:{period}", limit, period) for limit, period in self.limits.conversation]
+        keys += [(f"t:{prefix}:{period}", limit, period) for limit, period in self.limits.tenant]
+        for key, limit, period in keys:
             window = self._windows[key]
-            while window and now - window[0] >= 1.0:
+            while window and now - window[0] >= period:
                 window.popleft()
             if len(window) >= limit:
                 return True
-        for key, _ in keys:
+        for key, _, _ in keys:
             self._windows[key].append(now)
         return False
+
+    def _create(self, body: Any) -> web.Response | str:
+        """`POST /v3/conversations` as Teams answers it for a 1:1 chat: the new conversation's id, or the refusal."""
+        members = body.get("members") if isinstance(body, dict) else None
+        tenant = body.get("tenantId") if isinstance(body, dict) else None
+        if body.get("isGroup") or not tenant or not isinstance(members, list) or len(members) != 1 \
+                or not (body.get("bot") or {}).get("id") or not (members[0] or {}).get("id"):
+            return web.json_response({"error": {"code": "BadArgument", "message": "isGroup false, tenantId, bot and "
+                                                "one member are required"}}, status=400)
+        member = members[0]
+        if str(member.get("aadObjectId") or member["id"]).lower() not in self.installed:
+            return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                "message": "The bot is not part of the conversation roster."}}, status=403)
+        return f"a:created-{next(self._ids)}"
 
     async def _handle(self, request: web.Request) -> web.Response:
         match = _ROUTE.match("/" + request.match_info["tail"])
@@ -206,15 +236,18 @@ class FakeTeamsChannel:
         item = unquote(match["item"] or "")
         if op in ("update", "delete") and item not in self._messages[conv]:
             return web.json_response({"error": {"code": "ActivityNotFoundInConversation"}}, status=404)
-        if op == "create":
-            conv = f"a:created-{next(self._ids)}"
+        created = self._create(body) if op == "create" else None
+        if isinstance(created, str):
+            conv = created
         message_id = item if op in ("update", "delete") else f"msg-{next(self._ids)}"
         record = Received(request.method, op, conv, body if isinstance(body, dict) else {},
-                          request.headers.get("Authorization"), match["prefix"], message_id)
+                          request.headers.get("Authorization"), match["prefix"], message_id, proactive=self.turns == 0)
         async with self._changed:
-            self.received.append(record)
+            self.received.append(record)  # a refused create too (its conversation_id is "")
             self._keep(record)
             self._changed.notify_all()
+        if isinstance(created, web.Response):
+            return created
         if op == "create":
             return web.json_response({"id": conv}, status=201)
         if op == "delete":
@@ -230,7 +263,6 @@ class FakeTeamsChannel:
             del messages[record.id]
         elif record.op in ("send", "reply", "update"):
             messages[record.id] = record
-
 
     def _member(self, conv: str, member_id: str) -> web.Response:
         """GET .../members/{id}: from `members` when the test set the conversation's members (404 when not among
