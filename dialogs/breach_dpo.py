@@ -23,6 +23,7 @@ from dialogs.breach_report import BreachReportDialog
 from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateDialog
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
+from dialogs.ico_pack import send_pack
 from services.breach import NOT_FOUND, REFERENCE_WORDS, load_breach, reference_in, timeline, visible_breaches
 from services.breach_decisions import DECISIONS, close_breach, mark_reported, record_decision, request_info
 from services.breach_log import LOG_EXPORTED, export_log
@@ -143,6 +144,8 @@ class BreachActions:
         elif breach.ico_reported_at is None:
             said += f" Deadline reminders continue until you mark it reported (deadline {format_uk(breach.deadline_at)})."
         await dc.context.send_activity(said)
+        if breach.decision == "notify":
+            await send_pack(dc.context, self._deps, breach_id=breach.id)
 
     async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Record the ICO report; stops every deadline reminder."""

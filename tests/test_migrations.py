@@ -26,8 +26,8 @@ from tests.teams.process import ROOT
 Rows = dict[str, list[tuple[Any, ...]]]
 # Tables that later revisions create.
 ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership", "subject_access_request", "sar_event",
-                        "sar_counter", "social_account", "account_access_task"}
-COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}}  # compared as the baseline had them
+                        "sar_counter", "social_account", "account_access_task", "school_profile"}
+COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}, "training_booking": {"attended"}}  # compared as the baseline had them
 
 
 def _value(column: Any, table: str) -> Any:
