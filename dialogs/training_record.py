@@ -15,7 +15,7 @@ from bot.replies import card_activity
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.training_admin import session_id_of
-from dialogs.training_common import id_of, polite
+from dialogs.training_common import Catalogue, id_of, polite
 from services import reminders
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -34,7 +34,7 @@ SHOW_DUE = "training.show_due"
 
 def training_record_feature(deps: Deps) -> Feature:
     """Attendance, personal training records, and training due for DPOs (status line, list, invitations)."""
-    months = deps.settings.training_valid_months
+    months, catalogue = deps.settings.training_valid_months, Catalogue(deps)
 
     async def attendance(context: TurnContext, utterance: str) -> None:
         session_id = session_id_of({"utterance": utterance})
@@ -70,6 +70,7 @@ def training_record_feature(deps: Deps) -> Feature:
         due = await training_due(session, tenant_id=actor.tenant_id, now=now, months=months)
         if not due:
             raise DomainError(f"Everyone has attended a data-protection session in the last {months} months.")
+        await catalogue.ready(session)
         offers = await upcoming(session, now=now)
         return cards.due_card(due, months=months, next_session=offers[0].training if offers else None)
 

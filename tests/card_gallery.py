@@ -24,6 +24,13 @@ PICTURES: dict[str, str] = {
     "training-catalogue": "Training you can book",
     "training-booked": "You're booked",
     "weekly-digest": "Your weekly digest",
+    "school-profile": "School profile",
+    "ico-pack": "ICO report pack:",
+    "ico-pack-section": "5. When did the breach happen?",
+    "training-attendance": "Who came:",
+    "training-record": "Your training record",
+    "training-due": "Data-protection training due",
+    "training-invitation": "Your data-protection training is due",
 }
 
 

@@ -157,3 +157,32 @@ async def test_attendance_becomes_the_training_record_and_the_packs_answer(
     clock.set(online.starts_at + timedelta(days=2 * 366))
     later = section(await teams.say(dpo_a, "ico pack BR-2026-0001"), "Staff training")
     assert "Attention" in later and "in the last 24 months" in later
+
+
+async def test_dpo_sees_who_is_due_and_invites_them_in_one_click(
+    teams: TeamsClient, staff_a: TeamsUser, dpo_a: TeamsUser, dpo_b: TeamsUser, runtime: Runtime,
+    channel: FakeTeamsChannel,
+) -> None:
+    await teams.say(staff_a, "hello")
+    status = texts(await teams.say(dpo_a, "status"))
+    assert "2 staff due data-protection training (none in 24 months)" in status
+    assert "Only your school's DPO" in texts(await teams.say(staff_a, "training due"))
+    due = await teams.press(dpo_a, {"cmd": "training.show_due"})
+    shown = texts(due)
+    assert "Megan Bowen \u2014 never" in shown and "Dana Price \u2014 never" in shown and "Ben Carter" not in shown
+    [invite] = [a["data"] for a in card_actions(due[-1].cards[-1])]
+    online = await session_by_key(runtime, "online")
+    assert invite == {"cmd": "training.invite_due", "session_id": online.id}
+    assert "Only your school's DPO" in texts(await teams.press(staff_a, invite))
+
+    assert "Invited 2 people to session" in texts(await teams.press(dpo_a, invite))
+    before = len(channel.to(staff_a.conversation_id))
+    await runtime.sweep_reminders()
+    [card] = [c for r in channel.to(staff_a.conversation_id)[before:] for c in r.cards]
+    assert "Your data-protection training is due" in dumps(card) and "AI for senior leaders (online)" in dumps(card)
+    assert "Head teacher" in texts(await teams.press(staff_a, card_actions(card)[0]["data"]))  # booking starts
+
+    await teams.press(dpo_a, invite)  # pressed twice: nobody is invited twice
+    await runtime.sweep_reminders()
+    assert len([c for r in channel.to(staff_a.conversation_id)[before:] for c in r.cards
+                if "training is due" in dumps(c)]) == 1
