@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
@@ -28,7 +29,7 @@ ICO_ORDER = [
 GAP = "Not known yet \u2014 the ICO accepts this in an initial report"
 PROFILE = {"cmd": "school.profile_save", "name": "St Mary's CE Primary", "address": "1 Church Lane, Leeds LS1 1AA",
            "ico_registration": "za 123456", "dpo_contact": "Dana Price, dpo@stmarys.example, 0113 000 0000"}
-GAPPY = {"happened_at": ("say", "not known"), "people_count": ("say", "not known yet"),
+GAPPY: dict[str, Any] = {"happened_at": ("say", "not known"), "people_count": ("say", "not known yet"),
          "data_categories": ("press", "special,unknown")}
 
 
@@ -87,7 +88,7 @@ async def test_pack_for_a_breach_with_gaps_in_ico_order_with_the_docx(
     [(name, content)] = await teams.files(dpo_a, decided)
     assert name == "ICO-report-BR-2026-0001.docx"
     document = Document(io.BytesIO(content))
-    headings = [p.text.split(". ", 1)[1] for p in document.paragraphs if p.style.name == "Heading 1"]
+    headings = [p.text.split(". ", 1)[1] for p in document.paragraphs if p.style is not None and p.style.name == "Heading 1"]
     assert headings == ICO_ORDER
     red = [run.text for p in document.paragraphs for run in p.runs if run.font.color.rgb is not None]
     assert any(text.startswith(GAP) for text in red) and "I emailed a pupil's SEN report" in "\n".join(

@@ -27,7 +27,8 @@ Rows = dict[str, list[tuple[Any, ...]]]
 # Tables that later revisions create.
 ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership", "subject_access_request", "sar_event",
                         "sar_counter", "social_account", "account_access_task", "school_profile"}
-COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}, "training_booking": {"attended"}}  # compared as the baseline had them
+# compared as the baseline had them
+COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}, "training_booking": {"attended"}}
 
 
 def _value(column: Any, table: str) -> Any:
