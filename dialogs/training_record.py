@@ -7,6 +7,8 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext
+from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ico_cards as cards
@@ -19,10 +21,10 @@ from dialogs.training_common import Catalogue, id_of, polite
 from services import reminders
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
-from services.training import upcoming
+from services.training import ACTIVE, upcoming
 from services.training_record import attended, mark_attendance, register, training_due, valid_since
 from storage.reminder_models import Reminder
-from storage.training_models import TrainingSession, TrainingStatus
+from storage.training_models import TrainingBooking, TrainingSession, TrainingStatus
 
 ATTENDANCE_INTENT = Intent("training.attendance", ("attendance", "mark attendance", "take the register"),
                            (r"^(mark |take )?(the )?(attendance|register)( for)?( session)? #?\d+$",), private=True)
@@ -101,7 +103,10 @@ def training_record_feature(deps: Deps) -> Feature:
         training = await session.get(TrainingSession, int(reminder.subject_id))
         if training is None or training.status != TrainingStatus.SCHEDULED or training.booking_closes_at <= now:
             return None
-        return cards.invitation_card(training, months=months)
+        booked = await session.execute(select(col(TrainingBooking.id)).where(
+            col(TrainingBooking.session_id) == training.id, col(TrainingBooking.tenant_id) == reminder.tenant_id,
+            col(TrainingBooking.aad_id) == reminder.recipient_aad_id, col(TrainingBooking.status).in_(ACTIVE)))
+        return None if booked.first() else cards.invitation_card(training, months=months)
 
     async def status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
         if not actor.is_dpo:

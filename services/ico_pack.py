@@ -22,7 +22,7 @@ from services.training_record import attended, valid_since
 from storage.breach_models import Breach
 from storage.school_models import SchoolProfile
 
-ICO_FORM_URL = "https://ico.org.uk/for-organisations/report-a-breach/personal-data-breach/"
+ICO_FORM_URL = "https://ico.org.uk/for-organisations/report-a-breach/"
 NOT_KNOWN = ("Not known yet \u2014 the ICO accepts this in an initial report; send a follow-up without undue further "
              "delay (Art. 33(4)) as soon as you know.")
 NO_PROFILE = "Not filled in: type **school profile** to add your school's details once."
