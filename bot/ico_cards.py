@@ -32,13 +32,13 @@ def pack_intro_card(reference: str, sections: Sequence[Section], gaps: int) -> C
 
 def section_card(number: int, section: Section, reference: str) -> Card:
     """One section: each question, then its answer as plain text to copy, or the gap in red."""
-    body: list[dict[str, Any]] = [heading(f"{number}. {section.title}"), text(reference, subtle=True)]
+    body: list[dict[str, Any]] = [heading(f"{number} \u00b7 {section.title}"), text(reference, subtle=True)]
     for answer in section.answers:
         body.append(text(f"**{plain(answer.question)}**"))
         if answer.value:
             body.append(text(plain(answer.value)))
         if answer.gap:
-            body.append(text(answer.gap, attention=True))
+            body.append(text(plain(answer.gap), attention=True))
     return card(body)
 
 

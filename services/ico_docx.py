@@ -28,7 +28,7 @@ def pack_docx(reference: str, school: str, sections: Sequence[Section], *, now: 
             if answer.value:
                 document.add_paragraph(answer.value)
             if answer.gap:
-                document.add_paragraph().add_run(answer.gap.replace("**", "")).font.color.rgb = RED
+                document.add_paragraph().add_run(answer.gap).font.color.rgb = RED
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -25,7 +25,7 @@ from storage.school_models import SchoolProfile
 ICO_FORM_URL = "https://ico.org.uk/for-organisations/report-a-breach/"
 NOT_KNOWN = ("Not known yet \u2014 the ICO accepts this in an initial report; send a follow-up without undue further "
              "delay (Art. 33(4)) as soon as you know.")
-NO_PROFILE = "Not filled in: type **school profile** to add your school's details once."
+NO_PROFILE = "Not filled in: type \u201cschool profile\u201d to add your school's details once."
 # The form's "Reason for report", from the DPO's decision.
 REASONS = {
     "notify": "I consider the incident meets the threshold to report",
@@ -111,7 +111,7 @@ def _told_people(breach: Breach) -> Answer:
     choice = breach.individuals or "undecided"
     if choice == "undecided":
         return Answer(question, "We haven't decided yet if we will tell them or not",
-                      "Decide whether to tell the people affected (type **record decision " + breach.reference + "**).")
+                      f"Decide whether to tell the people affected (type \u201crecord decision {breach.reference}\u201d).")
     value = TOLD_PEOPLE.get(choice, f"No, we've decided not to: {INDIVIDUALS.get(choice, choice)}")
     return Answer(question, value + (f". {breach.individuals_note}" if breach.individuals_note else ""))
 

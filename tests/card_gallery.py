@@ -26,7 +26,7 @@ PICTURES: dict[str, str] = {
     "weekly-digest": "Your weekly digest",
     "school-profile": "School profile",
     "ico-pack": "ICO report pack:",
-    "ico-pack-section": "5. When did the breach happen?",
+    "ico-pack-section": "5 \u00b7 When did the breach happen?",
     "training-attendance": "Who came:",
     "training-record": "Your training record",
     "training-due": "Data-protection training due",

@@ -39,8 +39,9 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def sections(replies: list[Received]) -> list[str]:
-    """The titles of the pack's section cards, in the order sent ("3. What has happened?" -> "What has happened?")."""
-    return [title.split(". ", 1)[1] for title in map(_title, (c for r in replies for c in r.cards)) if title[:1].isdigit()]
+    """The titles of the pack's section cards, in the order sent ("3 · What has happened?" -> "What has happened?")."""
+    return [title.split(" \u00b7 ", 1)[1] for title in map(_title, (c for r in replies for c in r.cards))
+            if title[:1].isdigit()]
 
 
 def _title(card: dict[str, object]) -> str:
@@ -50,7 +51,7 @@ def _title(card: dict[str, object]) -> str:
 
 def section(replies: list[Received], title: str) -> str:
     """One section card's text (the red blocks included)."""
-    [found] = [card for reply in replies for card in reply.cards if _title(card).endswith(f". {title}")]
+    [found] = [card for reply in replies for card in reply.cards if _title(card).endswith(f" \u00b7 {title}")]
     return dumps(found)
 
 
@@ -111,7 +112,7 @@ async def test_late_pack_asks_for_the_reason_and_a_reported_one_is_a_follow_up(
     late = await teams.say(dpo_a, "ico pack br-2026-1")
     timing = section(late, "When did the breach happen?")
     assert "The 72 hours ended Sat 28 Nov 2026, 10:00 UK time: the ICO asks why the report is late" in timing
-    assert "No profile" not in texts(late) and "type **school profile**" in section(late, "Organisation details")
+    assert "type \u201cschool profile\u201d" in section(late, "Organisation details")
 
     await teams.press(dpo_a, {"cmd": "breach.reported", "id": breach.id, "ico_reference": "IC-123456-A1B2",
                               "reported_at": "", "late_reason": "The head was on a residential trip with no signal"})
