@@ -66,16 +66,17 @@ def profile_card(profile: SchoolProfile | Mapping[str, str], *, error: str = "")
     return card(body, [submit("Save", {"cmd": PROFILE_SAVE})])
 
 
-def attendance_card(training: TrainingSession, booked: Sequence[TrainingBooking]) -> Card:
-    """The register: a toggle per person booked (ticked when already marked as came)."""
+def attendance_card(training: TrainingSession, booked: Sequence[tuple[TrainingBooking, str]]) -> Card:
+    """The register: a toggle per person booked, with their school when there are several (ticked once marked as came)."""
     body: list[dict[str, Any]] = [heading(f"Who came: {plain(training.title)}"),
                                   text(f"Session #{training.id}, {when(training)}", subtle=True)]
     if not booked:
         body.append(text("Nobody you can mark was booked on this session."))
         return card(body)
     body.append(text("Tick everyone who attended, then press Save. Everyone not ticked is recorded as not attended."))
-    body += [{"type": "Input.Toggle", "id": f"{CAME}{b.id}", "title": plain(b.name) or "(no name)", "wrap": True,
-              "valueOn": "true", "valueOff": "false", "value": "true" if b.attended else "false"} for b in booked]
+    body += [{"type": "Input.Toggle", "id": f"{CAME}{b.id}", "wrap": True, "valueOn": "true", "valueOff": "false",
+              "title": (plain(b.name) or "(no name)") + (f" \u2014 {plain(school)}" if school else ""),
+              "value": "true" if b.attended else "false"} for b, school in booked]
     return card(body, [submit("Save", {"cmd": ATTENDANCE_SAVE, "session_id": training.id})])
 
 

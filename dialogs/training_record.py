@@ -12,17 +12,18 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ico_cards as cards
-from bot.cards import Card, submit
+from bot.cards import Card, plain, submit
 from bot.replies import card_activity
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.training_admin import session_id_of
 from dialogs.training_common import Catalogue, id_of, polite
 from services import reminders
+from services.dates import format_uk
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
 from services.training import ACTIVE, upcoming
-from services.training_record import attended, mark_attendance, register, training_due, valid_since
+from services.training_record import attended, mark_attendance, register, training_due, unmarked, valid_since
 from storage.reminder_models import Reminder
 from storage.training_models import TrainingBooking, TrainingSession, TrainingStatus
 
@@ -32,6 +33,7 @@ RECORD_INTENT = Intent("training.record", ("my training", "my training record", 
 DUE_INTENT = Intent("training.due", ("training due", "who needs training", "staff training due"), private=True)
 INVITE_KIND = "training.invite"
 SHOW_DUE = "training.show_due"
+OPEN_REGISTER = "training.register"
 
 
 def training_record_feature(deps: Deps) -> Feature:
@@ -108,20 +110,27 @@ def training_record_feature(deps: Deps) -> Feature:
             col(TrainingBooking.aad_id) == reminder.recipient_aad_id, col(TrainingBooking.status).in_(ACTIVE)))
         return None if booked.first() else cards.invitation_card(training, months=months)
 
+    async def open_register(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        await attendance(dc.context, f"attendance {id_of(data, 'session_id')}")
+
     async def status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
-        if not actor.is_dpo:
-            return []
-        due_now = await training_due(session, tenant_id=actor.tenant_id, now=now, months=months)
-        if not due_now:
-            return []
-        return [StatusLine("Training", f"{len(due_now)} staff due data-protection training (none in {months} months)",
-                           urgency=10, button=submit("Who, and invite", {"cmd": SHOW_DUE}))]
+        lines = [StatusLine("Training sessions", f"#{t.id} {plain(t.title)} \u2014 {format_uk(t.starts_at)} \u2014 "
+                            "attendance not marked yet", urgency=10,
+                            button=submit("Mark attendance", {"cmd": OPEN_REGISTER, "session_id": t.id}))
+                 for t in (await unmarked(session, actor=actor, hub_tenant_id=deps.settings.hub_tenant_id, now=now)
+                           if actor.is_organiser else [])]
+        due_now = await training_due(session, tenant_id=actor.tenant_id, now=now, months=months) if actor.is_dpo else []
+        if due_now:
+            lines.append(StatusLine("Training", f"{len(due_now)} staff due data-protection training (none in {months} "
+                                    "months)", urgency=10, button=submit("Who, and invite", {"cmd": SHOW_DUE})))
+        return lines
 
     commands = ((ATTENDANCE_INTENT, attendance), (RECORD_INTENT, record), (DUE_INTENT, due))
     return Feature(
         dialogs=tuple(CommandDialog(intent.dialog_id, fn) for intent, fn in commands),
         intents=tuple(intent for intent, _ in commands),
-        actions={cards.ATTENDANCE_SAVE: polite(save_attendance), cards.INVITE_DUE: invite, SHOW_DUE: polite(show_due)},
+        actions={cards.ATTENDANCE_SAVE: polite(save_attendance), cards.INVITE_DUE: invite, SHOW_DUE: polite(show_due),
+                 OPEN_REGISTER: polite(open_register)},
         reminder_kinds={INVITE_KIND: ReminderKind(render=render_invite, snoozable=False)},
         status=status,
     )

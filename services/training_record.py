@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -19,10 +19,12 @@ from services.errors import DomainError
 from services.identity import Actor
 from services.sar_dates import add_months
 from services.training_catalogue import attendee_scope, require_organiser
-from storage.models import Person
-from storage.training_models import BookingStatus, TrainingBooking, TrainingSession
+from storage.models import Organisation, Person
+from storage.training_models import BookingStatus, TrainingBooking, TrainingSession, TrainingStatus
 
 log = logging.getLogger(__name__)
+
+MARK_WITHIN = timedelta(days=30)  # an organiser's `status` asks for the register of sessions this recent
 
 
 @dataclass(frozen=True)
@@ -42,21 +44,36 @@ def valid_since(now: datetime, months: int) -> datetime:
 
 async def register(
     session: AsyncSession, *, actor: Actor, session_id: int, hub_tenant_id: str, now: datetime
-) -> tuple[TrainingSession, list[TrainingBooking]]:
-    """A started session and the seats booked on it that this organiser may mark (their school's, or all from the hub)."""
+) -> tuple[TrainingSession, list[tuple[TrainingBooking, str]]]:
+    """A started session and the seats booked on it that this organiser may mark (their school's, or from the hub
+    every school's, then each with its school's name)."""
     require_organiser(actor)
     training = await session.get(TrainingSession, session_id)
     if training is None:
         raise DomainError("Sorry, I can't find that training session.")
     if training.starts_at > now:
         raise DomainError(f"Session #{session_id} starts {format_uk(training.starts_at)}: mark attendance once it has started.")
-    query = select(TrainingBooking).where(col(TrainingBooking.session_id) == session_id,
-                                          col(TrainingBooking.status) == BookingStatus.BOOKED)
+    query = (select(TrainingBooking, col(Organisation.name))
+             .join(Organisation, col(Organisation.tenant_id) == TrainingBooking.tenant_id, isouter=True)
+             .where(col(TrainingBooking.session_id) == session_id, col(TrainingBooking.status) == BookingStatus.BOOKED))
     school = attendee_scope(actor.tenant_id, hub_tenant_id)
     if school is not None:
         query = query.where(col(TrainingBooking.tenant_id) == school)
     rows = await session.execute(query.order_by(col(TrainingBooking.name), col(TrainingBooking.id)))
-    return training, list(rows.scalars())
+    return training, [(b, "" if school else name or f"school {b.tenant_id[:8]}") for b, name in rows.tuples().all()]
+
+
+async def unmarked(session: AsyncSession, *, actor: Actor, hub_tenant_id: str, now: datetime) -> list[TrainingSession]:
+    """Sessions of the last MARK_WITHIN with seats this organiser may mark that nobody has marked yet, oldest first."""
+    query = (select(TrainingSession).join(TrainingBooking, col(TrainingBooking.session_id) == TrainingSession.id)
+             .where(col(TrainingSession.starts_at) <= now, col(TrainingSession.starts_at) > now - MARK_WITHIN,
+                    col(TrainingSession.status) == TrainingStatus.SCHEDULED,
+                    col(TrainingBooking.status) == BookingStatus.BOOKED, col(TrainingBooking.attended).is_(None)))
+    school = attendee_scope(actor.tenant_id, hub_tenant_id)
+    if school is not None:
+        query = query.where(col(TrainingBooking.tenant_id) == school)
+    rows = await session.execute(query.distinct().order_by(col(TrainingSession.starts_at)))
+    return list(rows.scalars())
 
 
 async def mark_attendance(
@@ -64,9 +81,9 @@ async def mark_attendance(
 ) -> tuple[int, int]:
     """Record who came (booking ids ticked) and who did not (the rest of the register); (came, booked). Commits."""
     _, booked = await register(session, actor=actor, session_id=session_id, hub_tenant_id=hub_tenant_id, now=now)
-    if set(came) - {b.id for b in booked}:
+    if set(came) - {b.id for b, _ in booked}:
         raise DomainError("Some of those people aren't booked on this session any more. Please open the register again.")
-    for booking in booked:
+    for booking, _ in booked:
         booking.attended = booking.id in came
         session.add(booking)
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="training.attendance", now=now,

@@ -198,7 +198,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "ico_cards.section_card+training": lambda: ico_cards.section_card(13, pack()[-1], "BR-2026-0007"),
     "ico_cards.section_card+untrained": lambda: ico_cards.section_card(
         13, build_pack(breach(), None, Training(EVIL, EVIL, START - timedelta(days=900)), now=START)[-1], "BR-2026-0007"),
-    "ico_cards.attendance_card": lambda: ico_cards.attendance_card(training(), [booking()]),
+    "ico_cards.attendance_card": lambda: ico_cards.attendance_card(training(), [(booking(), EVIL)]),
     "ico_cards.record_card": lambda: ico_cards.record_card([training()], valid_from=START, months=24),
     "ico_cards.due_card": lambda: ico_cards.due_card([Due("a", EVIL, START)], months=24, next_session=training()),
     "ico_cards.invitation_card": lambda: ico_cards.invitation_card(training(), months=24),

@@ -136,15 +136,18 @@ async def test_attendance_becomes_the_training_record_and_the_packs_answer(
     assert "mark attendance once it has started" in texts(await teams.say(ORGANISER, f"attendance {online.id}"))
     assert "only training organisers" in texts(await teams.say(staff_a, f"attendance {online.id}"))
     clock.set(online.ends_at + timedelta(hours=1))
-    register = await teams.say(ORGANISER, f"attendance {online.id}")
+    status = await teams.say(ORGANISER, "status")
+    assert f"#{online.id} AI for senior leaders (online)" in texts(status) and "attendance not marked yet" in texts(status)
+    register = await teams.press(ORGANISER, {"cmd": "training.register", "session_id": online.id})
     toggles = [b for card in register[0].cards for b in card["body"] if b["type"] == "Input.Toggle"]
-    assert sorted(t["title"] for t in toggles) == ["Dana Price", "Megan Bowen"]
+    assert sorted(t["title"] for t in toggles) == ["Dana Price \u2014 school aaaaaaaa", "Megan Bowen \u2014 school aaaaaaaa"]
     bookings = {b.name: b.id for b in await bookings_of(runtime, int(online.id or 0))}
     saved = await teams.press(ORGANISER, {"cmd": "training.attendance_save", "session_id": online.id,
                                           f"came_{bookings['Megan Bowen']}": "true", f"came_{bookings['Dana Price']}": "false"})
     assert "Saved: 1 of 2 came" in texts(saved)
     assert [(b.name, b.attended) for b in await bookings_of(runtime, int(online.id or 0))] == [
         ("Megan Bowen", True), ("Dana Price", False)]
+    assert "attendance not marked yet" not in texts(await teams.say(ORGANISER, "status"))
 
     record = texts(await teams.say(staff_a, "my training"))
     assert "AI for senior leaders (online)" in record and "Up to date" in record

@@ -224,6 +224,7 @@ TABLE: tuple[Row, ...] = (
     Row(a_booking, say="cancel session {session}"),
     Row(a_booking, {"cmd": "training.attendance_save", "session_id": "$session"}),
     Row(a_booking, say="attendance {session}"),
+    Row(a_booking, {"cmd": "training.register", "session_id": "$session"}),
 )
 # Card commands that take no id of anyone else's, with the reason (the coverage test accepts these too).
 NO_PRIVATE_ID = {
