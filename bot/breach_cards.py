@@ -24,10 +24,19 @@ _SUMMARY_FIELDS = ("kind", "subjects", "people_count", "records_count", "data_ca
 
 
 def time_left(deadline: datetime, now: datetime) -> str:
-    """"61h 30m left" or "OVERDUE by 3h 05m" (clock hours)."""
+    """"61h 30m left", "45m left" or "OVERDUE by 3h 05m" (clock hours)."""
     minutes = int((deadline - now).total_seconds() // 60)
     hours, mins = divmod(abs(minutes), 60)
-    return f"{hours}h {mins:02d}m left" if minutes >= 0 else f"OVERDUE by {hours}h {mins:02d}m"
+    span = f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+    return f"{span} left" if minutes >= 0 else f"OVERDUE by {span}"
+
+
+def until_deadline(deadline: datetime, now: datetime) -> str:
+    """A sentence on the ICO clock: "61h 30m left until the ICO deadline." or "The ICO deadline passed 3h 05m ago."."""
+    left = time_left(deadline, now)
+    if left.startswith("OVERDUE by "):
+        return f"The ICO deadline passed {left.removeprefix('OVERDUE by ')} ago."
+    return f"{left} until the ICO deadline."
 
 
 def clock_text(breach: Breach, now: datetime) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.breach_cards import closed_card, dpo_alert_card, info_request_card, show_button, time_left
+from bot.breach_cards import closed_card, dpo_alert_card, info_request_card, show_button, time_left, until_deadline
+from bot.cards import plain
 from dialogs.deps import ReminderKind, StatusLine
 from services import breach_alerts as alerts
 from services.breach import BreachStatus, breach_for_reminder, event_of, status_of, visible_breaches
@@ -42,8 +43,8 @@ async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime)
     breach = await _breach(session, reminder)
     if breach is None or breach.closed_at is not None:
         return None
-    who = breach.reporter_name or "a member of staff"
-    lead = f"Reported by {who}. {time_left(breach.deadline_at, now)} until the ICO deadline."
+    who = plain(breach.reporter_name) if breach.reporter_name else "a member of staff"
+    lead = f"Reported by {who}. {until_deadline(breach.deadline_at, now)}"
     late = _LATE.get(str(reminder.payload.get("late")))
     if late:
         lead = f"{late} Reported {format_uk(breach.created_at)} UK time. {lead}"
@@ -56,8 +57,8 @@ async def render_deadline(session: AsyncSession, reminder: Reminder, now: dateti
     if breach is None or not alerts.clock_running(breach):
         return None
     hours = reminder.payload.get("hours", "?")
-    lead = (f"{hours} hours since the school became aware. {time_left(breach.deadline_at, now)} until the ICO deadline "
-            f"({format_uk(breach.deadline_at)} UK time). Status: {status_of(breach).value}.")
+    lead = (f"{hours} hours since the school became aware. {until_deadline(breach.deadline_at, now)} "
+            f"Deadline: {format_uk(breach.deadline_at)} UK time. Status: {status_of(breach).value}.")
     return dpo_alert_card(breach, now, title="ICO deadline reminder", lead=lead)
 
 

@@ -24,6 +24,7 @@ from bot.breach_cards import (
     list_card,
     receipt_card,
     time_left,
+    until_deadline,
 )
 from bot.breach_forms import ask_form, close_form, decision_form, pick_card, question_card, reported_form, summary_card
 from services.breach import apply_facts
@@ -123,6 +124,13 @@ def test_summary_and_pick_cards() -> None:
 def test_time_left() -> None:
     assert time_left(NOW + timedelta(hours=61, minutes=5), NOW) == "61h 05m left"
     assert time_left(NOW - timedelta(hours=3), NOW) == "OVERDUE by 3h 00m"
+    assert time_left(NOW + timedelta(minutes=45), NOW) == "45m left"
+    assert time_left(NOW - timedelta(minutes=30), NOW) == "OVERDUE by 30m"
+
+
+def test_until_deadline_reads_as_a_sentence_either_side_of_the_deadline() -> None:
+    assert until_deadline(NOW + timedelta(hours=2), NOW) == "2h 00m left until the ICO deadline."
+    assert until_deadline(NOW - timedelta(hours=1, minutes=5), NOW) == "The ICO deadline passed 1h 05m ago."
 
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])

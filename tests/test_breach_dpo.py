@@ -104,7 +104,7 @@ async def test_overdue_alert_and_a_late_report_needs_the_reason(
     clock.set(START + timedelta(hours=72, minutes=30))
     got = await sweep_to(runtime, channel, dpo_a)
     assert "OVERDUE: BR-2026-0001" in texts(got) and "reason for the delay" in texts(got)
-    assert "OVERDUE by 0h 30m" in texts(await teams.say(dpo_a, "status"))
+    assert "OVERDUE by 30m" in texts(await teams.say(dpo_a, "status"))
     report = {"cmd": "breach.reported", "id": breach.id, "ico_reference": "IC-9", "reported_at": "now"}
     assert "needs the reason for the delay" in texts(await teams.press(dpo_a, {**report, "late_reason": ""}))
     assert (await breaches(runtime))[0].ico_reported_at is None
