@@ -122,7 +122,7 @@ def training_record_feature(deps: Deps) -> Feature:
         due_now = await training_due(session, tenant_id=actor.tenant_id, now=now, months=months) if actor.is_dpo else []
         if due_now:
             lines.append(StatusLine("Training", f"{len(due_now)} staff due data-protection training (none in {months} "
-                                    "months)", urgency=10, button=submit("Who, and invite", {"cmd": SHOW_DUE})))
+                                    "months)", urgency=10, button=submit("Who, and invite", {"cmd": SHOW_DUE}), standing=True))
         return lines
 
     commands = ((ATTENDANCE_INTENT, attendance), (RECORD_INTENT, record), (DUE_INTENT, due))

@@ -119,8 +119,8 @@ def _told_people(breach: Breach) -> Answer:
 def _training(training: Training, now: datetime) -> Answer:
     question = "Had the staff member involved in this breach received data protection training in the last two years?"
     if training.at is not None and training.at >= valid_since(now, training.months):
-        said = f"Yes \u2014 {training.person} attended \u201c{training.title}\u201d on {format_uk(training.at)}."
-        return Answer(question, said)
+        session = f"\u201c{training.title}\u201d on {format_uk(training.at)}"
+        return Answer(question, f"Yes \u2014 {training.person} (who reported it) attended {session}.")
     last = f"last: \u201c{training.title}\u201d, {format_uk(training.at)}" if training.at else "none recorded"
     return Answer(question, "", f"Custodian has no data-protection session attended by {training.person} in the last "
                                 f"{training.months} months ({last}). Check whether they trained elsewhere; if not, answer No.")

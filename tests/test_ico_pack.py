@@ -156,7 +156,7 @@ async def test_attendance_becomes_the_training_record_and_the_packs_answer(
     await file_report(teams, staff_a)
     pack = await teams.say(dpo_a, "ico pack BR-2026-0001")
     training = section(pack, "Staff training")
-    assert "Yes \u2014 Megan Bowen attended \u201cAI for senior leaders (online)\u201d" in training
+    assert "Yes \u2014 Megan Bowen (who reported it) attended \u201cAI for senior leaders (online)\u201d" in training
     assert "Attention" not in training
 
     # Two years and a day later the same session no longer counts: the pack says so, in red.
@@ -170,6 +170,7 @@ async def test_dpo_sees_who_is_due_and_invites_them_in_one_click(
     clock: SettableClock,
 ) -> None:
     await teams.say(staff_a, "hello")
+    assert "Waiting for you" not in texts(await teams.say(dpo_a, "hello"))  # a standing list, not something waiting
     status = texts(await teams.say(dpo_a, "status"))
     assert "2 staff due data-protection training (none in 24 months)" in status
     assert "Only your school's DPO" in texts(await teams.say(staff_a, "training due"))
