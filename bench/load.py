@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.pgwire import WireCounter
 from bench.procs import cpu_seconds
 from bench.scripts import Script, Turn
 from tests.teams.client import TeamsClient, TeamsUser, texts
@@ -51,6 +52,8 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     server_cpu_seconds: float = 0.0
     loader_cpu_seconds: float = 0.0
+    db_requests: int | None = None  # requests the bot sent to PostgreSQL in the window (None: not counted)
+    db_cpu_seconds: float | None = None  # the PostgreSQL cluster's CPU in the window
 
     @property
     def failed(self) -> int:
@@ -63,6 +66,14 @@ class LoadResult:
     @property
     def cpu_ms_per_turn(self) -> float:
         return 1000 * self.server_cpu_seconds / self.turns if self.turns else float("nan")
+
+    @property
+    def db_round_trips_per_turn(self) -> float:
+        return self.db_requests / self.turns if self.db_requests is not None and self.turns else float("nan")
+
+    @property
+    def db_cpu_ms_per_turn(self) -> float:
+        return 1000 * self.db_cpu_seconds / self.turns if self.db_cpu_seconds is not None and self.turns else float("nan")
 
     def percentile(self, p: float) -> float:
         """Latency percentile in ms over counted turns."""
@@ -124,8 +135,10 @@ class LoadRun:
             return "the bot's error notice", latency
         return (f"last reply without {marker!r}" if marker and marker not in said else ""), latency
 
-    async def measure(self, users: list[TeamsUser], pids: Sequence[int], *, warmup: float, seconds: float) -> LoadResult:
-        """Run len(users) conversations concurrently; only the window after `warmup` counts (CPU: all `pids`)."""
+    async def measure(self, users: list[TeamsUser], pids: Sequence[int], *, warmup: float, seconds: float,
+                      wire: WireCounter | None = None) -> LoadResult:
+        """Run len(users) conversations concurrently; only the window after `warmup` counts (CPU: all `pids`;
+        PostgreSQL round trips: `wire`'s)."""
         result = LoadResult(concurrency=len(users), seconds=seconds)
         loop = asyncio.get_running_loop()
         t0 = loop.time() + warmup
@@ -148,9 +161,12 @@ class LoadRun:
         async def window() -> None:
             await asyncio.sleep(max(0.0, t0 - loop.time()))
             cpu0, mine0 = sum(map(cpu_seconds, pids)), _own_cpu()
+            db0, db_cpu0 = (wire.requests, wire.server_cpu_seconds()) if wire else (0, 0.0)
             await asyncio.sleep(max(0.0, t1 - loop.time()))
             result.server_cpu_seconds = sum(map(cpu_seconds, pids)) - cpu0
             result.loader_cpu_seconds = _own_cpu() - mine0
+            if wire:
+                result.db_requests, result.db_cpu_seconds = wire.requests - db0, wire.server_cpu_seconds() - db_cpu0
 
         await asyncio.gather(window(), *(worker(user) for user in users))
         self.channel.received.clear()

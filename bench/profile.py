@@ -75,8 +75,9 @@ def top(stats_path: Path, *, limit: int = 25) -> str:
     return "\n".join([*lines, "", f"Top {limit} functions by own CPU time:", *body[start:]]).rstrip()
 
 
-async def profile_custodian(script: Script, workdir: Path, *, concurrency: int, warmup: float, seconds: float) -> str:
-    """Drive the profiled bot (SQLite) with `script` and return the top functions."""
+async def profile_custodian(script: Script, workdir: Path, *, concurrency: int, warmup: float, seconds: float,
+                            database_url: str = "") -> str:
+    """Drive the profiled bot (on `database_url`, SQLite by default) with `script` and return the top functions."""
     from bench.turns import PROFILED, greet_dpos, serve
     from tests.teams.client import TeamsClient
     from tests.teams.fake_channel import FakeTeamsChannel
@@ -85,7 +86,8 @@ async def profile_custodian(script: Script, workdir: Path, *, concurrency: int, 
     await channel.start()
     stats = workdir / "custodian.prof"
     try:
-        async with serve(PROFILED, workdir, f"sqlite+aiosqlite:///{workdir / 'profile.db'}", stats=stats) as (url, pid):
+        database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'profile.db'}"
+        async with serve(PROFILED, workdir, database_url, stats=stats) as (url, pid):
             async with aiohttp.ClientSession() as http:
                 client = TeamsClient(url, channel, http)
                 await greet_dpos(client)

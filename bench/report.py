@@ -55,20 +55,22 @@ def turns_table(report: TurnsReport) -> str:
     rows: Table = []
     for target in report.targets.values():
         if target.skipped:
-            rows.append([target.label, "-", f"skipped: {target.skipped}", *["-"] * 9])
+            rows.append([target.label, "-", f"skipped: {target.skipped}", *["-"] * 11])
             continue
         for run in target.runs:
             base = stock.get(run.concurrency)
             rows.append([
                 target.label, str(run.concurrency), fmt(run.turns_per_second), fmt(run.percentile(50), 2),
-                fmt(run.percentile(95), 2), fmt(run.percentile(99), 2), fmt(run.cpu_ms_per_turn, 2), str(run.failed),
+                fmt(run.percentile(95), 2), fmt(run.percentile(99), 2), fmt(run.cpu_ms_per_turn, 2),
+                fmt(run.db_round_trips_per_turn, 1), fmt(run.db_cpu_ms_per_turn, 2), str(run.failed),
                 str(run.dialogs_done),
                 _ratio(run.turns_per_second, base.turns_per_second) if base else "-",
                 _ratio(base.cpu_ms_per_turn, run.cpu_ms_per_turn) if base else "-",
                 f"{100 * run.loader_cpu_seconds / run.seconds:.0f}%",
             ])
-    header = ["target", "conv.", "turns/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/turn", "failed", "scripts done",
-              "turns/s vs echo", "CPU cheaper than echo", "load gen CPU"]
+    header = ["target", "conv.", "turns/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/turn", "DB round trips/turn",
+              "PostgreSQL CPU ms/turn", "failed",
+              "scripts done", "turns/s vs echo", "CPU cheaper than echo", "load gen CPU"]
     why = [f"- {target.label}, {run.concurrency} conv.: " + ", ".join(f"{why} x{n}" for why, n in run.failures.items())
            for target in report.targets.values() for run in target.runs if run.failures]
     return markdown(header, rows) + ("\n\nFailed turns (not counted):\n" + "\n".join(why) if why else "")
@@ -102,7 +104,19 @@ def scaling_verdicts(report: TurnsReport, concurrency: int = 32) -> list[str]:
         return []
     times = two.turns_per_second / one.turns_per_second
     return [f"- Two processes vs one on PostgreSQL at {concurrency} conversations: {fmt(times, 2)}x turns/s, CPU per turn "
-            f"{fmt(two.cpu_ms_per_turn, 2)} vs {fmt(one.cpu_ms_per_turn, 2)} ms (target >= 1.8x): {_verdict(times >= 1.8)}"]
+            f"{fmt(two.cpu_ms_per_turn, 2)} vs {fmt(one.cpu_ms_per_turn, 2)} ms (target >= 1.8x): {_verdict(times >= 1.8)}",
+            f"- At most {fmt(scaling_ceiling(one), 2)}x on this machine's {os.cpu_count()} cores: every turn also costs "
+            "PostgreSQL and the load generator CPU (a measured ratio above this means other work was competing for the "
+            "CPU: two processes get a larger share of it than one)"]
+
+
+def scaling_ceiling(one: LoadResult, processes: int = 2) -> float:
+    """The best `processes` app processes can do against one on this machine, from one process's CPU per turn:
+    each process runs on one core at most, and app + PostgreSQL + load generator CPU per turn share all cores."""
+    if not one.turns:
+        return float("nan")
+    app, db, loader = one.server_cpu_seconds, one.db_cpu_seconds or 0.0, one.loader_cpu_seconds
+    return min(float(processes), (os.cpu_count() or 1) * app / (app + db + loader))
 
 
 def _verdict(ok: bool) -> str:

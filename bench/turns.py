@@ -20,6 +20,7 @@ import aiohttp
 from bench import agents_venv
 from bench.load import LoadResult, LoadRun, bench_dpos, bench_users, say
 from bench.pg import postgres
+from bench.pgwire import WireCounter, counted
 from bench.procs import Server, bot_pid, rss_mb
 from bench.scripts import HELP, SCRIPTS, Script
 from tests.teams.client import TeamsClient, TeamsUser, texts
@@ -177,7 +178,7 @@ async def walk(script_name: str, workdir: Path) -> list[str]:
 
 
 async def run_target(key: str, report: TurnsReport, opts: TurnOptions, workdir: Path, channel: FakeTeamsChannel,
-                     database_url: str) -> TargetResult:
+                     database_url: str, wire: WireCounter | None = None) -> TargetResult:
     """Start `key`, measure every concurrency level, record memory; the first Custodian run picks the script."""
     result = TargetResult(key)
     async with serve_all(key, workdir, database_url) as (urls, pids):
@@ -192,7 +193,7 @@ async def run_target(key: str, report: TurnsReport, opts: TurnOptions, workdir: 
             run = LoadRun(client, channel, report.script, expect_reply=key != BARE, check_done=key in CUSTODIAN, also=others)
             for concurrency in opts.concurrency:
                 users = bench_users(concurrency)
-                result.runs.append(await run.measure(users, pids, warmup=opts.warmup, seconds=opts.seconds))
+                result.runs.append(await run.measure(users, pids, warmup=opts.warmup, seconds=opts.seconds, wire=wire))
                 print(f"  {key:<20} c={concurrency:<4} {result.runs[-1].turns_per_second:8.1f} turns/s", flush=True)
         result.rss_after_mb = max(map(rss_mb, pids))
     channel.received.clear()
@@ -208,12 +209,13 @@ async def bench_turns(opts: TurnOptions, workdir: Path) -> TurnsReport:
     try:
         for key in sorted(opts.targets, key=lambda k: (k not in CUSTODIAN, ORDER.index(k))):
             try:
-                if key in (POSTGRES, POSTGRES_X2):  # each on a fresh cluster
+                if key in (POSTGRES, POSTGRES_X2):  # each on a fresh cluster, its round trips counted on the wire
                     async with postgres() as (url, why):
                         if url is None:
                             results[key] = TargetResult(key, skipped=f"no PostgreSQL: {why}")
                             continue
-                        results[key] = await run_target(key, report, opts, workdir, channel, url)
+                        async with counted(url) as (relayed, wire):
+                            results[key] = await run_target(key, report, opts, workdir, channel, relayed, wire)
                 else:
                     db = f"sqlite+aiosqlite:///{workdir / 'turns.db'}"
                     results[key] = await run_target(key, report, opts, workdir, channel, db)

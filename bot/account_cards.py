@@ -13,6 +13,7 @@ from services.accounts import gaps
 from storage.account_models import Audience, SocialAccount
 
 FORM = "account.form"
+LEAVER_DONE = "accounts.access_removed"  # the access task's Done button (status line and reminder)
 _AUDIENCES: dict[str, str] = {
     Audience.PUBLIC: "Public", Audience.PRIVATE: "Private (approved followers)", Audience.GROUP: "Closed group"}
 
@@ -54,7 +55,9 @@ def register_card(accounts: Sequence[SocialAccount], *, is_dpo: bool, title: str
     for account in accounts:
         body += account_facts(account, is_dpo=is_dpo)
     if is_dpo:
-        body.append(text("To change one: **edit account 2**. To close one: **retire account 2 - page closed**.", subtle=True))
+        n = accounts[-1].number if accounts else 1  # the examples name an account the DPO has
+        body.append(text(f"To change one: **edit account {n}**. To close one: **retire account {n} - page closed**.",
+                         subtle=True))
         return card(body, [say("Add account", "add account")])
     return card(body)
 
@@ -70,7 +73,7 @@ def account_form_card(values: Mapping[str, str], *, title: str, error: str | Non
     """The add/edit form (UK dates); shown again with the problem and what was typed when it doesn't check out."""
     body: list[dict[str, Any]] = [heading(title)]
     if error:
-        body.append(text(error, attention=True))
+        body.append(text(plain(error), attention=True))  # it quotes what was typed
     body += [
         _input("platform", "Platform", values, "e.g. Facebook"),
         _input("handle", "Name or handle", values, "e.g. @StMarysPrimary"),
@@ -114,3 +117,15 @@ def review_reminder(account: SocialAccount, *, reminder_id: int, due: str) -> Ca
         why="You're a DPO for this school, and each social media account is reviewed every term.",
         about=f"Review social media account {account.number}", time_left=f"Due {due}",
         body=review_checklist(account), actions=[reviewed_button(account)], reminder_id=reminder_id, snoozable=True)
+
+
+def leaver_reminder(account: SocialAccount, *, name: str, task_id: int, reminder_id: int) -> Card:
+    """The DPO's reminder that someone who left can still get into an account, with Done (the school named)."""
+    about = f"Remove {plain(name)}'s access to social media account {account.number}"
+    return reminder_card(
+        why="You're a DPO for this school, and someone named on this account has left.", about=about,
+        time_left="Until it's done",
+        body=[text(f"Change the password or remove {plain(name)} as an admin on the platform, then press **Done**: "
+                   "the register drops them from the account."), *account_facts(account, is_dpo=True)],
+        actions=[submit("Done", {"cmd": LEAVER_DONE, "task": task_id, "school": account.tenant_id})],
+        reminder_id=reminder_id, snoozable=True, done=False)

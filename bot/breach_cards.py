@@ -69,12 +69,15 @@ def dpo_buttons(breach: Breach) -> list[dict[str, Any]]:
     return buttons
 
 
+ICO_HOURS = "the ICO's 72 hours include weekends and holidays"  # its clock never waits for a school day
+
+
 def _key_facts(breach: Breach, now: datetime) -> dict[str, Any]:
     values = facts_of(breach)
     pairs = [(FIELD_LABELS[name], plain(describe(name, getattr(values, name)))) for name in _SUMMARY_FIELDS]
     pairs += [
         ("School aware since", format_uk(breach.aware_at)),
-        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)})"),
+        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)}); {ICO_HOURS}"),
         ("Status", status_of(breach).value),
     ]
     return facts(pairs)
@@ -115,7 +118,8 @@ def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Car
     return card(
         [
             heading(f"Thank you. Your reference is {breach.reference}"),
-            facts([("ICO deadline", f"{format_uk(breach.deadline_at)} UK time (72 hours after the school became aware)")]),
+            facts([("ICO deadline", f"{format_uk(breach.deadline_at)} UK time (72 hours after the school became aware; "
+                                    f"{ICO_HOURS})")]),
             text(f"**What happens next:** {nextly} Keep any evidence and don't delete emails about it."),
             text(f"To add something later, type **update {breach.reference}**. To see it, **breach {breach.reference}**.",
                  subtle=True),

@@ -177,6 +177,8 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("ask the reporter BR-2026-0042", "send the reporter a question"),
         ("update BR-2026-0042", "add facts or a note"),
         ("close BR-2026-0042", "close it with the lessons learned"),
+        ("start a breach drill", "a practice breach marked DRILL (never in the breach log); **drill speed 60** runs "
+         "its 72 hours in 72 minutes, **stop drill** ends it with the drill report"),
         ("ico pack BR-2026-0042", "the ICO report form's answers, gaps in red, and a Word copy"),
     )),
     ("Photo consent register", (
@@ -193,6 +195,7 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("remove organiser from Sam Jones", "take a role away"),
         ("roles", "who has which role"),
         ("school name St Mary's Primary", "the name shown on cards and exports"),
+        ("term dates half term 15/02/2027 to 19/02/2027", "the school's holidays (or attach the council's CSV or .ics)"),
         ("school profile", "your school's details for the ICO report (once)"),
     )),
 )

@@ -9,7 +9,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.schema.teams import FileConsentCardResponse
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import files
 from bot.cards import welcome_card
@@ -21,7 +21,7 @@ from bot.state import CustodianConversationState
 from dialogs.account_leavers import member_removed
 from dialogs.deps import ACTOR_KEY, Deps, actor_of
 from dialogs.router import Router
-from services.identity import record_visit
+from services.identity import Actor, Visit, known_visitor, record_visit
 from storage.bot_state import StateTooLarge
 from storage.turns import guard_turn
 
@@ -64,11 +64,8 @@ class CustodianBot(TeamsActivityHandler):
                     await turn_context.send_activity(
                         Activity(type=ActivityTypes.invoke_response, value=_card_action_answer("Done")))
                 return
-            async with self._engine.connect() as conn:  # one connection: who is talking, and where the dialog is
-                actor = await record_visit(
-                    conn, visit=visit, dpo_seed=self._dpo_seed, now=self._deps.clock(), organiser_seed=self._organiser_seed,
-                )
-                await self._conversation_state.load(turn_context, conn=conn)
+            actor = await self._actor(guard.conn, visit)
+            await self._conversation_state.load(turn_context, conn=guard.conn)  # where the dialog is
             turn_context.turn_state[ACTOR_KEY] = actor
             if actor.is_dpo and actor.newly_reachable:  # Custodian can write to this DPO now: catch them up first
                 await self._router.waiting.arrived(turn_context, actor)
@@ -78,6 +75,16 @@ class CustodianBot(TeamsActivityHandler):
             except StateTooLarge:
                 await self._end_oversized_conversation(turn_context)
             await guard.done(self._deps.clock())
+
+    async def _actor(self, conn: AsyncConnection, visit: Visit) -> Actor:
+        """Who is talking, read on the turn's connection; a person to write (new, renamed, moved, newly seeded) is
+        written on another and committed at once, so the rest of the turn and the other processes see them."""
+        now = self._deps.clock()
+        actor = await known_visitor(conn, visit=visit, dpo_seed=self._dpo_seed, now=now, organiser_seed=self._organiser_seed)
+        if actor is not None:
+            return actor
+        async with self._engine.connect() as own:
+            return await record_visit(own, visit=visit, dpo_seed=self._dpo_seed, now=now, organiser_seed=self._organiser_seed)
 
     async def _end_oversized_conversation(self, turn_context: TurnContext) -> None:
         """The conversation's state outgrew the storage limit: end its dialog instead of keeping it."""

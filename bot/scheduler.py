@@ -75,18 +75,21 @@ class ReminderEngine:
         self._stamping = asyncio.Lock()  # concurrent SQLite writers would only wait on each other
 
     async def sweep(self, now: datetime) -> SweepReport:
-        """Send everything due at `now` (urgent kinds only during quiet hours)."""
+        """Send everything due at `now` (urgent kinds only during quiet hours, and for schools closed today)."""
         report = SweepReport()
         async with self.sessions() as session:
             report.reconciled = await reminders.reconcile_stale(session, now=now)
             await digest.plan_digests(session, now=now, when=self.digest_time)
-        urgent_only = [name for name, kind in self.kinds.items() if kind.urgent] if self.quiet.holds(now) else None
+        urgent = [name for name, kind in self.kinds.items() if kind.urgent]
+        always = [name for name, kind in self.kinds.items() if kind.urgent or not kind.term_time]
+        urgent_only, held = (urgent, set[str]()) if self.quiet.holds(now) else (None, await self._closed_today(now, always))
         in_flight: set[asyncio.Task[list[tuple[Reminder, Outcome]]]] = set()
         drained = False  # the last claim found nothing; claim again when a batch is stamped (it may add follow-ups)
         while True:
             if not drained and len(in_flight) < BATCHES_IN_FLIGHT:
                 async with self.sessions() as session:
-                    batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH)
+                    batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH,
+                                                      held=held, urgent=always)
                 if batch:
                     async with self.sessions() as session:  # its own: a failed render rolls it back, not the claim
                         people = await reminders.recipients_of(session, batch)
@@ -106,6 +109,12 @@ class ReminderEngine:
         if report.total:
             log.info("reminder sweep: %s", report)
         return report
+
+    async def _closed_today(self, now: datetime, always: list[str]) -> set[str]:
+        """Schools whose term-time reminders wait for their next school day; piled-up repeats go as one."""
+        async with self.sessions() as session:
+            await reminders.supersede_piled(session, now=now, urgent=always)
+            return await reminders.closed_today(session, now=now, urgent=always, quiet=self.quiet)
 
     async def _deliver(self, batch: list[Reminder], prepared: list[Delivery | tuple[str, Activity]],
                        now: datetime) -> list[tuple[Reminder, Outcome]]:

@@ -10,16 +10,17 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.account_cards import LEAVER_DONE, leaver_reminder
 from bot.cards import plain, submit
 from dialogs.deps import ActionHandler, Deps, Intent, StatusLine, actor_of
 from services import account_leavers as leavers
 from services.accounts import NOT_DPO
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
+from storage.reminder_models import Reminder
 
 LEFT = Intent("accounts.left_staff", ("left staff", "staff left"), (r"^(left staff|staff (member )?(has )?left)\b",),
               private=True)
-DONE = "accounts.access_removed"
 _NAME = re.compile(r"^(?:left staff|staff (?:member )?(?:has )?left)\s*:?\s*(?P<name>.*)$", re.IGNORECASE)
 
 
@@ -39,7 +40,7 @@ async def left_staff(context: TurnContext, deps: Deps, said: str) -> None:
         return
     numbers = ", ".join(str(account.number) for account in found)
     await context.send_activity(f"{plain(name)} is named on account(s) {numbers}. Their access removal is now a task "
-                                "in your **status** until you mark it done.")
+                                "in your **status** until you mark it done (and a reminder each school morning for a week).")
 
 
 async def member_removed(deps: Deps, tenant_id: str, aad_id: str) -> None:
@@ -63,6 +64,15 @@ async def access_status(session: AsyncSession, actor: Actor, now: datetime) -> l
     """For the DPO: open access-removal tasks."""
     return [
         StatusLine("Social media accounts", f"Remove {plain(task.name)}'s access to account {account.number} "
-                   f"({plain(account.label)})", urgency=40, button=submit("Done", {"cmd": DONE, "task": task.id}))
+                   f"({plain(account.label)})", urgency=40, button=submit("Done", {"cmd": LEAVER_DONE, "task": task.id}))
         for task, account in await leavers.open_tasks(session, actor=actor)
     ]
+
+
+async def render_leaver(session: AsyncSession, reminder: Reminder, _now: datetime) -> dict[str, Any] | None:
+    """A leaver's access still to remove (None once the task is done)."""
+    found = await leavers.open_task_of(session, reminder)
+    if found is None:
+        return None
+    task, account = found
+    return leaver_reminder(account, name=task.name, task_id=int(task.id or 0), reminder_id=int(reminder.id or 0))

@@ -12,15 +12,16 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.account_cards import FORM, account_form_card, register_card, review_card, review_reminder
+from bot.account_cards import FORM, LEAVER_DONE, account_form_card, register_card, review_card, review_reminder
 from bot.cards import submit
 from bot.replies import card_activity
-from dialogs.account_leavers import DONE, LEFT, access_done, access_status, left_staff
+from dialogs.account_leavers import LEFT, access_done, access_status, left_staff, render_leaver
 from dialogs.commands import CommandDialog
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.prompts import CardPrompt
 from dialogs.training_common import begin_with, id_of, polite, stop
 from services import accounts as service
+from services.account_leavers import KIND_LEAVER
 from services.account_reviews import KIND_REVIEW, due_review, mark_reviewed, review_due, schedule_review
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -200,7 +201,7 @@ def accounts_feature(deps: Deps) -> Feature:
                  CommandDialog(RETIRE.dialog_id, retire_it), CommandDialog(LEFT.dialog_id, left)),
         intents=(LIST, ADD, EDIT, RETIRE, LEFT),
         actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER), "accounts.review": polite(reviews.open),
-                 "accounts.reviewed": polite(reviews.reviewed), DONE: polite(access_done(deps))},
-        reminder_kinds={KIND_REVIEW: ReminderKind(reviews.render)},
+                 "accounts.reviewed": polite(reviews.reviewed), LEAVER_DONE: polite(access_done(deps))},
+        reminder_kinds={KIND_REVIEW: ReminderKind(reviews.render), KIND_LEAVER: ReminderKind(render_leaver)},
         status=status,
     )

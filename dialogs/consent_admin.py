@@ -106,14 +106,16 @@ def _reading(command: Command, values: dict[str, Any]) -> str:
                                                                else ".")
 
 
-def csv_attachment(attachments: list[Attachment] | None) -> dict[str, str] | None:
-    """The file in a message: a Teams file (download URL) or a CSV attachment with a content URL."""
+def csv_attachment(attachments: list[Attachment] | None, *, types: tuple[str, ...] = CSV_TYPES,
+                   suffixes: tuple[str, ...] = (".csv",), unnamed: str = "pupils.csv") -> dict[str, str] | None:
+    """The file in a message: a Teams file (download URL) or an attachment of these types (or file name endings)
+    with a content URL."""
     for item in attachments or []:
         content = item.content if isinstance(item.content, dict) else {}
         if item.content_type == TEAMS_FILE and isinstance(content.get("downloadUrl"), str):
-            return {"url": content["downloadUrl"], "name": item.name or "pupils.csv"}
-        if item.content_url and (item.content_type in CSV_TYPES or (item.name or "").lower().endswith(".csv")):
-            return {"url": item.content_url, "name": item.name or "pupils.csv"}
+            return {"url": content["downloadUrl"], "name": item.name or unnamed}
+        if item.content_url and (item.content_type in types or (item.name or "").lower().endswith(suffixes)):
+            return {"url": item.content_url, "name": item.name or unnamed}
     return None
 
 

@@ -70,6 +70,8 @@ class ReminderKind:
     render: ReminderRenderer
     urgent: bool = False  # urgent kinds ignore quiet hours (e.g. breach deadlines)
     snoozable: bool = True
+    # Waits for the school's next school day in bank and school holidays; False for a legal deadline's reminders.
+    term_time: bool = True
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dialogs.accounts import accounts_feature
 from dialogs.breach_dpo import breach_feature
+from dialogs.calendar import calendar_feature
 from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
+from dialogs.drills import drill_feature
 from dialogs.ico_pack import ico_pack_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
@@ -35,10 +37,12 @@ def build_features(deps: Deps) -> list[Feature]:
         dpo_queries_feature(deps),
         ico_pack_feature(deps),
         breach_feature(deps, BREACH_INTENT),
+        drill_feature(deps),
         sar_feature(deps),
         consent_feature(deps, CONSENT_INTENT),
         training_record_feature(deps),
         training_feature(deps, TRAINING_INTENT),
         accounts_feature(deps),
+        calendar_feature(deps),
     ]
     return [status_feature(deps, features), reminders_feature(deps, features), *features]

@@ -40,6 +40,12 @@ TITLES: dict[str, str] = {
     "training.bookings": "My training bookings",
     "training.add_session": "Add a training session",
     "training.attendees": "Attendee list",
+    "drill.start": "Start a breach drill (practice)",
+    "drill.speed": "Change the drill clock's speed",
+    "drill.show": "Show the breach drill",
+    "drill.stop": "Stop the drill and see its report",
+    "drill.ico_pack": "The drill's ICO pack",
+    "calendar.term_dates": "School calendar and term dates",
 }
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -176,11 +182,25 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "training.add_session": ("add a session", "new training session", "add a new training date"),
     "training.attendees": ("attendees", "attendee list", "who is coming to the session"),
+    "drill.start": (
+        "start a breach drill", "run a practice breach", "rehearse a data breach", "practise our breach response",
+        "breach exercise for the dpo", "can we do a breach drill", "test how we handle a breach with a drill",
+    ),
+    "drill.speed": ("drill speed 60", "speed up the drill", "make the drill clock faster"),
+    "drill.show": ("show the drill", "how is the drill going", "where are we in the drill"),
+    "drill.stop": ("stop drill", "end the practice breach", "finish the breach drill", "drill report"),
+    "drill.ico_pack": ("drill ico pack", "ico pack for the drill"),
+    "calendar.term_dates": (
+        "term dates", "school holidays", "when is half term", "when is the inset day", "when are the school holidays",
+        "upload our term dates", "set the term dates", "what are the term dates", "school calendar", "when do we break up",
+        "add an inset day", "when is the christmas holiday",
+    ),
     NOTHING: (
         "thanks", "thank you", "ok", "okay", "cheers", "great", "lovely", "cool", "good morning", "good night", "bye",
         "lol", "what's for lunch", "who won the match", "the weather", "printer paper", "staff meeting tonight",
         "can you help me with something else", "my timetable", "where is the photocopier", "is it a half day on friday",
-        "when is the inset day", "is it non-uniform day tomorrow", "what's the wifi password", "where do I park",
+        "is it non-uniform day tomorrow", "what's the wifi password", "where do I park",
         "who is covering my class", "can you book the minibus", "how do I reset my password", "good afternoon", "hiya",
+        "when is the fire drill", "is there a fire drill today", "lockdown drill",
     ),
 }

@@ -39,7 +39,7 @@ def all_reminder_kinds(features: Sequence[Feature]) -> dict[str, ReminderKind]:
 def quiet_hours(deps: Deps) -> reminders.QuietHours:
     """Quiet hours from the settings."""
     s = deps.settings
-    return reminders.QuietHours(s.timezone, s.quiet_hours_start, s.quiet_hours_end)
+    return reminders.QuietHours(s.timezone, s.quiet_hours_start, s.quiet_hours_end, s.bank_holiday_region)
 
 
 async def render_notice(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:

@@ -249,9 +249,10 @@ class SarNotices:
             reminder_id=reminder.id or 0, snoozable=True)
 
     def kinds(self) -> dict[str, ReminderKind]:
-        """Not urgent: the clock is in days, so quiet hours apply."""
-        return {alerts.ALERT: ReminderKind(render=self.alert, snoozable=False),
-                alerts.DUE: ReminderKind(render=self.clock), alerts.OVERDUE: ReminderKind(render=self.clock)}
+        """Not urgent: the clock is in days, so quiet hours apply; a legal deadline, so school holidays don't."""
+        return {alerts.ALERT: ReminderKind(render=self.alert, snoozable=False, term_time=False),
+                alerts.DUE: ReminderKind(render=self.clock, term_time=False),
+                alerts.OVERDUE: ReminderKind(render=self.clock, term_time=False)}
 
     async def status(self, session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
         """DPO: the school's open requests (overdue first); staff: the open requests they logged or handle."""

@@ -8,15 +8,20 @@ from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import audit
+from services import audit, reminders
 from services.accounts import NOT_DPO, accounts, people_of
 from services.errors import DomainError, NotAllowed
-from services.identity import Actor
+from services.identity import Actor, dpo_ids
 from services.ids import parse_id
+from services.posts import schedule_chain
 from storage.account_models import AccountAccessTask, SocialAccount
 from storage.models import Person
+from storage.reminder_models import Reminder
 
 TEAMS = "teams"  # opened_by when Teams said someone was removed
+KIND_LEAVER = "accounts.leaver"  # to the school's DPOs: at once, then each school morning while the task is open
+LEAVER_REPEATS = 5  # school mornings of reminders; then the task stays in `status` until done
+TASK = "account_access_task"
 
 
 def _same(a: str, b: str) -> bool:
@@ -39,9 +44,30 @@ async def staff_left(session: AsyncSession, *, tenant_id: str, name: str, by: st
             session.add(task)
             await session.flush()
             audit.record(session, tenant_id=tenant_id, actor_aad_id=by, action="account.leaver_task", now=now,
-                         subject_type="account_access_task", subject_id=int(task.id or 0))
+                         subject_type=TASK, subject_id=int(task.id or 0))
+            await _remind(session, task, now)
     await session.commit()
     return found
+
+
+async def _remind(session: AsyncSession, task: AccountAccessTask, now: datetime) -> None:
+    """Tell the school's DPOs at once (not the one who said `left staff`: the reply told them), then each school
+    morning. Does not commit."""
+    task_id = int(task.id or 0)
+    for aad in await dpo_ids(session, task.tenant_id):
+        await schedule_chain(session, base=f"accounts:access:{task_id}", tenant_id=task.tenant_id, recipient=aad,
+                             subject_type=TASK, subject_id=task_id,
+                             first=(KIND_LEAVER, now) if aad != task.opened_by else None,
+                             daily=(KIND_LEAVER, LEAVER_REPEATS), after=now, now=now)
+
+
+async def open_task_of(session: AsyncSession, reminder: Reminder) -> tuple[AccountAccessTask, SocialAccount] | None:
+    """The task a leaver reminder is about and its account, while the task is open (None once it is done)."""
+    task = await session.get(AccountAccessTask, int(reminder.subject_id))
+    if task is None or task.done_at is not None or task.tenant_id != reminder.tenant_id:
+        return None
+    account = await session.get(SocialAccount, task.account_id)
+    return (task, account) if account is not None else None
 
 
 async def member_removed(session: AsyncSession, *, tenant_id: str, aad_id: str, now: datetime) -> list[SocialAccount]:
@@ -79,6 +105,7 @@ async def access_removed(session: AsyncSession, *, actor: Actor, task_id: object
     account.backup_admin = "" if _same(account.backup_admin, task.name) else account.backup_admin
     account.updated_at = now
     audit.record(session, tenant_id=actor.tenant_id, actor_aad_id=actor.aad_id, action="account.access_removed", now=now,
-                 subject_type="account_access_task", subject_id=int(task.id or 0))
+                 subject_type=TASK, subject_id=int(task.id or 0))
+    await reminders.cancel(session, tenant_id=task.tenant_id, subject_type=TASK, subject_id=int(task.id or 0))
     await session.commit()
     return account

@@ -11,7 +11,7 @@ from services import audit, reminders
 from services.accounts import accounts, live_account
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
-from services.posts import school_mornings
+from services.school_calendar import calendar_for
 from storage.account_models import SocialAccount
 from storage.reminder_models import Reminder
 
@@ -32,7 +32,8 @@ def review_due(account: SocialAccount, months: int) -> date:
 async def schedule_review(session: AsyncSession, account: SocialAccount, *, months: int, now: datetime) -> None:
     """Remind the school's DPOs on the morning the review is due. Does not commit."""
     due = review_due(account, months)
-    when = school_mornings(datetime.combine(due - timedelta(days=1), time(12), UTC), 1)[0]
+    calendar = await calendar_for(session, account.tenant_id)
+    when = calendar.school_mornings(datetime.combine(due - timedelta(days=1), time(12), UTC), 1)[0]
     for aad in await dpo_ids(session, account.tenant_id):
         await reminders.schedule(
             session, key=f"accounts:{account.id}:review:{due:%Y%m%d}:{aad}", tenant_id=account.tenant_id,

@@ -52,38 +52,49 @@ class AccountDraft:
     housekeeping_months: int | None
 
 
-def _date(value: str, label: str, today: date) -> date | None:
+def _date(value: str, label: str, today: date, problems: list[str]) -> date | None:
     if not value:
         return None
     try:
         found = parse_date(value)
     except ValueError:
-        raise DomainError(f"{label}: \u201c{value}\u201d isn't a date. Please use dd/mm/yyyy.") from None
+        problems.append(f"{label}: \u201c{value}\u201d isn't a date. Please use dd/mm/yyyy.")
+        return None
     if found > today:
-        raise DomainError(f"{label} can't be in the future ({found:%d/%m/%Y}).")
+        problems.append(f"{label} can't be in the future ({found:%d/%m/%Y}).")
     return found
 
 
+def _address(url: str, problems: list[str]) -> str:
+    """The account's https:// address; "facebook.com/stmarys" as typed gets its https:// added."""
+    if url and "://" not in url and "." in url.split("/")[0] and " " not in url:
+        url = "https://" + url
+    if url and not url.lower().startswith("https://"):
+        problems.append("The account's address must start with https:// (e.g. https://facebook.com/stmarys).")
+    return url
+
+
 def read_draft(values: dict[str, Any], *, today: date) -> AccountDraft:
-    """Check the submitted form; DomainError says what to fix."""
+    """Check the submitted form; DomainError says everything to fix at once."""
+    problems: list[str] = []
     texts = {key: " ".join(str(values.get(key) or "").split()) for key in _TEXTS}
-    for key, limit in _TEXTS.items():
-        if len(texts[key]) > limit:
-            raise DomainError(f"{key.replace('_', ' ').capitalize()} is too long (at most {limit} characters).")
+    problems += [f"{key.replace('_', ' ').capitalize()} is too long (at most {limit} characters)."
+                 for key, limit in _TEXTS.items() if len(texts[key]) > limit]
     if not texts["platform"] or not texts["handle"]:
-        raise DomainError("Please give the platform (e.g. Facebook) and the account's name or handle.")
-    if texts["url"] and not texts["url"].lower().startswith("https://"):
-        raise DomainError("The account's address must start with https://")
+        problems.append("Please give the platform (e.g. Facebook) and the account's name or handle.")
+    url = _address(texts["url"], problems)
     audience = str(values.get("audience") or Audience.PUBLIC)
     if audience not in set(Audience):
-        raise DomainError("Audience must be public, private or group.")
+        problems.append("Audience must be public, private or group.")
     months_text = str(values.get("housekeeping_months") or "").strip()
     if months_text and not (months_text.isascii() and months_text.isdigit() and 1 <= int(months_text) <= 120):
-        raise DomainError("Housekeeping months must be a whole number from 1 to 120 (or empty for the usual setting).")
+        problems.append("Housekeeping months must be a whole number from 1 to 120 (or empty for the usual setting).")
     labels = {"privacy_reviewed_on": "Privacy settings reviewed", "dpia_on": "DPIA done", "policy_on": "Policy adopted"}
-    dates = {key: _date(str(values.get(key) or "").strip(), labels[key], today) for key in _DATES}
+    dates = {key: _date(str(values.get(key) or "").strip(), labels[key], today, problems) for key in _DATES}
+    if problems:
+        raise DomainError("\n\n".join(problems))
     return AccountDraft(
-        platform=texts["platform"], handle=texts["handle"], url=texts["url"], audience=audience, owner=texts["owner"],
+        platform=texts["platform"], handle=texts["handle"], url=url, audience=audience, owner=texts["owner"],
         access=texts["access"], backup_admin=texts["backup_admin"], privacy_reviewed_on=dates["privacy_reviewed_on"],
         dpia_on=dates["dpia_on"], policy_on=dates["policy_on"],
         housekeeping_months=int(months_text) if months_text else None)

@@ -79,6 +79,25 @@ class _Stored:
     last_seen_at: datetime
 
 
+async def known_visitor(
+    conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[tuple[str, str]], now: datetime,
+    organiser_seed: Collection[tuple[str, str]] = (),
+) -> Actor | None:
+    """The actor in one read when their stored person and seeded roles are up to date (a turn's usual case); None
+    when `record_visit` has something to write. Writes and commits nothing (a turn reads this on its own connection)."""
+    person, roles = await _person_and_roles(conn, {"b_tenant": visit.tenant_id, "b_aad": visit.aad_id})
+    if person is None or _changes(person, visit, now) or _unseeded(visit, roles, dpo_seed, organiser_seed):
+        return None
+    return Actor(visit.tenant_id, visit.aad_id, visit.name, roles)
+
+
+def _unseeded(visit: Visit, roles: frozenset[str], dpo_seed: Collection[tuple[str, str]],
+              organiser_seed: Collection[tuple[str, str]]) -> list[Role]:
+    """The roles settings give this person that they don't hold (granted once; a revocation stands)."""
+    return [role for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed))
+            if (visit.tenant_id, visit.aad_id) in seed and role not in roles]
+
+
 async def record_visit(
     conn: AsyncConnection, *, visit: Visit, dpo_seed: Collection[tuple[str, str]], now: datetime,
     organiser_seed: Collection[tuple[str, str]] = (),
@@ -103,9 +122,8 @@ async def record_visit(
     if changes:
         await conn.execute(update(_PEOPLE).where(_THIS_PERSON).values(changes), keys)
         wrote = True
-    for role, seed in ((Role.DPO, dpo_seed), (Role.ORGANISER, organiser_seed)):
-        # A seeded role already held needs no look-up: _seed_role would find its grant and do nothing.
-        if (visit.tenant_id, visit.aad_id) in seed and role not in roles and await _seed_role(conn, visit, role, now):
+    for role in _unseeded(visit, roles, dpo_seed, organiser_seed):
+        if await _seed_role(conn, visit, role, now):
             roles, wrote = roles | {role}, True
     if wrote:
         await conn.commit()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
@@ -18,6 +17,7 @@ from services.consent import PURPOSE_LABELS, lock_pupils, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.ids import parse_id
+from services.school_calendar import calendar_for
 from storage.account_models import SocialAccount
 from storage.consent_models import ConsentCheck, Post, PostPupil, Purpose, RemovalTask
 from storage.models import Person
@@ -30,7 +30,6 @@ POST = "consent_post"
 TASK = "consent_task"
 CHECK_VALID_FOR = timedelta(hours=24)
 HOUSEKEEPING_REPEATS = 10  # school mornings after the remove-by date; then the post stays in `status`
-MORNING = time(9)
 EXTEND_MONTHS = (6, 12)
 
 
@@ -108,25 +107,16 @@ async def view_of(session: AsyncSession, post: Post) -> PostView:
                     account.url if account else "")
 
 
-def school_mornings(after: datetime, count: int, tz: str = "Europe/London") -> list[datetime]:
-    """09:00 UK time on each of the `count` weekdays after `after`, in UTC."""
-    zone, day = ZoneInfo(tz), after.astimezone(ZoneInfo(tz)).date()
-    mornings: list[datetime] = []
-    while len(mornings) < count:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            mornings.append(datetime.combine(day, MORNING, tzinfo=zone).astimezone(UTC))
-    return mornings
-
-
 async def schedule_chain(
     session: AsyncSession, *, base: str, tenant_id: str, recipient: str, subject_type: str, subject_id: int,
     first: tuple[str, datetime] | None, daily: tuple[str, int], after: datetime, now: datetime,
 ) -> None:
-    """A first reminder (kind, when), then one each school morning (kind, how many): the engine has no repeats.
+    """A first reminder (kind, when), then one each school morning of the school's calendar (kind, how many): the engine
+    has no repeats.
     Each renderer returns None once its item is done, and the caller cancels the rest. Does not commit."""
+    calendar = await calendar_for(session, tenant_id)
     due = [(first[0], first[1])] if first else []
-    due += [(daily[0], when) for when in school_mornings(after, daily[1])]
+    due += [(daily[0], when) for when in calendar.school_mornings(after, daily[1])]
     for n, (kind, when) in enumerate(due, 0 if first else 1):
         await reminders.schedule(
             session, key=f"{base}:{n}:{recipient}", tenant_id=tenant_id, kind=kind, recipient_aad_id=recipient,
@@ -171,7 +161,7 @@ async def record_post(
         account_id=registered.id if registered else None, account_other=other and registered is None,
         description=clean_text(description, what="a short description", limit=200), link=clean_link(link),
         posted_by=actor.aad_id, posted_at=now,
-        remove_by=now + relativedelta(months=stays_up),
+        remove_by=(await calendar_for(session, actor.tenant_id)).on_school_day(now + relativedelta(months=stays_up)),
     )
     session.add(post)
     await session.flush()
@@ -231,7 +221,8 @@ async def extend_post(
     if str(months) not in {str(m) for m in EXTEND_MONTHS}:
         raise DomainError("A post can be extended by 6 or 12 months.")
     post.extension_reason = clean_text(reason, what="a reason for keeping it up", limit=200)
-    post.remove_by = max(post.remove_by, now) + relativedelta(months=int(str(months)))
+    calendar = await calendar_for(session, post.tenant_id)
+    post.remove_by = calendar.on_school_day(max(post.remove_by, now) + relativedelta(months=int(str(months))))
     await reminders.cancel(session, tenant_id=post.tenant_id, subject_type=POST, subject_id=int(post.id or 0),
                            kinds=[KIND_HOUSEKEEPING])
     await _schedule_housekeeping(session, post, now)

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import audit
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, active_roles, mark_unreachable, reachable_holders
+from services.school_calendar import Region, closed_schools
 from storage.db import insert_ignore
 from storage.models import Person, Role
 from storage.reminder_models import Reminder, ReminderState
@@ -32,6 +33,7 @@ SENDING_TIMEOUT = timedelta(minutes=5)
 # released the moment they do) instead of being given up as unreachable; looked at again daily meanwhile.
 WAITING = "waiting: the recipient has not opened Custodian yet"
 WAIT_RECHECK = timedelta(days=1)
+SUPERSEDED = "superseded: a later reminder about the same thing was due too"
 
 
 async def schedule(
@@ -127,11 +129,12 @@ async def recipients_of(session: AsyncSession, batch: Sequence[Reminder]) -> dic
 
 @dataclass(frozen=True)
 class QuietHours:
-    """Non-urgent reminders go on weekdays from `end_hour` to `start_hour`, school time."""
+    """Non-urgent reminders go on school days from `end_hour` to `start_hour`, school time."""
 
     tz: str = "Europe/London"
     start_hour: int = 18
     end_hour: int = 8
+    region: Region = "ENG"  # whose bank holidays close the schools (with each school's own holidays)
 
     def holds(self, now: datetime) -> bool:
         """True at night and at weekends, when only urgent kinds may be sent."""
@@ -167,13 +170,47 @@ class Delivery:
     retry_after: float | None = None
 
 
+async def closed_today(session: AsyncSession, *, now: datetime, urgent: Collection[str], quiet: QuietHours) -> set[str]:
+    """Schools with non-urgent reminders due where today is not a school day (weekend, bank or school holiday)."""
+    rows = await session.execute(
+        select(col(Reminder.tenant_id)).where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+                                              col(Reminder.kind).not_in(list(urgent))).distinct())
+    return await closed_schools(session, set(rows.scalars()), now.astimezone(ZoneInfo(quiet.tz)).date(), quiet.region)
+
+
+async def supersede_piled(session: AsyncSession, *, now: datetime, urgent: Collection[str]) -> int:
+    """Of non-urgent reminders due together about the same thing for the same person (held over a holiday, or the
+    bot was down), only the latest goes: the rest are cancelled. Commits."""
+    rows = await session.execute(
+        select(col(Reminder.id), col(Reminder.tenant_id), col(Reminder.kind), col(Reminder.subject_type),
+               col(Reminder.subject_id), col(Reminder.recipient_aad_id))
+        .where(col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+               col(Reminder.kind).not_in(list(urgent)))
+        .order_by(col(Reminder.due_at).desc(), col(Reminder.id).desc()))
+    latest: set[tuple[str, ...]] = set()
+    older: list[int] = []
+    for reminder_id, *about in rows.tuples():
+        if tuple(about) in latest:
+            older.append(reminder_id)
+        latest.add(tuple(about))
+    for start in range(0, len(older), 1000):
+        await session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(older[start:start + 1000]), col(Reminder.state) == ReminderState.PENDING)
+            .values(state=ReminderState.CANCELLED, last_error=SUPERSEDED))
+    await session.commit()
+    return len(older)
+
+
 async def claim_due(
-    session: AsyncSession, *, now: datetime, worker: str, kinds: Collection[str] | None, limit: int
+    session: AsyncSession, *, now: datetime, worker: str, kinds: Collection[str] | None, limit: int,
+    held: Collection[str] = (), urgent: Collection[str] = (),
 ) -> list[Reminder]:
     """Stamp up to `limit` due reminders `sending` for this worker and commit before anything is sent.
 
-    `kinds` limits the claim (quiet hours: urgent kinds only). On PostgreSQL rows another process is
-    claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite has one process and ignores the clause.
+    `kinds` limits the claim (quiet hours: urgent kinds only); the `held` schools (closed today) get only `urgent`
+    kinds. On PostgreSQL rows another process is claiming are skipped (FOR UPDATE SKIP LOCKED); SQLite has one
+    process and ignores the clause.
     """
     due = (
         select(Reminder.id)
@@ -187,6 +224,8 @@ async def claim_due(
     )
     if kinds is not None:
         due = due.where(Reminder.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+    if held:
+        due = due.where(or_(col(Reminder.kind).in_(list(urgent)), col(Reminder.tenant_id).not_in(list(held))))
     ids = list((await session.execute(due)).scalars())
     if not ids:
         await session.rollback()

@@ -2,7 +2,8 @@
 it is due and once overdue, to the DPOs and the assigned handler. Rows in the reminder ledger, scheduled in the
 caller's transaction (the caller commits).
 
-None is urgent: the clock runs in days, so they wait for school hours like other reminders."""
+None is urgent: the clock runs in days, so they wait for school hours like other reminders, but not for the end of
+a school holiday (the clock runs on)."""
 
 from __future__ import annotations
 

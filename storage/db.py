@@ -14,8 +14,9 @@ import aiosqlite
 from sqlalchemy import Insert, Table, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +24,8 @@ SessionFactory = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
 
 BUSY_WAIT_SECONDS = 30.0  # how long a statement waits for another connection's write lock
+IDLE_PING_SECONDS = 10.0  # a PostgreSQL connection unused this long is checked before a turn uses it
+_IDLE_SINCE = "custodian_idle_since"
 
 
 def normalise_url(url: str) -> str:
@@ -96,7 +99,9 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # A turn holds two at once (its conversation's lock, storage.turns, and its work): MAX_CONCURRENT_TURNS (8)
         # turns and the reminder sweeps fit with room to spare.
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_size=10, max_overflow=20)
+        _ping_when_idle(engine)
+        return engine
     path = parsed.database or ":memory:"
     if path == ":memory:":
         engine = create_async_engine(url, async_creator=_sqlite_creator(path), poolclass=StaticPool)
@@ -114,6 +119,27 @@ def make_engine(url: str) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it has been idle a while (a restarted server or a dropped
+    link shows up there). SQLAlchemy's pool_pre_ping checks at every checkout: three round trips to PostgreSQL
+    (BEGIN, ping, ROLLBACK) each time, several times a turn. A connection that breaks while busy fails its
+    statement instead, and SQLAlchemy then replaces every pooled connection opened before it."""
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _returned(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _checked_out(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # just opened, or in use moments ago
+        try:
+            dbapi_conn.ping()
+        except Exception as error:  # any failure: the pool opens a new connection instead (up to three tries)
+            raise DisconnectionError from error
 
 
 async def create_schema(engine: AsyncEngine) -> None:

@@ -110,7 +110,9 @@ class HandledActivity(SQLModel, table=True):
 from storage import (  # noqa: E402
     account_models,  # noqa: F401
     breach_models,  # noqa: F401
+    calendar_models,  # noqa: F401
     consent_models,  # noqa: F401
+    drill_models,  # noqa: F401
     file_models,  # noqa: F401
     reminder_models,  # noqa: F401
     sar_models,  # noqa: F401

@@ -24,12 +24,15 @@ async def test_a_termly_review_reminder_with_its_checklist(
     teams: TeamsClient, runtime: Runtime, channel: FakeTeamsChannel, clock: SettableClock, dpo_a: TeamsUser,
     staff_a: TeamsUser,
 ) -> None:
-    await add(teams, dpo_a)  # added on Wed 25/11/2026: the review is due four months on, Thu 25/03/2027
+    await add(teams, dpo_a)  # added on Wed 25/11/2026: the review is due four months on, Thu 25/03/2027 ...
     [reminder] = [r for r in await rows(runtime, Reminder) if r.kind == KIND_REVIEW]
-    assert (reminder.recipient_aad_id, reminder.due_at) == (dpo_a.aad_id, datetime(2027, 3, 25, 9, 0, tzinfo=UTC))
+    # ... in the Easter holiday (England's typical dates: 22/03 to 04/04/2027), so 09:00 BST on Mon 05/04/2027
+    assert (reminder.recipient_aad_id, reminder.due_at) == (dpo_a.aad_id, datetime(2027, 4, 5, 8, 0, tzinfo=UTC))
     assert "review due" not in texts(await teams.say(dpo_a, "status"))
 
     clock.set(datetime(2027, 3, 25, 9, 1, tzinfo=UTC))
+    await runtime.sweep_reminders()  # held: a school holiday
+    clock.set(datetime(2027, 4, 5, 8, 1, tzinfo=UTC))
     before = len(channel.to(dpo_a.conversation_id))
     await runtime.sweep_reminders()
     sent = channel.to(dpo_a.conversation_id)[before:]
@@ -45,12 +48,13 @@ async def test_a_termly_review_reminder_with_its_checklist(
     replies = await teams.press(dpo_a, reviewed | TICKED | {"access": "false"})
     assert "Every check must be ticked" in texts(replies)
     replies = await teams.press(dpo_a, reviewed | TICKED)
-    assert "Review of account 1 recorded. The next is due 25/07/2027." in texts(replies)
+    assert "Review of account 1 recorded. The next is due 05/08/2027." in texts(replies)
     [account] = await rows(runtime, SocialAccount)
     assert account.reviewed_on == account.privacy_reviewed_on == clock().date()
     assert "review due" not in texts(await teams.say(dpo_a, "status"))
     pending = [r for r in await rows(runtime, Reminder) if r.kind == KIND_REVIEW and r.state == "pending"]
-    assert [r.due_at for r in pending] == [datetime(2027, 7, 26, 8, 0, tzinfo=UTC)]  # Mon 09:00 BST (the 25th is a Sunday)
+    # Wed 01/09/2027 09:00 BST: the first school day after the summer holiday (and the bank holiday on 30/08)
+    assert [r.due_at for r in pending] == [datetime(2027, 9, 1, 8, 0, tzinfo=UTC)]
 
 
 async def test_overdue_review_opens_from_status_and_a_retired_account_is_not_reminded(

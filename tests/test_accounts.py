@@ -87,6 +87,7 @@ async def test_a_bad_form_is_shown_again_with_the_problem(teams: TeamsClient, dp
 @pytest.mark.parametrize(("changes", "problem"), [
     ({"platform": ""}, "Please give the platform"),
     ({"url": "javascript:alert(1)"}, "must start with https://"),
+    ({"url": "http://facebook.com/stmarys"}, "must start with https://"),
     ({"audience": "everyone"}, "public, private or group"),
     ({"housekeeping_months": "0"}, "1 to 120"),
     ({"housekeeping_months": "\u0663"}, "1 to 120"),
@@ -98,6 +99,16 @@ def test_form_checks(changes: dict[str, str], problem: str) -> None:
         read_draft(FORM_VALUES | changes, today=date(2026, 11, 25))
 
 
+def test_every_problem_is_said_at_once_and_an_address_without_https_gets_it() -> None:
+    with pytest.raises(DomainError) as raised:
+        read_draft(FORM_VALUES | {"housekeeping_months": "abc", "dpia_on": "yesterday", "policy_on": "31/02/2026"},
+                   today=date(2026, 11, 25))
+    said = str(raised.value)
+    assert "1 to 120" in said and "DPIA done: \u201cyesterday\u201d" in said and "Policy adopted: \u201c31/02/2026\u201d" in said
+    for typed in ("facebook.com/stmarys", "www.facebook.com/stmarys"):
+        assert read_draft(FORM_VALUES | {"url": typed}, today=date(2026, 11, 25)).url == "https://" + typed
+
+
 def test_cards_are_valid_and_show_user_text_plainly() -> None:
     draft = read_draft(FORM_VALUES | {"handle": "**Bold** [link](https://x.test)"}, today=date(2026, 11, 25))
     account = SocialAccount(tenant_id="t", number=1, created_by="a", **draft.__dict__)
@@ -105,6 +116,10 @@ def test_cards_are_valid_and_show_user_text_plainly() -> None:
                     account_form_card({}, title="Add", error="Oops")):
         assert schema_errors(content) == []
     assert "**Bold**" not in str(register_card([account], is_dpo=True))
+    with pytest.raises(DomainError) as raised:
+        read_draft(FORM_VALUES | {"dpia_on": "[click](https://x.test)"}, today=date(2026, 11, 25))
+    shown = str(account_form_card({}, title="Add", error=str(raised.value)))
+    assert "isn't a date" in shown and "[click]" not in shown and "https://x.test" not in shown
 
 
 async def record_to(teams: TeamsClient, staff: TeamsUser, data: dict[str, str]) -> list:

@@ -134,6 +134,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "account_cards.register_card+staff": lambda: account_cards.register_card([account()], is_dpo=False),
     "account_cards.review_card": lambda: account_cards.review_card(account()),
     "account_cards.review_reminder": lambda: account_cards.review_reminder(account(), reminder_id=1, due="today"),
+    "account_cards.leaver_reminder": lambda: account_cards.leaver_reminder(account(), name=EVIL, task_id=1, reminder_id=1),
     "consent_cards.details_card": lambda: consent_cards.details_card(Purpose.SOCIAL_MEDIA, accounts=[account()]),
     "breach_cards.dpo_alert_card": lambda: breach_cards.dpo_alert_card(breach(), START, title="New breach"),
     "breach_cards.receipt_card": lambda: breach_cards.receipt_card(breach(), dpos_told=1) | {"_": EVIL},

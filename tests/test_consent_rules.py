@@ -11,7 +11,7 @@ from dialogs.consent_admin import parse_command
 from dialogs.consent_check import only_purpose
 from services.consent import Reason, pupil_label, purpose_in, verdict, year_label
 from services.errors import DomainError, NotAllowed
-from services.posts import clean_link, school_mornings, to_id
+from services.posts import clean_link, to_id
 from services.pupil_csv import year_code
 from services.pupil_search import PupilIndex, PupilRef
 from storage.consent_models import ConsentState, Pupil, PupilConsent
@@ -125,12 +125,6 @@ def test_lookup_all_splits_on_commas_and_and() -> None:
 def test_dpo_commands_are_read(text: str, expected: tuple[object, ...]) -> None:
     c = parse_command(text)
     assert (c.action, c.pupil, c.purpose, c.given_by, c.until, c.reason) == expected
-
-
-def test_school_mornings_skip_weekends_and_follow_uk_time() -> None:
-    mornings = school_mornings(datetime(2027, 3, 26, 15, 0, tzinfo=UTC), 3)  # Fri; clocks go forward on Sun 28 Mar
-    assert mornings == [datetime(2027, 3, 29, 8, 0, tzinfo=UTC), datetime(2027, 3, 30, 8, 0, tzinfo=UTC),
-                        datetime(2027, 3, 31, 8, 0, tzinfo=UTC)]
 
 
 def test_ids_and_links_from_users_are_checked() -> None:

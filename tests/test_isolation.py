@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, col
 from bot.runtime import Runtime
 from config import Settings
 from services.clock import SettableClock
+from storage.drill_models import BreachDrill
 from storage.models import Person
 from storage.reminder_models import Reminder
 from storage.sar_models import SubjectAccessRequest
@@ -132,6 +133,13 @@ async def a_sar(teams: TeamsClient, runtime: Runtime) -> Item:
     return Item({"id": sar.id, "ref": sar.reference}, (sar.reference, "Kerry Quill", "Robin Quill"))
 
 
+async def a_drill(teams: TeamsClient, runtime: Runtime) -> Item:
+    await teams.say(DPO_A, "start a breach drill")
+    async with runtime.deps.sessions() as session:
+        [drill] = (await session.execute(select(BreachDrill))).scalars().all()
+    return Item({"id": drill.id}, ("SEN support plans", "Sam Patel"))
+
+
 async def a_colleague(teams: TeamsClient, runtime: Runtime) -> Item:
     await teams.say(STAFF_A, "hello")
     async with runtime.deps.sessions() as session:
@@ -219,6 +227,13 @@ TABLE: tuple[Row, ...] = (
     Row(a_sar, {"cmd": "sar.close_form", "id": "$id"}),
     Row(a_sar, {"cmd": "sar.close", "id": "$id", "outcome": "withdrawn", "note": "", "disclosed": "", "sent": ""}),
     Row(a_sar, say="sar {ref}"),
+    Row(a_drill, {"cmd": "drill.show", "id": "$id"}),
+    Row(a_drill, {"cmd": "drill.decide_form", "id": "$id"}),
+    Row(a_drill, {"cmd": "drill.decide", "id": "$id", "decision": "notify", "individuals": "tell"}),
+    Row(a_drill, {"cmd": "drill.contain_form", "id": "$id"}),
+    Row(a_drill, {"cmd": "drill.contain", "id": "$id", "containment": "x"}),
+    Row(a_drill, {"cmd": "drill.ico_pack", "id": "$id"}),
+    Row(a_drill, {"cmd": "drill.stop", "id": "$id"}),
     Row(a_booking, say="attendees {session}"),
     Row(a_booking, say="edit session {session}"),
     Row(a_booking, say="cancel session {session}"),

@@ -26,7 +26,8 @@ from tests.teams.process import ROOT
 Rows = dict[str, list[tuple[Any, ...]]]
 # Tables that later revisions create.
 ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership", "subject_access_request", "sar_event",
-                        "sar_counter", "social_account", "account_access_task", "school_profile"}
+                        "sar_counter", "social_account", "account_access_task", "breach_drill", "school_dates",
+                        "school_profile"}
 # compared as the baseline had them
 COLUMNS_ADDED_SINCE_BASELINE = {"post": {"account_id", "account_other"}, "training_booking": {"attended"}}
 
