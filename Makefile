@@ -64,7 +64,7 @@ cards: $(VENV)/.dev node_modules/.installed  ## PNG pictures of the main cards: 
 	CARDS_DIR=docs/cards $(PY) -m pytest -q tests/test_foundation.py tests/test_breach_report.py tests/test_breach_dpo.py \
 	  tests/test_status.py tests/test_consent_check.py tests/test_consent_removals.py tests/test_training_e2e.py \
 	  tests/test_dpo_queries.py tests/test_drills.py tests/test_calendar.py \
-	  tests/test_accounts.py tests/test_account_leavers.py
+	  tests/test_accounts.py tests/test_account_leavers.py tests/test_ico_pack.py
 	PLAYGROUND_DIR=docs/playground $(PY) -m pytest -q tests/test_playground.py
 
 clean:

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     housekeeping_months_displays: int = Field(12, alias="HOUSEKEEPING_MONTHS_DISPLAYS", ge=1, le=120)
     # Social media accounts: months between reviews of each account (4 = termly).
     account_review_months: int = Field(4, alias="ACCOUNT_REVIEW_MONTHS", ge=1, le=24)
+    # Training that counts: months a data-protection session stays current (the ICO form asks about two years).
+    training_valid_months: int = Field(24, alias="TRAINING_VALID_MONTHS", ge=1, le=120)
     # Largest pupil CSV accepted for import (bytes).
     pupil_import_max_bytes: int = Field(2 * 1024 * 1024, alias="PUPIL_IMPORT_MAX_BYTES", ge=1024)
     # Hosts a pupil file may be downloaded from (https only; "*.example.com" = any host under it).

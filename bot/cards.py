@@ -159,6 +159,7 @@ QUESTIONS: tuple[tuple[str, str, bool], ...] = (
     ("posts to remove", "live posts past their remove-by date", False),
     ("who has not got photo consent in 4B", "pupils of a class or year without consent, per purpose", True),
     ("bookings for 14 May", "training places booked on a day", False),
+    ("training due", "staff with no data-protection training in 24 months, and an invitation", True),
     ("open SARs", "subject access requests not yet answered, soonest due first", False),
     ("status", "everything that needs you now", False),
     ("export breaches", "the breach log as a CSV file", True),
@@ -178,6 +179,7 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("close BR-2026-0042", "close it with the lessons learned"),
         ("start a breach drill", "a practice breach marked DRILL (never in the breach log); **drill speed 60** runs "
          "its 72 hours in 72 minutes, **stop drill** ends it with the drill report"),
+        ("ico pack BR-2026-0042", "the ICO report form's answers, gaps in red, and a Word copy"),
     )),
     ("Photo consent register", (
         ("import pupils", "then attach the pupil and consent CSV from your MIS"),
@@ -194,6 +196,7 @@ DPO_COMMANDS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("roles", "who has which role"),
         ("school name St Mary's Primary", "the name shown on cards and exports"),
         ("term dates half term 15/02/2027 to 19/02/2027", "the school's holidays (or attach the council's CSV or .ics)"),
+        ("school profile", "your school's details for the ICO report (once)"),
     )),
 )
 

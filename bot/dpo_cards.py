@@ -133,10 +133,12 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
         ("Consents changed", str(digest.consents_changed)),
         ("Posts removed", str(digest.posts_removed)),
         ("Overdue: social media account reviews", refs(digest.reviews_overdue, "account ")),
+        ("Staff due data-protection training", str(digest.training_due)),
     ]
     title = "Your weekly digest" + (f" \u2014 {plain(label)}" if label else "")
     body = [heading(title), text(f"Since {format_uk(since)}", subtle=True),
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in rows]}]
-    result = card(body, [say("Status", "status"), say("What's due today", "what's due today")])
+    due = [submit("Training due", {"cmd": "training.show_due"})] if digest.training_due else []
+    result = card(body, [say("Status", "status"), say("What's due today", "what's due today"), *due])
     result["fallbackText"] = "Your weekly data protection digest"
     return result

@@ -25,6 +25,7 @@ from dialogs.breach_report import BreachReportDialog
 from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateDialog
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
+from dialogs.ico_pack import send_pack
 from services.breach import NOT_FOUND, REFERENCE_WORDS, load_breach, reference_in, timeline, visible_breaches
 from services.breach_alerts import SUBJECT
 from services.breach_decisions import (
@@ -178,6 +179,8 @@ class BreachActions:
         elif breach.ico_reported_at is None:
             said += f" Deadline reminders continue until you mark it reported (deadline {format_uk(breach.deadline_at)})."
         await dc.context.send_activity(said)
+        if breach.decision == "notify":
+            await send_pack(dc.context, self._deps, breach_id=breach.id)
         return line
 
     async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:

@@ -94,6 +94,7 @@ class StatusLine:
     text: str  # ids and short labels; for a DPO across schools the router adds the school label
     urgency: int = 0  # higher first (overdue breach = 100)
     button: dict[str, Any] | None = None  # an Action.Submit from bot/cards.submit(...)
+    standing: bool = False  # a standing state (e.g. training due), shown in `status` but not as "Waiting for you"
 
 
 # A feature's contribution to `status`: DPOs get their school's items, staff their own.

@@ -175,7 +175,7 @@ class DpoQueries:
 
 
 async def render_digest(
-    session: AsyncSession, reminder: Reminder, now: datetime, *, review_months: int
+    session: AsyncSession, reminder: Reminder, now: datetime, *, review_months: int, training_months: int
 ) -> dict[str, Any] | None:
     """The weekly digest, built at send time; None when the recipient is no longer a DPO of that school."""
     roles = await active_roles(session, tenant_id=reminder.tenant_id, aad_id=reminder.recipient_aad_id)
@@ -183,7 +183,7 @@ async def render_digest(
         return None
     since = datetime.fromisoformat(str(reminder.payload.get("since") or (reminder.due_at - digest.WEEK).isoformat()))
     summary = await digest.summarise(session, tenant_id=reminder.tenant_id, since=since, now=now,
-                                     review_months=review_months)
+                                     review_months=review_months, training_months=training_months)
     served = await schools_served(session, aad_id=reminder.recipient_aad_id)
     label = next((name for tenant, name in served if tenant == reminder.tenant_id), "") if len(served) > 1 else ""
     return cards.digest_card(label, summary, since)
@@ -198,7 +198,8 @@ def digest_time(deps: Deps) -> digest.DigestTime:
 def dpo_queries_feature(deps: Deps) -> Feature:
     """The DPO's questions and exports, and the weekly digest's reminder kind."""
     pairs = DpoQueries(deps).handlers()
-    render = partial(render_digest, review_months=deps.settings.account_review_months)
+    render = partial(render_digest, review_months=deps.settings.account_review_months,
+                     training_months=deps.settings.training_valid_months)
     return Feature(
         dialogs=tuple(CommandDialog(intent.dialog_id, handler) for intent, handler in pairs),
         intents=tuple(intent for intent, _ in pairs),

@@ -9,11 +9,13 @@ from dialogs.consent_check import consent_feature
 from dialogs.deps import Deps, Feature, Intent
 from dialogs.dpo_queries import dpo_queries_feature
 from dialogs.drills import drill_feature
+from dialogs.ico_pack import ico_pack_feature
 from dialogs.reminders import reminders_feature
 from dialogs.roles import roles_feature
 from dialogs.sar import sar_feature
 from dialogs.status import status_feature
 from dialogs.training_book import training_feature
+from dialogs.training_record import training_record_feature
 
 BREACH_INTENT = Intent(
     "breach.report",
@@ -33,10 +35,12 @@ def build_features(deps: Deps) -> list[Feature]:
     features = [
         roles_feature(deps),
         dpo_queries_feature(deps),
+        ico_pack_feature(deps),
         breach_feature(deps, BREACH_INTENT),
         drill_feature(deps),
         sar_feature(deps),
         consent_feature(deps, CONSENT_INTENT),
+        training_record_feature(deps),
         training_feature(deps, TRAINING_INTENT),
         accounts_feature(deps),
         calendar_feature(deps),

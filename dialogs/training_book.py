@@ -37,7 +37,7 @@ from services.identity import Actor
 from storage.training_models import BookingStatus, TrainingBooking, TrainingSession
 
 MY_BOOKINGS_INTENT = Intent(
-    "training.bookings", ("my bookings", "my booking", "my training", "bookings"),
+    "training.bookings", ("my bookings", "my booking", "bookings"),
     (r"^(show |list )?(me )?my (training )?bookings?$",),
 )
 CANCEL_BOOKING_INTENT = Intent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from botbuilder.core import TurnContext
 
@@ -45,7 +46,8 @@ class Waiting:
             return
         context.turn_state[SHOWN] = True
         async with self._deps.sessions() as session:
-            schools = await gather(session, actor, self._providers, self._deps.clock())
+            gathered = await gather(session, actor, self._providers, self._deps.clock())
+        schools = [replace(school, lines=[line for line in school.lines if not line.standing]) for school in gathered]
         if not any(school.lines for school in schools):
             return
         card = status_card(schools, is_dpo=True, title="Waiting for you")

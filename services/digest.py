@@ -19,6 +19,7 @@ from services.dates import to_local
 from services.posts import posts_past_remove_by
 from services.removals import open_tasks
 from services.sar import open_sars
+from services.training_record import training_due
 from storage.breach_models import Breach
 from storage.consent_models import Post
 from storage.models import AuditEvent, Person, Role, RoleGrant
@@ -101,6 +102,7 @@ class Digest:
     reviews_overdue: list[int] = field(default_factory=list)  # social media account numbers
     new_sars: list[str] = field(default_factory=list)  # subject access request references
     overdue_sars: list[str] = field(default_factory=list)  # open, clock running, past the due date
+    training_due: int = 0  # people with no data-protection session attended within the valid period
 
 
 async def _count(session: AsyncSession, tenant_id: str, since: datetime, until: datetime, *actions: str) -> int:
@@ -110,8 +112,10 @@ async def _count(session: AsyncSession, tenant_id: str, since: datetime, until: 
     return int((await session.execute(query)).scalar_one())
 
 
-async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, now: datetime, review_months: int) -> Digest:
-    """What happened in a school from `since` to `now`, and what is overdue now (accounts reviewed every `review_months`)."""
+async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, now: datetime, review_months: int,
+                    training_months: int = 24) -> Digest:
+    """What happened in a school from `since` to `now`, and what is overdue now (accounts reviewed every `review_months`,
+    data-protection training valid for `training_months`)."""
     new = await session.execute(
         select(col(Breach.reference)).where(col(Breach.tenant_id) == tenant_id, col(Breach.created_at) >= since,
                                        col(Breach.created_at) < now).order_by(col(Breach.id)))
@@ -129,6 +133,7 @@ async def summarise(session: AsyncSession, *, tenant_id: str, since: datetime, n
         reviews_overdue=await reviews_overdue(session, tenant_id=tenant_id, months=review_months, today=now.date()),
         new_sars=await _new_sars(session, tenant_id, since, now),
         overdue_sars=[s.reference for s in await open_sars(session, tenant_id=tenant_id) if s.due_on < to_local(now).date()],
+        training_due=len(await training_due(session, tenant_id=tenant_id, now=now, months=training_months)),
     )
 
 

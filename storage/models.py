@@ -117,5 +117,6 @@ from storage import (  # noqa: E402
     file_models,  # noqa: F401
     reminder_models,  # noqa: F401
     sar_models,  # noqa: F401
+    school_models,  # noqa: F401
     training_models,  # noqa: F401
 )

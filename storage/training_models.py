@@ -95,3 +95,5 @@ class TrainingBooking(SQLModel, table=True):
     created_at: datetime = utc_field()
     promoted_at: datetime | None = utc_field(nullable=True, default=None)
     cancelled_at: datetime | None = utc_field(nullable=True, default=None)
+    # Marked by an organiser after the session: True came, False did not, None not marked yet.
+    attended: bool | None = None

@@ -30,6 +30,13 @@ PICTURES: dict[str, str] = {
     "term-dates-saved": "Term dates saved",
     "account-register": "Social media accounts",
     "account-leaver": "Remove ",
+    "school-profile": "School profile",
+    "ico-pack": "ICO report pack:",
+    "ico-pack-section": "5 \u00b7 When did the breach happen?",
+    "training-attendance": "Who came:",
+    "training-record": "Your training record",
+    "training-due": "Data-protection training due",
+    "training-invitation": "Your data-protection training is due",
 }
 
 

@@ -20,6 +20,7 @@ from bot import (
     consent_cards,
     consent_post_cards,
     dpo_cards,
+    ico_cards,
     reminder_cards,
     training_cards,
 )
@@ -30,14 +31,17 @@ from services.consent import CheckResult, PupilVerdict, Reason
 from services.consent_register import Change
 from services.digest import Digest
 from services.dpo_overview import DueToday
+from services.ico_pack import Section, Training, build_pack
 from services.posts import PostView
 from services.pupil_csv import RowError
 from services.pupil_import import Preview
 from services.training import Offer
 from services.training_catalogue import Attendee
+from services.training_record import Due
 from storage.account_models import SocialAccount
 from storage.breach_models import Breach, BreachEvent
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
+from storage.school_models import SchoolProfile
 from storage.training_models import BookingStatus, TrainingBooking, TrainingFormat, TrainingSession
 from tests.breach_support import file_report
 from tests.conftest import SCHOOL_A, START
@@ -49,8 +53,8 @@ EVIL = ("Eve [click me](https://evil.example/x) **b0ld** _1t_ <at>Head</at> @Hea
 # What would come out live if EVIL reached a card as markdown.
 LIVE = ("](", "https://evil", "**b0ld", "_1t_", "<at>", "@Head", "www.evil", "`c0de`", "~~str1ke", "# h3", "\n- l1st",
         "\n1. n0", "&lt;at")
-BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, card_answers, consent_cards, consent_post_cards, dpo_cards,
-                   reminder_cards, training_cards)
+BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, card_answers, consent_cards, consent_post_cards,
+                   dpo_cards, ico_cards, reminder_cards, training_cards)
 # Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
 OWN_WORDING = {
     "cards.card", "cards.help_card", "cards.dpo_commands_card", "cards.help_cards", "cards.welcome_card",
@@ -61,6 +65,7 @@ OWN_WORDING = {
     "consent_cards.report_card", "consent_cards.import_done_card", "consent_post_cards.keep_form",
     "dpo_cards.questions_card", "dpo_cards.posts_card",
     "reminder_cards.reminder_card", "reminder_cards.notice_reminder_card", "training_cards.session_form_card",
+    "ico_cards.pack_intro_card", "ico_cards.profile_card",
 }
 LATER = START + timedelta(days=30)
 
@@ -75,6 +80,11 @@ def breach(**extra: Any) -> Breach:
                   decision_reason=EVIL, individuals="not_required", individuals_note=EVIL, decided_at=START,
                   ico_reported_at=START, ico_reference=EVIL, late_reason=EVIL, lessons_learned=EVIL, created_at=START,
                   updated_at=START, **extra)
+
+
+def pack() -> list[Section]:
+    profile = SchoolProfile(tenant_id=SCHOOL_A, name=EVIL, address=EVIL, ico_registration=EVIL, dpo_contact=EVIL)
+    return build_pack(breach(), profile, Training(EVIL, EVIL, START), now=START)
 
 
 def post() -> Post:
@@ -203,6 +213,15 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "training_cards.admin_card": lambda: training_cards.admin_card([offer()]),
     "training_cards.cancel_session_confirm_card": lambda: training_cards.cancel_session_confirm_card(offer()),
     "training_cards.closing_card": lambda: training_cards.closing_card(training(), attendees()),
+    "ico_cards.section_card": lambda: ico_cards.section_card(3, pack()[2], "BR-2026-0007"),
+    "ico_cards.section_card+profile": lambda: ico_cards.section_card(1, pack()[0], "BR-2026-0007"),
+    "ico_cards.section_card+training": lambda: ico_cards.section_card(13, pack()[-1], "BR-2026-0007"),
+    "ico_cards.section_card+untrained": lambda: ico_cards.section_card(
+        13, build_pack(breach(), None, Training(EVIL, EVIL, START - timedelta(days=900)), now=START)[-1], "BR-2026-0007"),
+    "ico_cards.attendance_card": lambda: ico_cards.attendance_card(training(), [(booking(), EVIL)]),
+    "ico_cards.record_card": lambda: ico_cards.record_card([training()], valid_from=START, months=24),
+    "ico_cards.due_card": lambda: ico_cards.due_card([Due("a", EVIL, START)], months=24, next_session=training()),
+    "ico_cards.invitation_card": lambda: ico_cards.invitation_card(training(), months=24),
     "status.status_card": lambda: status_card(
         [SchoolStatus(EVIL, [StatusLine("Training", f"{cards.plain(EVIL)} \u2014 booked")]), SchoolStatus(EVIL, [])],
         is_dpo=True),

@@ -182,6 +182,7 @@ TABLE: tuple[Row, ...] = (
     Row(a_breach, {"cmd": "breach.close", "id": "$id", "lessons": "x"}),
     Row(a_breach, say="breach {ref}"),
     Row(a_breach, say="update {ref}"),
+    Row(a_breach, say="ico pack {ref}"),
     Row(a_post, {"cmd": "consent.show_post", "post": "$post"}),
     Row(a_post, {"cmd": "consent.post_removed", "post": "$post"}),
     Row(a_post, {"cmd": "consent.add_link", "post": "$post"}),
@@ -238,12 +239,18 @@ TABLE: tuple[Row, ...] = (
     Row(a_booking, say="attendees {session}"),
     Row(a_booking, say="edit session {session}"),
     Row(a_booking, say="cancel session {session}"),
+    Row(a_booking, {"cmd": "training.attendance_save", "session_id": "$session"}),
+    Row(a_booking, say="attendance {session}"),
+    Row(a_booking, {"cmd": "training.register", "session_id": "$session"}),
 )
 # Card commands that take no id of anyone else's, with the reason (the coverage test accepts these too).
 NO_PRIVATE_ID = {
     "training.book": "the training catalogue is shared by every school; a booking is always the presser's own",
     "training.mine": "lists only the presser's own bookings",
     "intent.pick": "starts a flow with the presser's own words, as if they had typed them",
+    "school.profile_save": "saves the presser's own school's profile (DPOs only)",
+    "training.show_due": "lists the presser's own school's people (DPOs only)",
+    "training.invite_due": "invites the presser's own school's people to a session of the shared catalogue (DPOs only)",
 }
 
 

@@ -26,10 +26,11 @@ from tests.teams.process import ROOT
 Rows = dict[str, list[tuple[Any, ...]]]
 # Tables that later revisions create.
 ADDED_SINCE_BASELINE = {"handled_activity", "held_file", "membership", "subject_access_request", "sar_event",
-                        "sar_counter", "social_account", "account_access_task", "breach_drill", "school_dates"}
+                        "sar_counter", "social_account", "account_access_task", "breach_drill", "school_dates",
+                        "school_profile"}
 COLUMNS_ADDED_SINCE_BASELINE = {  # compared as the baseline had them
     "post": {"account_id", "account_other"}, "reminder": {"activity_id"}, "removaltask": {"kept_reason"},
-    "organisation": {"app_blocked_at"},
+    "organisation": {"app_blocked_at"}, "training_booking": {"attended"},
 }
 
 
