@@ -254,17 +254,17 @@ class ProactiveSender:
             response = await client.conversations.send_to_conversation(outgoing.conversation.id, outgoing)
         return sent_id(response)
 
-
-def sent_id(response: object) -> str | None:
-    """The id the channel gave a sent message (None when it answered without one, e.g. 202 with no body)."""
-    found = getattr(response, "id", None)
-    return found if isinstance(found, str) and found else None
-
     async def _client(self, service_url: str) -> Any:
         """The connector client botbuilder would use for `service_url` (pooled, see bot.connector)."""
         claims = self.adapter.create_claims_identity(self.app_id)
         factory = self.adapter.bot_framework_authentication.create_connector_factory(claims)
         return await factory.create(service_url, None)
+
+
+def sent_id(response: object) -> str | None:
+    """The id the channel gave a sent message (None when it answered without one, e.g. 202 with no body)."""
+    found = getattr(response, "id", None)
+    return found if isinstance(found, str) and found else None
 
 
 class _TeamsConversationParameters(ConversationParameters):  # type: ignore[misc]
