@@ -20,19 +20,24 @@ INVITE_DUE = "training.invite_due"
 CAME = "came_"  # + booking id: one toggle per person on the register
 
 
-def pack_intro_card(reference: str, sections: Sequence[Section], gaps: int) -> Card:
-    """The first card of a pack: what follows and how to use it."""
-    body = [heading(f"ICO report pack: {reference}"),
-            text(f"{len(sections)} sections follow, in the order of the ICO's online breach report form. Copy each "
-                 "answer into the form; the Word version comes as a file."),
+def pack_intro_card(reference: str, sections: Sequence[Section], gaps: int, *, practice: str = "") -> Card:
+    """The first card of a pack: what follows and how to use it. `practice` (a drill's note) marks it DRILL."""
+    how = ("Practise copying each answer into the form; a drill's pack has no Word version." if practice
+           else "Copy each answer into the form; the Word version comes as a file.")
+    body = [heading(f"ICO report pack: {reference}"), *([text(practice, subtle=True)] if practice else []),
+            text(f"{len(sections)} sections follow, in the order of the ICO's online breach report form. {how}"),
             text(f"{gaps} answer{'s' if gaps != 1 else ''} in red still need you." if gaps else "Every answer is filled in.",
                  attention=bool(gaps))]
     return card(body, [{"type": "Action.OpenUrl", "title": "Open the ICO's form", "url": ICO_FORM_URL}])
 
 
-def section_card(number: int, section: Section, reference: str) -> Card:
-    """One section: each question, then its answer as plain text to copy, or the gap in red."""
-    body: list[dict[str, Any]] = [heading(f"{number} \u00b7 {section.title}"), text(reference, subtle=True)]
+def section_card(number: int, section: Section, reference: str, *, practice: str = "") -> Card:
+    """One section: each question, then its answer as plain text to copy, or the gap in red.
+    `practice` (a drill's note) marks the card DRILL."""
+    title = f"{number} \u00b7 {section.title}"
+    body: list[dict[str, Any]] = [heading(f"DRILL \u00b7 {title}" if practice else title), text(reference, subtle=True)]
+    if practice:
+        body.append(text(practice, subtle=True))
     for answer in section.answers:
         body.append(text(f"**{plain(answer.question)}**"))
         if answer.value:
@@ -111,4 +116,6 @@ def invitation_card(training: TrainingSession, *, months: int) -> Card:
     body = [heading("Your data-protection training is due"),
             text(f"Your school's DPO invites you to the next session (training counts for {months} months)."),
             text(f"**{plain(training.title)}** \u2014 {when(training)}")]
-    return card(body, [submit("Book this session", {"cmd": "training.book", "session_id": training.id})])
+    result = card(body, [submit("Book this session", {"cmd": "training.book", "session_id": training.id})])
+    result["fallbackText"] = "Your data-protection training is due"  # the notification line (sent proactively)
+    return result

@@ -16,12 +16,15 @@ from bot import drill_cards as cards
 from bot.replies import card_activity
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
+from dialogs.ico_pack import send_sections
 from services import drills
+from services.drill_pack import drill_pack, reference_of
 from services.errors import DomainError
 from services.identity import Actor, active_roles
 from services.ids import parse_id
 from storage.models import Role
 from storage.reminder_models import Reminder
+from storage.school_models import SchoolProfile
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,9 @@ STOP_INTENT = Intent(
     "drill.stop", ("stop drill", "stop the drill", "end drill", "end the drill", "finish the drill", "stop breach drill"),
     (r"^(stop|end|finish)\b.*\bdrill\b",), private=True)
 PACK_INTENT = Intent("drill.ico_pack", ("drill ico pack", "ico pack for the drill"), private=True)
-# Until the ICO pack lands, asking for it on a drill records the moment (for the report) and says so.
-ICO_PACK_PENDING = ("DRILL: asked for the ICO pack at {at} drill time (recorded for the drill report). "
-                    "The ICO pack is being built: it is not in Custodian yet.")
+# Asking for the ICO pack on a drill records the moment (for the report), then shows the practice pack.
+ICO_PACK_ASKED = ("DRILL: asked for the ICO pack at {at} drill time (recorded for the drill report). The drill's "
+                  "clock has stopped, as sending the report would stop it. Here is the practice pack:")
 
 
 def _drill_id(data: dict[str, Any]) -> int:
@@ -133,12 +136,21 @@ class DrillActions:
         at = cards.hours({"decided": drill.decided_s, "contained": drill.contained_s,
                           "ico_pack": drill.ico_pack_s}[step])
         if step == "ico_pack":
-            await context.send_activity(ICO_PACK_PENDING.format(at=at))
+            await context.send_activity(ICO_PACK_ASKED.format(at=at))
+            await self._send_pack(context, drill)
             return
         said = "Decision" if step == "decided" else "Containment"
         stopped = "" if drills.clock_running(drill) else " The drill's deadline reminders have stopped."
         await context.send_activity(f"DRILL: {said} recorded at {at} drill time.{stopped} Type **stop drill** for "
                                     "the report when you're done.")
+
+    async def _send_pack(self, context: TurnContext, drill: drills.BreachDrill) -> None:
+        """The practice ICO pack: the real pack's cards from the scenario, each marked DRILL; nothing saved."""
+        async with self._deps.sessions() as session:
+            profile = await session.get(SchoolProfile, drill.tenant_id)
+        sections = drill_pack(drill, profile, months=self._deps.settings.training_valid_months, now=self._deps.clock())
+        log.info("drill %s ICO practice pack sent in tenant %s", drill.id, drill.tenant_id)
+        await send_sections(context, reference_of(drill), sections, practice=cards.PRACTICE)
 
     async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """The drill's decision: notify or not, and telling the people affected."""
@@ -150,7 +162,7 @@ class DrillActions:
         await self._step(dc.context, actor, _drill_id(data), "contained", containment=_text(data, "containment"))
 
     async def ico_pack(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        """The drill's hook for the ICO pack: records when it was asked for."""
+        """The ICO pack button: records when it was asked for and shows the practice pack."""
         await self._step(dc.context, actor, _drill_id(data), "ico_pack")
 
     async def stop(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:

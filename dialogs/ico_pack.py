@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -16,7 +17,7 @@ from dialogs.deps import Deps, Feature, Intent, actor_of
 from services.breach import REFERENCE_WORDS, reference_in
 from services.errors import DomainError, NotAllowed
 from services.ico_docx import pack_docx
-from services.ico_pack import gaps, load_pack
+from services.ico_pack import Section, gaps, load_pack
 from services.identity import Actor
 from services.school_profile import profile_of, save_profile
 from storage.school_models import SchoolProfile
@@ -29,6 +30,16 @@ PROFILE_INTENT = Intent("school.profile", ("school profile", "edit school profil
 PACK_EXPORTED = "breach.ico_pack_exported"
 
 
+async def send_sections(context: TurnContext, reference: str, sections: Sequence[Section], *,
+                        practice: str = "") -> None:
+    """The pack's first card, then a card per section in the form's order (`practice`: a drill's, marked DRILL)."""
+    await context.send_activity(card_activity(cards.pack_intro_card(reference, sections, gaps(sections),
+                                                                    practice=practice),
+                                              summary=f"ICO report pack {reference}"))
+    for number, section in enumerate(sections, start=1):
+        await context.send_activity(card_activity(cards.section_card(number, section, reference, practice=practice)))
+
+
 async def send_pack(context: TurnContext, deps: Deps, *, reference: str | None = None, breach_id: int | None = None) -> None:
     """The pack as a card per section, then as a Word file through the file-consent flow (DPOs of the school only)."""
     actor, now = actor_of(context), deps.clock()
@@ -36,10 +47,7 @@ async def send_pack(context: TurnContext, deps: Deps, *, reference: str | None =
         breach, sections = await load_pack(session, actor=actor, reference=reference, breach_id=breach_id,
                                            months=deps.settings.training_valid_months, now=now)
         profile = await session.get(SchoolProfile, actor.tenant_id)
-    await context.send_activity(card_activity(cards.pack_intro_card(breach.reference, sections, gaps(sections)),
-                                              summary=f"ICO report pack {breach.reference}"))
-    for number, section in enumerate(sections, start=1):
-        await context.send_activity(card_activity(cards.section_card(number, section, breach.reference)))
+    await send_sections(context, breach.reference, sections)
     content = pack_docx(breach.reference, profile.name if profile else "", sections, now=now)
     log.info("ICO pack for breach %s sent in tenant %s (%s gaps)", breach.id, actor.tenant_id, gaps(sections))
     await offer_file(context, deps, name=f"ICO-report-{breach.reference}.docx", content=content,

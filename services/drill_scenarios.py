@@ -15,6 +15,12 @@ class Scenario:
     said: str  # the report, in the reporter's words
     facts: tuple[tuple[str, str], ...]
     words: tuple[str, ...]  # words that pick this scenario ("start a breach drill ransomware")
+    # The same facts as a breach report's codes (services/breach_facts.py), for the drill's practice ICO pack.
+    kind: str
+    subjects: tuple[str, ...]
+    people_count: int
+    data_categories: tuple[str, ...]
+    contained: str
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -25,6 +31,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         (("What kind", "Sent to the wrong person"), ("Whose data", "Pupils (3)"),
          ("Data", "Special category: SEN and health needs"), ("Contained?", "Not yet: the parent still has it")),
         ("email", "sen", "misdirected", "wrong"),
+        "wrong_person", ("pupils",), 3, ("basic", "special"), "no",
     ),
     Scenario(
         "stolen_laptop", "Stolen laptop", "Jo Reid, Deputy Head (pretend)",
@@ -33,6 +40,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         (("What kind", "Lost or stolen device"), ("Whose data", "Pupils (about 40)"),
          ("Data", "Special category: safeguarding notes"), ("Contained?", "Not known: is the disk encrypted?")),
         ("laptop", "stolen", "theft", "device"),
+        "lost_stolen", ("pupils",), 40, ("basic", "safeguarding", "special"), "no",
     ),
     Scenario(
         "ransomware", "Ransomware", "Alex Moore, School Business Manager (pretend)",
@@ -41,6 +49,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         (("What kind", "Cyber attack"), ("Whose data", "Pupils, parents and staff (about 600)"),
          ("Data", "Contact details, HR records, some health data"), ("Contained?", "Partly: network unplugged")),
         ("ransomware", "cyber", "hack", "hacked", "virus"),
+        "cyber", ("pupils", "parents", "staff"), 600, ("basic", "special"), "partly",
     ),
     Scenario(
         "photo_no_consent", "Photo published without consent", "Chris Lee, PE teacher (pretend)",
@@ -49,6 +58,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         (("What kind", "Published without consent"), ("Whose data", "Pupils (1)"),
          ("Data", "Photo, school name; placement at risk"), ("Contained?", "Not yet: the post is still up")),
         ("photo", "facebook", "consent", "published", "social"),
+        "published", ("pupils",), 1, ("basic", "safeguarding"), "no",
     ),
 )
 BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}

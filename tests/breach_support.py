@@ -16,6 +16,14 @@ from storage.reminder_models import Reminder
 from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts, ticked
 from tests.teams.fake_channel import Received
 
+# The ICO report pack's sections, in the order of the ICO's online breach report form.
+ICO_ORDER = [
+    "Organisation details", "Initial or follow-up report", "What has happened?", "How and when did you find out?",
+    "When did the breach happen?", "Cyber incident", "Data subjects and records", "Categories of personal data",
+    "Potential consequences", "Containment and recovery", "Who else has been told?", "Telling the people affected",
+    "Staff training",
+]
+
 # (question, how it is answered: "say" = typed text, "press" = the card button/inputs, value)
 ANSWERS: dict[str, tuple[str, str]] = {
     "what_happened": ("say", "I emailed a pupil's SEN report to the wrong parent"),

@@ -20,6 +20,7 @@ from bot import (
     consent_cards,
     consent_post_cards,
     dpo_cards,
+    drill_cards,
     ico_cards,
     reminder_cards,
     training_cards,
@@ -216,6 +217,8 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "ico_cards.section_card": lambda: ico_cards.section_card(3, pack()[2], "BR-2026-0007"),
     "ico_cards.section_card+profile": lambda: ico_cards.section_card(1, pack()[0], "BR-2026-0007"),
     "ico_cards.section_card+training": lambda: ico_cards.section_card(13, pack()[-1], "BR-2026-0007"),
+    "ico_cards.section_card+drill": lambda: ico_cards.section_card(3, pack()[2], "DRILL \u00b7 x",
+                                                                     practice=drill_cards.PRACTICE),
     "ico_cards.section_card+untrained": lambda: ico_cards.section_card(
         13, build_pack(breach(), None, Training(EVIL, EVIL, START - timedelta(days=900)), now=START)[-1], "BR-2026-0007"),
     "ico_cards.attendance_card": lambda: ico_cards.attendance_card(training(), [(booking(), EVIL)]),

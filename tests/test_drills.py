@@ -1,5 +1,6 @@
 """Breach drills end to end: a compressed drill from start to report with nothing in the breach log, the clock's
-reminders at their compressed times, the report compared with earlier drills, who may run one, and bad input."""
+reminders at their compressed times, the drill's practice ICO pack, the report compared with earlier drills, who may
+run one, and bad input."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from datetime import timedelta
 from bot import drill_cards
 from bot.runtime import Runtime
 from services import drills
+from services.breach_facts import CATEGORIES, CONTAINED, KINDS, SUBJECTS
 from services.clock import SettableClock
+from services.drill_pack import drill_pack, practice_breach
+from services.drill_scenarios import SCENARIOS
+from services.ico_pack import gaps
 from storage.drill_models import BreachDrill
 from storage.models import AuditEvent
 from storage.reminder_models import ReminderState
-from tests.breach_support import breaches, card_text, csv_rows, dumps, last_card, ledger
+from tests.breach_support import ICO_ORDER, breaches, card_text, csv_rows, dumps, last_card, ledger
 from tests.conftest import START
 from tests.consent_support import rows
-from tests.teams.client import TeamsClient, TeamsUser, card_actions, texts
+from tests.teams.client import FILE_CONSENT, TeamsClient, TeamsUser, attachments_of, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 
 
@@ -29,6 +34,18 @@ async def sweep_to(runtime: Runtime, channel: FakeTeamsChannel, user: TeamsUser)
 def at_minute(clock: SettableClock, minutes: float) -> None:
     """Real minutes after START (at speed 60, one drill hour each)."""
     clock.set(START + timedelta(minutes=minutes))
+
+
+def drill_sections(replies: list[Received]) -> list[str]:
+    """The titles of a practice pack's section cards, in the order sent ("DRILL · 3 · What has happened?")."""
+    titles = [str(card["body"][0]["text"]) for reply in replies for card in reply.cards]
+    return [title.split(" \u00b7 ", 2)[2] for title in titles if title.startswith("DRILL \u00b7 ")]
+
+
+def drill_section(replies: list[Received], title: str) -> str:
+    """One practice section card's text."""
+    [found] = [card for reply in replies for card in reply.cards if card["body"][0]["text"].endswith(f" \u00b7 {title}")]
+    return dumps(found)
 
 
 async def test_acceptance_compressed_drill_from_start_to_report_with_nothing_in_the_breach_log(
@@ -65,7 +82,8 @@ async def test_acceptance_compressed_drill_from_start_to_report_with_nothing_in_
     at_minute(clock, 24)
     assert "24 hours since the school became aware (drill time)" in texts(await sweep_to(runtime, channel, dpo_a))
     at_minute(clock, 30)
-    assert "The ICO pack is being built" in texts(await teams.press(dpo_a, {"cmd": "drill.ico_pack", "id": drill.id}))
+    pack = await teams.press(dpo_a, {"cmd": "drill.ico_pack", "id": drill.id})
+    assert "asked for the ICO pack at 30h 00m drill time" in texts(pack) and drill_sections(pack) == ICO_ORDER
     at_minute(clock, 48)
     assert await sweep_to(runtime, channel, dpo_a) == []  # the pack stands in for the report: the clock stopped
 
@@ -84,6 +102,39 @@ async def test_acceptance_compressed_drill_from_start_to_report_with_nothing_in_
     audited = [e.action for e in await rows(runtime, AuditEvent) if e.subject_type == "drill"]
     assert audited == ["drill.started", "drill.speed", "drill.contained", "drill.decided", "drill.ico_pack",
                        "drill.stopped"]
+
+
+async def test_the_drills_ico_pack_is_the_real_pack_of_its_scenario_marked_drill_and_saves_no_breach(
+    teams: TeamsClient, dpo_a: TeamsUser, runtime: Runtime, clock: SettableClock,
+) -> None:
+    assert "Saved the school profile" in texts(await teams.press(dpo_a, {
+        "cmd": "school.profile_save", "name": "St Mary's CE Primary", "address": "1 Church Lane, Leeds LS1 1AA",
+        "ico_registration": "ZA123456", "dpo_contact": "Dana Price, dpo@stmarys.example"}))
+    await teams.say(dpo_a, "start a breach drill about ransomware at speed 60")
+    [drill] = await rows(runtime, BreachDrill)
+    at_minute(clock, 6)
+    await teams.press(dpo_a, {"cmd": "drill.contain", "id": drill.id, "containment": "IT unplugged the network"})
+    at_minute(clock, 9)
+    pack = await teams.say(dpo_a, "drill ico pack")
+
+    assert "asked for the ICO pack at 9h 00m drill time" in texts(pack)
+    assert drill_sections(pack) == ICO_ORDER
+    assert len(pack[-1].cards) == 1 and all("Practice only: not a real breach" in dumps(reply.cards)
+                                            for reply in pack if reply.cards)
+    assert "ICO report pack: DRILL \u00b7 Ransomware" in texts(pack) and "has no Word version" in texts(pack)
+    assert "St Mary's CE Primary" in drill_section(pack, "Organisation details")
+    assert "demanding payment" in drill_section(pack, "What has happened?")
+    assert '"text": "Yes"' in drill_section(pack, "Cyber incident")
+    assert "about 600" in drill_section(pack, "Data subjects and records")
+    assert "IT unplugged the network" in drill_section(pack, "Containment and recovery")
+    assert "I am unclear whether" in drill_section(pack, "Initial or follow-up report")  # no decision recorded yet
+    training = drill_section(pack, "Staff training")
+    assert "Alex Moore" in training and "Attention" in training  # the pretend reporter's training is a gap
+    assert not attachments_of(pack, FILE_CONSENT) and "BR-" not in texts(pack)
+
+    assert await breaches(runtime) == []
+    assert "Time to the ICO pack" in (report := texts(await teams.say(dpo_a, "stop drill"))) and "9h 00m" in report
+    assert (await rows(runtime, BreachDrill))[0].ico_pack_s == 9 * 3600
 
 
 async def test_an_ignored_drill_gets_every_compressed_reminder_and_its_report_lists_what_was_missed(
@@ -176,3 +227,19 @@ def test_the_drill_clock_and_the_steps_missed() -> None:
     drill.ended_s = 5
     assert drills.drill_seconds(drill, START + timedelta(days=9)) == 5
     assert drill_cards.hours(45 * 60) == "45m" and drill_cards.hours(3 * 3600 + 300) == "3h 05m"
+
+
+def test_every_scenario_makes_a_practice_breach_whose_pack_builds() -> None:
+    for scenario in SCENARIOS:
+        drill = BreachDrill(tenant_id="t", started_by="d", scenario=scenario.key, started_at=START, speed=60,
+                            clock_real_at=START, decision="notify", individuals="tell", containment="Done it")
+        breach = practice_breach(drill)
+        assert breach.id is None and breach.reference == f"DRILL \u00b7 {scenario.title}"
+        assert breach.kind in KINDS and breach.contained in CONTAINED and breach.what_happened == scenario.said
+        assert set(breach.subjects) <= set(SUBJECTS) and set(breach.data_categories) <= set(CATEGORIES)
+        assert breach.aware_at == START and breach.people_count == scenario.people_count
+        on_time = drill_pack(drill, None, months=24, now=START + timedelta(minutes=10))
+        assert [section.title for section in on_time] == ICO_ORDER and gaps(on_time) > 0, scenario.key
+        assert "Done it" in str(on_time[9]) and "Yes, we've told them" in str(on_time[11])
+        late = drill_pack(drill, None, months=24, now=START + timedelta(minutes=80))  # 80 drill hours
+        assert "the ICO asks why the report is late" in str(late[4]), scenario.key

@@ -14,18 +14,12 @@ from docx import Document
 from bot.runtime import Runtime
 from config import Settings
 from services.clock import SettableClock
-from tests.breach_support import breaches, dumps, file_report
+from tests.breach_support import ICO_ORDER, breaches, dumps, file_report
 from tests.conftest import START
 from tests.teams.client import FILE_CONSENT, TeamsClient, TeamsUser, attachments_of, card_actions, texts
 from tests.teams.fake_channel import FakeTeamsChannel, Received
 from tests.training_support import ORGANISER, book_via_chat, bookings_of, session_by_key, training_settings
 
-ICO_ORDER = [
-    "Organisation details", "Initial or follow-up report", "What has happened?", "How and when did you find out?",
-    "When did the breach happen?", "Cyber incident", "Data subjects and records", "Categories of personal data",
-    "Potential consequences", "Containment and recovery", "Who else has been told?", "Telling the people affected",
-    "Staff training",
-]
 GAP = "Not known yet \u2014 the ICO accepts this in an initial report"
 PROFILE = {"cmd": "school.profile_save", "name": "St Mary's CE Primary", "address": "1 Church Lane, Leeds LS1 1AA",
            "ico_registration": "za 123456", "dpo_contact": "Dana Price, dpo@stmarys.example, 0113 000 0000"}
