@@ -48,4 +48,5 @@ def practice_breach(drill: BreachDrill) -> Breach:
 def drill_pack(drill: BreachDrill, profile: SchoolProfile | None, *, months: int, now: datetime) -> list[Section]:
     """The practice pack's sections in the ICO form's order, as they stand at the drill's time."""
     training = Training(scenario_of(drill).reporter, months=months)
-    return build_pack(practice_breach(drill), profile, training, now=drill_time(drill, now))
+    return build_pack(practice_breach(drill), profile, training, now=drill_time(drill, now),
+                      decide_with="the drill's Record decision button")

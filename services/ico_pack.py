@@ -106,12 +106,13 @@ def _consequences(breach: Breach) -> Section:
     ))
 
 
-def _told_people(breach: Breach) -> Answer:
+def _told_people(breach: Breach, decide_with: str) -> Answer:
     question = "Have you told data subjects about the breach?"
     choice = breach.individuals or "undecided"
     if choice == "undecided":
+        how = decide_with or f"type \u201crecord decision {breach.reference}\u201d"
         return Answer(question, "We haven't decided yet if we will tell them or not",
-                      f"Decide whether to tell the people affected (type \u201crecord decision {breach.reference}\u201d).")
+                      f"Decide whether to tell the people affected ({how}).")
     value = TOLD_PEOPLE.get(choice, f"No, we've decided not to: {INDIVIDUALS.get(choice, choice)}")
     return Answer(question, value + (f". {breach.individuals_note}" if breach.individuals_note else ""))
 
@@ -126,8 +127,10 @@ def _training(training: Training, now: datetime) -> Answer:
                                 f"{training.months} months ({last}). Check whether they trained elsewhere; if not, answer No.")
 
 
-def build_pack(breach: Breach, profile: SchoolProfile | None, training: Training, *, now: datetime) -> list[Section]:
-    """The form's sections in its order, each answered from the breach; gaps say what to do."""
+def build_pack(breach: Breach, profile: SchoolProfile | None, training: Training, *, now: datetime,
+               decide_with: str = "") -> list[Section]:
+    """The form's sections in its order, each answered from the breach; gaps say what to do (`decide_with`: how to
+    record the decision on telling people, when not `record decision BR-…`)."""
     actions = "\n".join(f"{label}: {text}" for label, text in (("Done", breach.actions_taken),
                                                                  ("Planned", breach.actions_planned)) if text.strip())
     others = [code for code in breach.others_informed if code != "nobody"]
@@ -163,7 +166,7 @@ def build_pack(breach: Breach, profile: SchoolProfile | None, training: Training
             Answer("Have you told, or are you planning to tell, any other organisations about the breach?",
                    labels(others, OTHERS) if others else "No, nobody else yet"),
         )),
-        Section("Telling the people affected", (_told_people(breach),)),
+        Section("Telling the people affected", (_told_people(breach, decide_with),)),
         Section("Staff training", (_training(training, now),)),
     ]
 

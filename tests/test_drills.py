@@ -128,6 +128,7 @@ async def test_the_drills_ico_pack_is_the_real_pack_of_its_scenario_marked_drill
     assert "about 600" in drill_section(pack, "Data subjects and records")
     assert "IT unplugged the network" in drill_section(pack, "Containment and recovery")
     assert "I am unclear whether" in drill_section(pack, "Initial or follow-up report")  # no decision recorded yet
+    assert "the drill's Record decision button" in drill_section(pack, "Telling the people affected")
     training = drill_section(pack, "Staff training")
     assert "Alex Moore" in training and "Attention" in training  # the pretend reporter's training is a gap
     assert not attachments_of(pack, FILE_CONSENT) and "BR-" not in texts(pack)
