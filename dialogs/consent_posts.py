@@ -246,9 +246,11 @@ async def render_kept(session: AsyncSession, reminder: Reminder, now: datetime) 
     if task is None:
         return None
     what = f"post #{task.post_id}" if task.post_id else "the image"
-    return notice_card(f"Removal #{task.id}: no need to take it down",
-                       f"Your DPO decided that {what} may stay up, so removal #{task.id} is settled and its reminders have "
-                       "stopped. The reason is kept in the post register.")
+    title = f"Removal #{task.id}: no need to take it down"
+    result = notice_card(title, f"Your DPO decided that {what} may stay up, so removal #{task.id} is settled and its "
+                                "reminders have stopped. The reason is kept in the post register.")
+    result["fallbackText"] = title  # the notification text (sent proactively): no pupil, no reason
+    return result
 
 
 async def current_removal(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:

@@ -403,11 +403,25 @@ async def _reroute(session: AsyncSession, row: Reminder, now: datetime) -> None:
     if not dpos:
         log.warning("reminder %s: no other reachable DPO in tenant %s", row.id, row.tenant_id)
         return
+    targets = [dpo for dpo in dpos if not await _has_copy(session, row, dpo.aad_id)]
+    if not targets:  # every reachable DPO gets this same reminder already: a handover would only repeat it
+        return
+    target = targets[0]
     await schedule(
-        session, key=f"handover:{row.id}:{dpos[0].aad_id}", tenant_id=row.tenant_id, kind=row.kind,
-        recipient_aad_id=dpos[0].aad_id, subject_type=row.subject_type, subject_id=row.subject_id,
+        session, key=f"handover:{row.id}:{target.aad_id}", tenant_id=row.tenant_id, kind=row.kind,
+        recipient_aad_id=target.aad_id, subject_type=row.subject_type, subject_id=row.subject_id,
         due_at=now, now=now, payload=dict(row.payload),
     )
+
+
+async def _has_copy(session: AsyncSession, row: Reminder, aad_id: str) -> bool:
+    """Whether `aad_id` has their own reminder of this kind about this subject, due at the same time."""
+    found = await session.execute(select(col(Reminder.id)).where(
+        col(Reminder.tenant_id) == row.tenant_id, col(Reminder.recipient_aad_id) == aad_id,
+        col(Reminder.kind) == row.kind, col(Reminder.subject_type) == row.subject_type,
+        col(Reminder.subject_id) == row.subject_id, col(Reminder.due_at) == row.due_at,
+    ).limit(1))
+    return found.first() is not None
 
 
 async def _tell_dpos(session: AsyncSession, row: Reminder, now: datetime, *, reason: str) -> None:

@@ -137,8 +137,9 @@ async def test_a_removal_task_marked_removed_updates_in_place_for_the_poster_and
     await runtime.sweep_reminders()
     [alert] = [m for m in channel.to(staff_a.conversation_id) if "Please take down post #1" in texts([m])]
     clock.set(clock() + timedelta(days=1, hours=-1))  # Thursday 09:00: the DPO's daily copy
+    seen = len(channel.to(dpo_a.conversation_id))  # (the first notices of two DPOs who never opened Custodian: earlier)
     await runtime.sweep_reminders()
-    [copy] = [m for m in channel.to(dpo_a.conversation_id) if "Please take down post #1" in texts([m])]
+    [copy] = [m for m in channel.to(dpo_a.conversation_id)[seen:] if "Please take down post #1" in texts([m])]
 
     said = await teams.press(staff_a, button(alert, "Mark removed"), on=alert)
     assert "removal #1 is done" in texts(said)
