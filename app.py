@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import subprocess
 import sys
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.logs import configure_logging
 from bot.server import create_app
 from config import Settings
 from storage.migrate import head, revision_of
+
+log = logging.getLogger(__name__)
 
 
 def tune_gc() -> None:
@@ -41,9 +45,15 @@ def upgrade_schema(settings: Settings) -> None:
 
 def main() -> None:
     """Read settings, build the app, serve until stopped."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        wrong = "\n".join(f"- {'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors())
+        sys.exit(f"Custodian did not start: a setting is wrong (see the README's settings tables).\n{wrong}")
     tune_gc()
     configure_logging(settings.log_level)
+    for name in settings.deprecated_settings():
+        log.warning("setting %s is deprecated and still read: write it into HOUSEKEEPING_MONTHS instead", name)
     upgrade_schema(settings)
     app = create_app(settings)
 

@@ -8,7 +8,9 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.pupil_files import TEAMS_FILE_HOSTS
+from services.purposes import DEFAULT_MONTHS, MAX_MONTHS, MIN_MONTHS, parse_months
 from storage.bot_state import MAX_ITEM_BYTES
+from storage.consent_models import Purpose
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 
@@ -65,12 +67,18 @@ class Settings(BaseSettings):
     hub_tenant_id: str = Field(default="", alias="HUB_TENANT_ID")
     # Seed catalogue loaded when there are no training sessions yet; empty = data/training_sessions.json.
     training_seed_file: str = Field("", alias="TRAINING_SEED_FILE")
-    # Photo consent: months a post may stay up before its housekeeping (remove-by) reminder, per purpose.
-    housekeeping_months_website: int = Field(24, alias="HOUSEKEEPING_MONTHS_WEBSITE", ge=1, le=120)
-    housekeeping_months_social_media: int = Field(12, alias="HOUSEKEEPING_MONTHS_SOCIAL_MEDIA", ge=1, le=120)
-    housekeeping_months_newsletter: int = Field(24, alias="HOUSEKEEPING_MONTHS_NEWSLETTER", ge=1, le=120)
-    housekeeping_months_press: int = Field(12, alias="HOUSEKEEPING_MONTHS_PRESS", ge=1, le=120)
-    housekeeping_months_displays: int = Field(12, alias="HOUSEKEEPING_MONTHS_DISPLAYS", ge=1, le=120)
+    # Photo consent: months a post may stay up before its housekeeping (remove-by) reminder, per purpose, written
+    # `website:24,social_media:12`; a purpose not named keeps its default (services/purposes.py).
+    housekeeping_months: Annotated[dict[Purpose, int], NoDecode] = Field(default_factory=dict, alias="HOUSEKEEPING_MONTHS")
+    # Deprecated one-purpose settings, still read (HOUSEKEEPING_MONTHS wins for a purpose it names); None = not set.
+    housekeeping_months_website: int | None = Field(None, alias="HOUSEKEEPING_MONTHS_WEBSITE", ge=MIN_MONTHS, le=MAX_MONTHS)
+    housekeeping_months_social_media: int | None = Field(None, alias="HOUSEKEEPING_MONTHS_SOCIAL_MEDIA", ge=MIN_MONTHS,
+                                                         le=MAX_MONTHS)
+    housekeeping_months_newsletter: int | None = Field(None, alias="HOUSEKEEPING_MONTHS_NEWSLETTER", ge=MIN_MONTHS,
+                                                       le=MAX_MONTHS)
+    housekeeping_months_press: int | None = Field(None, alias="HOUSEKEEPING_MONTHS_PRESS", ge=MIN_MONTHS, le=MAX_MONTHS)
+    housekeeping_months_displays: int | None = Field(None, alias="HOUSEKEEPING_MONTHS_DISPLAYS", ge=MIN_MONTHS,
+                                                     le=MAX_MONTHS)
     # Social media accounts: months between reviews of each account (4 = termly).
     account_review_months: int = Field(4, alias="ACCOUNT_REVIEW_MONTHS", ge=1, le=24)
     # Training that counts: months a data-protection session stays current (the ICO form asks about two years).
@@ -108,6 +116,11 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> list[str]:
         return [item.lower() for item in _split(value)]
 
+    @field_validator("housekeeping_months", mode="before")
+    @classmethod
+    def _months(cls, value: object) -> object:
+        return parse_months(value) if isinstance(value, str) else value
+
     @field_validator("hub_tenant_id", mode="before")
     @classmethod
     def _lower(cls, value: object) -> str:
@@ -118,6 +131,24 @@ class Settings(BaseSettings):
         self.role_seeds(self.dpo_aad_ids)
         self.role_seeds(self.organiser_aad_ids)
         return self
+
+    @model_validator(mode="after")
+    def _all_housekeeping_months(self) -> Settings:
+        old = {purpose: months for purpose, months in self._old_housekeeping_months().items() if months is not None}
+        self.housekeeping_months = {**DEFAULT_MONTHS, **old, **self.housekeeping_months}
+        return self
+
+    def _old_housekeeping_months(self) -> dict[Purpose, int | None]:
+        return {
+            Purpose.WEBSITE: self.housekeeping_months_website, Purpose.SOCIAL_MEDIA: self.housekeeping_months_social_media,
+            Purpose.NEWSLETTER: self.housekeeping_months_newsletter, Purpose.PRESS: self.housekeeping_months_press,
+            Purpose.DISPLAYS: self.housekeeping_months_displays,
+        }
+
+    def deprecated_settings(self) -> list[str]:
+        """The names of deprecated settings that are set (for a warning at start-up)."""
+        return [f"HOUSEKEEPING_MONTHS_{purpose.value.upper()}" for purpose, months in self._old_housekeeping_months().items()
+                if months is not None]
 
     def role_seeds(self, entries: list[str]) -> frozenset[tuple[str, str]]:
         """(tenant, aad) pairs from `tenant:aad` entries; a bare id belongs to the single ALLOWED_TENANTS."""

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 
 from bot.cards import Card, card, facts, heading, plain, submit, text
 from services.accounts import ACCOUNT_PICK, OTHER
-from services.consent import PURPOSE_LABELS, REASON_LABELS, CheckResult, Reason
+from services.consent import REASON_LABELS, CheckResult, Reason
 from services.consent_register import Change
 from services.pupil_import import Preview
+from services.purposes import PURPOSE_LABELS
 from storage.account_models import SocialAccount
 from storage.consent_models import Purpose
 

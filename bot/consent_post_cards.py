@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.cards import Card, card, facts, heading, plain, settled_card, submit, tap_item, text
 from bot.reminder_cards import reminder_card, time_left_text
-from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
 from services.posts import EXTEND_MONTHS, PostView
+from services.purposes import PURPOSE_LABELS
 from services.removals import KEPT_REASON_LIMIT, REMOVAL_LABELS, task_summary
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
 

@@ -9,10 +9,10 @@ from typing import Any
 from bot.breach_cards import clock_text, show_button, time_left
 from bot.cards import QUESTIONS, Card, card, heading, plain, say, submit, tap_item, text
 from services.breach import status_of
-from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
 from services.digest import Digest
 from services.dpo_overview import DueToday
+from services.purposes import PURPOSE_LABELS
 from storage.breach_models import Breach
 from storage.consent_models import Post, Purpose
 from storage.training_models import TrainingBooking, TrainingSession

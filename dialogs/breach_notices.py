@@ -53,7 +53,7 @@ async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime)
 
 
 async def render_deadline(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
-    """24/48/60/68/71 hours after awareness, while the ICO clock runs."""
+    """A stage of the ICO clock before the deadline (breach_facts.CLOCK_STAGES), while the clock runs."""
     breach = await _breach(session, reminder)
     if breach is None or not alerts.clock_running(breach):
         return None

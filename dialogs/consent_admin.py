@@ -24,7 +24,7 @@ from dialogs.consent_words import read_change
 from dialogs.deps import Deps, Feature, Intent, actor_of
 from dialogs.prompts import CardPrompt
 from services import consent_register as register
-from services.consent import PURPOSE_LABELS, purpose_in
+from services.consent import purpose_in
 from services.dates import EXAMPLES, format_uk, parse_uk_datetime
 from services.errors import DomainError
 from services.identity import Actor
@@ -32,6 +32,7 @@ from services.posts import to_id
 from services.pupil_csv import parse_date
 from services.pupil_files import decode_csv, fetch_file
 from services.pupil_import import apply_import, cancel_import, preview_import
+from services.purposes import PURPOSE_LABELS
 from services.removals import record_unregistered
 from storage.consent_models import ConsentState, Purpose
 

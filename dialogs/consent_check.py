@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.consent_cards import CHECKLIST, add_pupil_card, checklist_card, details_card, verdict_card
 from bot.consent_post_cards import receipt_card
 from bot.replies import card_activity
-from config import Settings
 from dialogs.consent_admin import admin_feature
 from dialogs.consent_posts import posts_feature
 from dialogs.consent_who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
@@ -32,15 +31,6 @@ from storage.reminder_models import Reminder
 CHECK_DIALOG = "consent.check"
 _STEPS, _CHECKLIST, _DETAILS = f"{CHECK_DIALOG}.steps", f"{CHECK_DIALOG}.checklist", f"{CHECK_DIALOG}.details"
 IDS, WHO, UNKNOWN, PURPOSE, CHECK_ID, OFFERED = "ids", "who", "unknown", "purpose", "check_id", "accounts_offered"
-
-
-def housekeeping_months(settings: Settings) -> dict[str, int]:
-    """Months each kind of post may stay up (HOUSEKEEPING_MONTHS_* settings)."""
-    return {
-        Purpose.WEBSITE: settings.housekeeping_months_website, Purpose.SOCIAL_MEDIA: settings.housekeeping_months_social_media,
-        Purpose.NEWSLETTER: settings.housekeeping_months_newsletter, Purpose.PRESS: settings.housekeeping_months_press,
-        Purpose.DISPLAYS: settings.housekeeping_months_displays,
-    }
 
 
 def only_purpose(utterance: str) -> Purpose | None:
@@ -118,7 +108,7 @@ class CheckDialog(ComponentDialog):
                 post = await record_post(
                     session, actor=actor_of(step.context), check_id=step.values[CHECK_ID], account=str(value.get("account")),
                     description=str(value.get("description")), link=str(value.get("link") or ""),
-                    months=housekeeping_months(self._deps.settings), now=self._deps.clock(),
+                    months=self._deps.settings.housekeeping_months, now=self._deps.clock(),
                     account_number=number, other=other or (step.values[OFFERED] and number is None),
                 )
                 view = await view_of(session, post)

@@ -30,11 +30,11 @@ from dialogs.consent_who import ask
 from dialogs.deps import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.prompts import CardPrompt
 from services import posts, removals
-from services.consent import PURPOSE_LABELS
 from services.dates import format_uk
 from services.errors import DomainError, Outdated
 from services.identity import Actor, name_of
 from services.ids import parse_id
+from services.purposes import PURPOSE_LABELS
 from storage.consent_models import Purpose, RemovalTask
 from storage.reminder_models import Reminder
 

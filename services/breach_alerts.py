@@ -14,18 +14,18 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
+from services.breach_facts import clock_stages
 from services.identity import dpo_ids
 from storage.breach_models import Breach
 from storage.reminder_models import Reminder, ReminderState
 
 SUBJECT = "breach"
 ALERT = "breach.alert"  # a new breach, to every DPO at once
-DEADLINE = "breach.deadline"  # 24h ... 71h after awareness while the ICO clock runs
-OVERDUE = "breach.overdue"  # 72h passed, not reported and not decided "not notifiable"
+DEADLINE = "breach.deadline"  # before the ICO deadline while its clock runs (breach_facts.CLOCK_STAGES)
+OVERDUE = "breach.overdue"  # the deadline passed, not reported and not decided "not notifiable"
 UPDATED = "breach.updated"  # new facts, to the DPOs
 INFO_REQUEST = "breach.info_request"  # the DPO asks the reporter a question
 CLOSED = "breach.closed"  # to the reporter
-DEADLINE_HOURS = (24, 48, 60, 68, 71)
 CLOCK_KINDS = (DEADLINE, OVERDUE)
 
 
@@ -66,9 +66,9 @@ async def tell_reporter(
 
 
 async def arm_deadline(session: AsyncSession, breach: Breach, *, now: datetime, only_aad_id: str | None = None) -> None:
-    """Schedule the 24/48/60/68/71-hour reminders and the 72-hour overdue alert still ahead, for every DPO (or one)."""
+    """Schedule the deadline reminders and the overdue alert still ahead, for every DPO (or one)."""
     assert breach.id is not None
-    stages = [(DEADLINE, h) for h in DEADLINE_HOURS] + [(OVERDUE, 72)]
+    stages = clock_stages(DEADLINE, OVERDUE)
     for aad_id in [only_aad_id] if only_aad_id else await dpo_ids(session, breach.tenant_id):
         for kind, hours in stages:
             due = breach.aware_at + timedelta(hours=hours)

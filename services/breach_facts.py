@@ -14,6 +14,15 @@ from services.errors import DomainError
 MAX_TEXT = 4000
 MAX_COUNT = 10_000_000
 ICO_WINDOW = timedelta(hours=72)  # Art. 33(1): clock hours, weekends and holidays included
+ICO_HOURS = ICO_WINDOW // timedelta(hours=1)
+# The ICO clock's stages in hours after awareness: a reminder 48, 24, 12, 4 and 1 hour before the deadline, then the
+# overdue alert at the deadline itself (the last stage).
+CLOCK_STAGES: tuple[int, ...] = tuple(ICO_HOURS - left for left in (48, 24, 12, 4, 1, 0))
+
+
+def clock_stages(reminder: str, overdue: str) -> list[tuple[str, int]]:
+    """(kind, hours after awareness) for each stage: `reminder` before the deadline, `overdue` at it."""
+    return [(overdue if hours == ICO_HOURS else reminder, hours) for hours in CLOCK_STAGES]
 
 KINDS: Mapping[str, str] = {
     "wrong_person": "Sent to the wrong person",

@@ -17,25 +17,10 @@ from services import audit
 from services.dates import to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
+from services.purposes import PURPOSES
 from storage.consent_models import ConsentCheck, ConsentState, Pupil, PupilConsent, Purpose
 
 log = logging.getLogger(__name__)
-
-PURPOSE_LABELS: dict[Purpose, str] = {
-    Purpose.WEBSITE: "School website",
-    Purpose.SOCIAL_MEDIA: "School social media",
-    Purpose.NEWSLETTER: "Newsletter / prospectus",
-    Purpose.PRESS: "Local press / media",
-    Purpose.DISPLAYS: "Internal displays",
-}
-# Tried in order: "social media" must win over "media".
-_PURPOSE_WORDS: tuple[tuple[Purpose, str], ...] = (
-    (Purpose.SOCIAL_MEDIA, r"social(?: media)?|facebook|twitter|instagram|tiktok|youtube|linkedin"),
-    (Purpose.WEBSITE, r"(?:school )?web ?site|web"),
-    (Purpose.NEWSLETTER, r"newsletters?|prospectus(?:es)?"),
-    (Purpose.PRESS, r"(?:local )?press|(?:local )?(?:news)?papers?|(?:local )?media|tv"),
-    (Purpose.DISPLAYS, r"(?:internal )?displays?|notice ?boards?"),
-)
 
 
 class Reason(StrEnum):
@@ -92,11 +77,11 @@ class CheckResult:
 
 def purpose_in(text: str) -> tuple[Purpose, str] | None:
     """The first purpose named in `text`, with `text` minus the words that named it."""
-    for purpose, words in _PURPOSE_WORDS:
-        match = re.search(rf"\b(?:{words})\b", text, flags=re.IGNORECASE)
+    for row in PURPOSES:
+        match = re.search(rf"\b(?:{row.words})\b", text, flags=re.IGNORECASE)
         if match is not None:
             rest = " ".join((text[: match.start()] + " " + text[match.end():]).split())
-            return purpose, rest
+            return row.purpose, rest
     return None
 
 

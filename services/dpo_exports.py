@@ -10,13 +10,13 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.accounts import accounts, gaps
-from services.consent import PURPOSE_LABELS
 from services.consent_register import register_rows
 from services.dates import format_uk
 from services.errors import NotAllowed
 from services.exports import csv_bytes
 from services.identity import Actor
 from services.posts import post_register
+from services.purposes import PURPOSE_LABELS
 from services.sar import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, visible_sars
 from storage.consent_models import Purpose
 from storage.models import AuditEvent

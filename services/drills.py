@@ -16,9 +16,8 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
-from services.breach_alerts import DEADLINE_HOURS
 from services.breach_decisions import DECISIONS, INDIVIDUALS
-from services.breach_facts import clean_text
+from services.breach_facts import ICO_HOURS, clean_text, clock_stages
 from services.drill_scenarios import BY_KEY, SCENARIOS, Scenario, named_in
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -28,10 +27,9 @@ log = logging.getLogger(__name__)
 
 SUBJECT = "drill"
 ALERT = "drill.alert"  # the pretend reporter's breach, to the DPO running the drill
-DEADLINE = "drill.deadline"  # 24/48/60/68/71 drill hours after the alert
-OVERDUE = "drill.overdue"  # 72 drill hours passed with the clock still running
+DEADLINE = "drill.deadline"  # the breach clock's stages (breach_facts.CLOCK_STAGES) in drill hours after the alert
+OVERDUE = "drill.overdue"  # the drill deadline passed with the clock still running
 CLOCK_KINDS = (DEADLINE, OVERDUE)
-ICO_HOURS = 72
 MAX_SPEED = 720  # 72 hours in 6 minutes
 DPO_ONLY = "Sorry, breach drills are only for your school's DPO."
 NO_DRILL = "There is no breach drill running. Start one with **start a breach drill**."
@@ -127,7 +125,7 @@ async def start_drill(session: AsyncSession, *, actor: Actor, said: str, speed: 
 async def _arm_clock(session: AsyncSession, drill: BreachDrill, *, now: datetime) -> None:
     """Schedule the deadline reminders and the overdue alert still ahead on the drill clock."""
     elapsed = drill_seconds(drill, now)
-    for kind, hours in [(DEADLINE, h) for h in DEADLINE_HOURS] + [(OVERDUE, ICO_HOURS)]:
+    for kind, hours in clock_stages(DEADLINE, OVERDUE):
         ahead = hours * 3600 - elapsed
         if ahead <= 0:
             continue

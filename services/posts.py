@@ -13,10 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
 from services.accounts import live_account
-from services.consent import PURPOSE_LABELS, lock_pupils, verdicts_for
+from services.consent import lock_pupils, verdicts_for
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, dpo_ids
 from services.ids import parse_id
+from services.purposes import PURPOSE_LABELS
 from services.school_calendar import calendar_for
 from storage.account_models import SocialAccount
 from storage.consent_models import ConsentCheck, Post, PostPupil, Purpose, RemovalTask
@@ -134,7 +135,7 @@ async def _schedule_housekeeping(session: AsyncSession, post: Post, now: datetim
 
 async def record_post(
     session: AsyncSession, *, actor: Actor, check_id: int, account: str, description: str, link: str,
-    months: Mapping[str, int], now: datetime, account_number: int | None = None, other: bool = False,
+    months: Mapping[Purpose, int], now: datetime, account_number: int | None = None, other: bool = False,
 ) -> Post:
     """Record a post made after an allowed check (re-checked now) with its remove-by date. Commits.
 
@@ -154,7 +155,7 @@ async def record_post(
         raise DomainError("Consent has changed since you checked: please don't post this photo. "
                           "Type **check consent** to check again.")
     registered = await live_account(session, actor=actor, number=account_number) if account_number else None
-    stays_up = registered.housekeeping_months if registered and registered.housekeeping_months else months[check.purpose]
+    stays_up = registered.housekeeping_months if registered and registered.housekeeping_months else months[Purpose(check.purpose)]
     post = Post(
         tenant_id=actor.tenant_id, check_id=check_id, purpose=check.purpose,
         account=registered.label if registered else clean_text(account, what="the account or page", limit=100),

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from services.consent import PURPOSE_LABELS, purpose_in
+from services.consent import purpose_in
+from services.purposes import PURPOSE_LABELS
 from storage.consent_models import ConsentState, Purpose
 
 if TYPE_CHECKING:

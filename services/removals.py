@@ -14,7 +14,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
-from services.consent import PURPOSE_LABELS, Reason, lock_pupils, verdicts_for
+from services.consent import Reason, lock_pupils, verdicts_for
 from services.dates import format_uk
 from services.errors import DomainError, NotAllowed, Outdated
 from services.identity import Actor, dpo_ids, name_of
@@ -29,6 +29,7 @@ from services.posts import (
     schedule_chain,
     to_id,
 )
+from services.purposes import PURPOSE_LABELS
 from storage.consent_models import Post, PostPupil, Pupil, Purpose, RemovalReason, RemovalTask
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.runtime import Runtime
-from dialogs.consent_check import housekeeping_months
 from services import consent_register as register
 from services.clock import SettableClock
 from services.consent import check_pupils
@@ -51,7 +50,7 @@ async def test_a_post_recorded_during_a_consent_change_is_refused_or_gets_a_remo
     await import_sample(teams, dpo_a)
     staff = Actor(staff_a.tenant_id, staff_a.aad_id, staff_a.name)
     dpo = Actor(dpo_a.tenant_id, dpo_a.aad_id, dpo_a.name, frozenset({Role.DPO}))
-    months = housekeeping_months(runtime.settings)
+    months = runtime.settings.housekeeping_months
     outcomes = {"refused": 0, "task": 0}
     for trial, olivia in enumerate(await rows(runtime, Pupil)):  # a new pupil each trial: the changes can't be undone
         clock.advance(timedelta(minutes=1))
