@@ -8,10 +8,10 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
-from sqlalchemy import Insert, Table, bindparam, event, text
+from sqlalchemy import CursorResult, Insert, Result, Table, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -162,6 +162,12 @@ async def ping(engine: AsyncEngine) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "unreachable" for /healthz
         return False
     return True
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched."""
+    # Session.execute() is typed as returning Result for every statement; for DML it is a CursorResult.
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def insert_ignore(
