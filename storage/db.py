@@ -170,13 +170,19 @@ def rowcount(result: Result[Any]) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model."""
+    # SQLModel does not declare the __table__ that SQLAlchemy's declarative mapping sets on a table model.
+    return model.__table__  # type: ignore[attr-defined]
+
+
 async def insert_ignore(
     executor: AsyncSession | AsyncConnection, model: type[SQLModel], values: dict[str, Any], keys: list[str]
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike (in a session or on a connection)."""
     bind = executor if isinstance(executor, AsyncConnection) else executor.bind
     dialect = bind.dialect.name if bind is not None else "sqlite"
-    statement = _insert_ignore(dialect, model.__table__, tuple(values), tuple(keys))  # type: ignore[attr-defined]
+    statement = _insert_ignore(dialect, table_of(model), tuple(values), tuple(keys))
     await executor.execute(statement, {f"b_{name}": value for name, value in values.items()})
 
 
