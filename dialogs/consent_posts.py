@@ -72,8 +72,9 @@ class AddLinkDialog(ComponentDialog):
         said = str(options.get("utterance") or "")
         url, number = _URL.search(said), re.search(r"#?\b([0-9]+)\b", _URL.sub(" ", said))
         step.values[LINK] = url.group(0) if url else ""
-        if options.get(POST) or number:
-            return await step.next({POST: options.get(POST) or number.group(1)})  # type: ignore[union-attr]
+        chosen = options.get(POST) or (number.group(1) if number else None)
+        if chosen:
+            return await step.next({POST: chosen})
         async with self._deps.sessions() as session:
             waiting = await posts.posts_without_link(session, actor=actor_of(step.context))
         if not waiting:

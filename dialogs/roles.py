@@ -8,6 +8,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import card, facts, heading, plain, say, submit, text
@@ -152,7 +153,7 @@ async def _mentioned(session: AsyncSession, context: TurnContext) -> Person | No
         mentioned = props.get("mentioned") if entity.type == "mention" else None
         if isinstance(mentioned, dict) and mentioned.get("id") and mentioned.get("id") != bot_id:
             actor = actor_of(context)
-            query = select(Person).where(Person.tenant_id == actor.tenant_id, Person.teams_user_id == mentioned["id"])
+            query = select(Person).where(col(Person.tenant_id) == actor.tenant_id, col(Person.teams_user_id) == mentioned["id"])
             person = (await session.execute(query)).scalar_one_or_none()
             if person is None:
                 raise DomainError("I don't know that colleague yet: they need to say hello to me in Teams first.")

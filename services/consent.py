@@ -145,7 +145,7 @@ async def lock_pupils(session: AsyncSession, *, tenant_id: str, pupil_ids: Seque
 async def pupils_of(session: AsyncSession, *, tenant_id: str, pupil_ids: Sequence[int]) -> list[Pupil]:
     """These pupils of this school, in the order asked; NotAllowed if any id is not this school's."""
     wanted = list(dict.fromkeys(int(i) for i in pupil_ids))
-    query = select(Pupil).where(Pupil.tenant_id == tenant_id, Pupil.id.in_(wanted))  # type: ignore[union-attr]
+    query = select(Pupil).where(col(Pupil.tenant_id) == tenant_id, col(Pupil.id).in_(wanted))
     rows = await session.execute(query)
     found = {p.id: p for p in rows.scalars()}
     if len(found) != len(wanted):
@@ -159,8 +159,8 @@ async def consents_of(
     """Consent rows by pupil id for one purpose."""
     rows = await session.execute(
         select(PupilConsent).where(
-            PupilConsent.tenant_id == tenant_id, PupilConsent.purpose == purpose,
-            PupilConsent.pupil_id.in_(list(pupil_ids)),  # type: ignore[attr-defined]
+            col(PupilConsent.tenant_id) == tenant_id, col(PupilConsent.purpose) == purpose,
+            col(PupilConsent.pupil_id).in_(list(pupil_ids)),
         )
     )
     return {c.pupil_id: c for c in rows.scalars()}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -95,13 +96,13 @@ async def mark_left(session: AsyncSession, *, actor: Actor, pupil_id: int, now: 
 async def register_rows(session: AsyncSession, *, actor: Actor, include_left: bool = True) -> list[RegisterRow]:
     """DPO only: the whole register of the actor's school, by year, class and name."""
     require_dpo(actor)
-    query = select(Pupil).where(Pupil.tenant_id == actor.tenant_id)
+    query = select(Pupil).where(col(Pupil.tenant_id) == actor.tenant_id)
     if not include_left:
-        query = query.where(Pupil.left_at.is_(None))  # type: ignore[union-attr]
-    pupils = list((await session.execute(query.order_by(Pupil.year_group, Pupil.class_name, Pupil.legal_surname,
-                                                        Pupil.forename))).scalars())
+        query = query.where(col(Pupil.left_at).is_(None))
+    pupils = list((await session.execute(query.order_by(col(Pupil.year_group), col(Pupil.class_name),
+                                                        col(Pupil.legal_surname), col(Pupil.forename)))).scalars())
     consents: dict[int, dict[Purpose, PupilConsent]] = {}
-    for consent in (await session.execute(select(PupilConsent).where(PupilConsent.tenant_id == actor.tenant_id))).scalars():
+    for consent in (await session.execute(select(PupilConsent).where(col(PupilConsent.tenant_id) == actor.tenant_id))).scalars():
         consents.setdefault(consent.pupil_id, {})[Purpose(consent.purpose)] = consent
     return [RegisterRow(p, {purpose: consents.get(int(p.id or 0), {}).get(purpose) for purpose in Purpose}) for p in pupils]
 
@@ -109,8 +110,8 @@ async def register_rows(session: AsyncSession, *, actor: Actor, include_left: bo
 async def pupil_record(session: AsyncSession, *, actor: Actor, pupil_id: int) -> RegisterRow:
     """DPO only: one pupil's register entry."""
     pupil = await _pupil(session, actor, pupil_id)
-    rows = await session.execute(select(PupilConsent).where(PupilConsent.tenant_id == actor.tenant_id,
-                                                            PupilConsent.pupil_id == pupil_id))
+    rows = await session.execute(select(PupilConsent).where(col(PupilConsent.tenant_id) == actor.tenant_id,
+                                                            col(PupilConsent.pupil_id) == pupil_id))
     found = {Purpose(c.purpose): c for c in rows.scalars()}
     return RegisterRow(pupil, {purpose: found.get(purpose) for purpose in Purpose})
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit, reminders
@@ -92,7 +93,7 @@ async def post_for(session: AsyncSession, *, actor: Actor, post_id: object) -> P
 async def open_task_for_post(session: AsyncSession, post_id: int) -> RemovalTask | None:
     """The open removal task of a post, if any."""
     rows = await session.execute(
-        select(RemovalTask).where(RemovalTask.post_id == post_id, RemovalTask.done_at.is_(None))  # type: ignore[union-attr]
+        select(RemovalTask).where(col(RemovalTask.post_id) == post_id, col(RemovalTask.done_at).is_(None))
     )
     return rows.scalars().first()
 
@@ -100,9 +101,9 @@ async def open_task_for_post(session: AsyncSession, post_id: int) -> RemovalTask
 async def view_of(session: AsyncSession, post: Post) -> PostView:
     """The post with its poster's name, pupil count and open removal task."""
     name = (await session.execute(
-        select(Person.name).where(Person.tenant_id == post.tenant_id, Person.aad_id == post.posted_by)
+        select(col(Person.name)).where(col(Person.tenant_id) == post.tenant_id, col(Person.aad_id) == post.posted_by)
     )).scalar_one_or_none()
-    count = (await session.execute(select(func.count()).where(PostPupil.post_id == post.id))).scalar_one()
+    count = (await session.execute(select(func.count()).where(col(PostPupil.post_id) == post.id))).scalar_one()
     account = await session.get(SocialAccount, post.account_id) if post.account_id else None
     return PostView(post, name or "a colleague", int(count), await open_task_for_post(session, int(post.id or 0)),
                     account.url if account else "")
@@ -238,11 +239,11 @@ async def posts_past_remove_by(
     session: AsyncSession, *, tenant_id: str, now: datetime, posted_by: str | None = None
 ) -> list[Post]:
     """Live posts whose remove-by date has come (optionally one poster's), oldest first."""
-    live = Post.removed_at.is_(None)  # type: ignore[union-attr]
-    query = select(Post).where(Post.tenant_id == tenant_id, live, Post.remove_by <= now)
+    live = col(Post.removed_at).is_(None)
+    query = select(Post).where(col(Post.tenant_id) == tenant_id, live, col(Post.remove_by) <= now)
     if posted_by is not None:
-        query = query.where(Post.posted_by == posted_by)
-    return list((await session.execute(query.order_by(Post.remove_by))).scalars())
+        query = query.where(col(Post.posted_by) == posted_by)
+    return list((await session.execute(query.order_by(col(Post.remove_by)))).scalars())
 
 
 async def post_register(session: AsyncSession, *, actor: Actor) -> list[PostView]:
@@ -250,24 +251,24 @@ async def post_register(session: AsyncSession, *, actor: Actor) -> list[PostView
     if not actor.is_dpo:
         raise NotAllowed("Only your school's DPO can see the post register.")
     tenant = actor.tenant_id
-    newest_first = Post.posted_at.desc()  # type: ignore[attr-defined]
-    posts = list((await session.execute(select(Post).where(Post.tenant_id == tenant).order_by(newest_first))).scalars())
-    people = await session.execute(select(Person.aad_id, Person.name).where(Person.tenant_id == tenant))
+    newest_first = col(Post.posted_at).desc()
+    posts = list((await session.execute(select(Post).where(col(Post.tenant_id) == tenant).order_by(newest_first))).scalars())
+    people = await session.execute(select(col(Person.aad_id), col(Person.name)).where(col(Person.tenant_id) == tenant))
     names: dict[str, str] = dict(people.tuples().all())
-    shown = await session.execute(select(PostPupil.post_id, func.count()).where(PostPupil.tenant_id == tenant)
-                                  .group_by(PostPupil.post_id))
+    shown = await session.execute(select(col(PostPupil.post_id), func.count()).where(col(PostPupil.tenant_id) == tenant)
+                                  .group_by(col(PostPupil.post_id)))
     counts: dict[int, int] = dict(shown.tuples().all())
     open_tasks = {t.post_id: t for t in (await session.execute(select(RemovalTask).where(
-        RemovalTask.tenant_id == tenant, RemovalTask.done_at.is_(None)))).scalars()}  # type: ignore[union-attr]
+        col(RemovalTask.tenant_id) == tenant, col(RemovalTask.done_at).is_(None)))).scalars()}
     return [PostView(p, names.get(p.posted_by) or "a colleague", int(counts.get(p.id, 0)), open_tasks.get(p.id)) for p in posts]
 
 
 async def posts_without_link(session: AsyncSession, *, actor: Actor, limit: int = 5) -> list[Post]:
     """The actor's most recent live posts that have no link yet."""
     rows = await session.execute(
-        select(Post).where(Post.tenant_id == actor.tenant_id, Post.posted_by == actor.aad_id, Post.link == "",
-                           Post.removed_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Post.posted_at.desc()).limit(limit)  # type: ignore[attr-defined]
+        select(Post).where(col(Post.tenant_id) == actor.tenant_id, col(Post.posted_by) == actor.aad_id, col(Post.link) == "",
+                           col(Post.removed_at).is_(None))
+        .order_by(col(Post.posted_at).desc()).limit(limit)
     )
     return list(rows.scalars())
 

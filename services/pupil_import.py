@@ -29,7 +29,7 @@ from services.pupil_csv import ImportRow, Parsed, RowError, parse_csv
 from services.pupil_files import decode_csv, too_big
 from services.removals import reconcile
 from storage.consent_models import ConsentState, Pupil, PupilConsent, PupilImport
-from storage.db import create_schema, make_engine, make_session_factory
+from storage.db import create_schema, make_engine, make_session_factory, rowcount
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,9 @@ def _row_values(row: ImportRow, pupil: Pupil) -> tuple[object, ...]:
 
 
 async def _register(session: AsyncSession, tenant_id: str) -> tuple[list[Pupil], dict[int, dict[str, PupilConsent]]]:
-    pupils = list((await session.execute(select(Pupil).where(Pupil.tenant_id == tenant_id))).scalars())
+    pupils = list((await session.execute(select(Pupil).where(col(Pupil.tenant_id) == tenant_id))).scalars())
     consents: dict[int, dict[str, PupilConsent]] = {}
-    for consent in (await session.execute(select(PupilConsent).where(PupilConsent.tenant_id == tenant_id))).scalars():
+    for consent in (await session.execute(select(PupilConsent).where(col(PupilConsent.tenant_id) == tenant_id))).scalars():
         consents.setdefault(consent.pupil_id, {})[consent.purpose] = consent
     return pupils, consents
 
@@ -171,7 +171,7 @@ async def apply_parsed(
     plan, consents = await plan_import(session, tenant_id=tenant_id, parsed=parsed)
     ids: dict[str, int] = {}
     if plan.new:
-        added = await session.execute(insert(Pupil).returning(Pupil.id, Pupil.mis_id), [  # type: ignore[arg-type]
+        added = await session.execute(insert(Pupil).returning(col(Pupil.id), col(Pupil.mis_id)), [
             {"tenant_id": tenant_id, "mis_id": r.mis_id, "created_at": now, "never_publish": False, "never_publish_reason": "",
              **_pupil_fields(r, now)} for r in plan.new])
         ids = {str(mis_id).upper(): int(pupil_id) for pupil_id, mis_id in added.all()}
@@ -245,7 +245,7 @@ async def _claim(session: AsyncSession, actor: Actor, import_id: int, state: str
     row = await _pending(session, actor, import_id)
     taken = await session.execute(update(PupilImport).where(
         col(PupilImport.id) == import_id, col(PupilImport.state) == "preview").values(state=state))
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(taken) != 1:
         raise DomainError("That import has just been applied or cancelled. Send the file again to start a new one.")
     return row
 

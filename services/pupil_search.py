@@ -146,8 +146,8 @@ def _sorted_words(name: str) -> str:
     return " ".join(sorted(_words(name).split()))
 
 
-_COLUMNS = (Pupil.id, Pupil.forename, Pupil.preferred_name, Pupil.legal_surname, Pupil.year_group, Pupil.class_name,
-            Pupil.left_at)
+_COLUMNS = (col(Pupil.id), col(Pupil.forename), col(Pupil.preferred_name), col(Pupil.legal_surname), col(Pupil.year_group),
+            col(Pupil.class_name), col(Pupil.left_at))
 
 
 # Moves whenever any process adds or changes one of the school's pupils (each sets updated_at; none is deleted).
@@ -188,7 +188,8 @@ async def load_index(session: AsyncSession, *, tenant_id: str) -> PupilIndex:
 
 async def _build_index(session: AsyncSession, *, tenant_id: str) -> PupilIndex:
     """Every pupil of one school (leavers too, so a check can say they have left); only the columns needed."""
-    rows = (await session.execute(select(*_COLUMNS).where(Pupil.tenant_id == tenant_id).order_by(Pupil.id))).tuples().all()
+    query = select(*_COLUMNS).where(col(Pupil.tenant_id) == tenant_id).order_by(col(Pupil.id))
+    rows = (await session.execute(query)).tuples().all()
     refs, names = [], []
     for pupil_id, forename, preferred, surname, year_group, class_name, left_at in rows:
         shown = f"{preferred or forename} {surname}"

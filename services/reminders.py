@@ -21,7 +21,7 @@ from services.dates import format_uk
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor, active_roles, mark_unreachable, reachable_holders, set_reference
 from services.school_calendar import Region, closed_schools
-from storage.db import insert_ignore
+from storage.db import insert_ignore, rowcount
 from storage.models import Organisation, Person, Role
 from storage.reminder_models import Reminder, ReminderState
 
@@ -75,17 +75,16 @@ async def cancel(
 ) -> int:
     """Cancel pending reminders about one subject (optionally only some kinds or one recipient)."""
     query = update(Reminder).where(
-        Reminder.tenant_id == tenant_id,
-        Reminder.subject_type == subject_type,
-        Reminder.subject_id == str(subject_id),
-        Reminder.state == ReminderState.PENDING,
+        col(Reminder.tenant_id) == tenant_id,
+        col(Reminder.subject_type) == subject_type,
+        col(Reminder.subject_id) == str(subject_id),
+        col(Reminder.state) == ReminderState.PENDING,
     )
     if kinds is not None:
-        query = query.where(Reminder.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+        query = query.where(col(Reminder.kind).in_(list(kinds)))
     if recipient_aad_id is not None:
-        query = query.where(Reminder.recipient_aad_id == recipient_aad_id)
-    result = await session.execute(query.values(state=ReminderState.CANCELLED))
-    return int(result.rowcount or 0)
+        query = query.where(col(Reminder.recipient_aad_id) == recipient_aad_id)
+    return rowcount(await session.execute(query.values(state=ReminderState.CANCELLED)))
 
 
 async def waiting_for(session: AsyncSession, *, tenant_id: str, aad_id: str) -> list[Reminder]:
@@ -109,10 +108,10 @@ async def pending_for(session: AsyncSession, *, tenant_id: str, subject_type: st
     rows = await session.execute(
         select(Reminder)
         .where(
-            Reminder.tenant_id == tenant_id, Reminder.subject_type == subject_type,
-            Reminder.subject_id == str(subject_id), Reminder.state == ReminderState.PENDING,
+            col(Reminder.tenant_id) == tenant_id, col(Reminder.subject_type) == subject_type,
+            col(Reminder.subject_id) == str(subject_id), col(Reminder.state) == ReminderState.PENDING,
         )
-        .order_by(Reminder.due_at)
+        .order_by(col(Reminder.due_at))
     )
     return list(rows.scalars())
 
@@ -222,17 +221,17 @@ async def claim_due(
     process and ignores the clause.
     """
     due = (
-        select(Reminder.id)
+        select(col(Reminder.id))
         .where(
-            Reminder.state == ReminderState.PENDING, Reminder.due_at <= now,
-            or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),  # type: ignore[union-attr, operator]
+            col(Reminder.state) == ReminderState.PENDING, col(Reminder.due_at) <= now,
+            or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
         )
-        .order_by(Reminder.due_at, Reminder.id)
+        .order_by(col(Reminder.due_at), col(Reminder.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     if kinds is not None:
-        due = due.where(Reminder.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+        due = due.where(col(Reminder.kind).in_(list(kinds)))
     if held:
         due = due.where(or_(col(Reminder.kind).in_(list(urgent)), col(Reminder.tenant_id).not_in(list(held))))
     ids = list((await session.execute(due)).scalars())
@@ -242,12 +241,13 @@ async def claim_due(
     claim = f"{worker[:50]}/{uuid.uuid4().hex[:12]}"
     await session.execute(
         update(Reminder)
-        .where(Reminder.id.in_(ids), Reminder.state == ReminderState.PENDING)  # type: ignore[union-attr]
+        .where(col(Reminder.id).in_(ids), col(Reminder.state) == ReminderState.PENDING)
         .values(state=ReminderState.SENDING, claimed_by=claim, claimed_at=now)
     )
     await session.commit()
     rows = await session.execute(
-        select(Reminder).where(Reminder.claimed_by == claim, Reminder.state == ReminderState.SENDING).order_by(Reminder.id)
+        select(Reminder).where(col(Reminder.claimed_by) == claim, col(Reminder.state) == ReminderState.SENDING)
+        .order_by(col(Reminder.id))
     )
     return list(rows.scalars())
 
@@ -288,12 +288,12 @@ async def reconcile_stale(session: AsyncSession, *, now: datetime) -> int:
     """Stale `sending` rows (the process died between send and stamp) become `sent`, never resent. Commits."""
     result = await session.execute(
         update(Reminder)
-        .where(Reminder.state == ReminderState.SENDING, Reminder.claimed_at <= now - SENDING_TIMEOUT)  # type: ignore[operator]
-        .values(state=ReminderState.SENT, sent_at=Reminder.claimed_at,
+        .where(col(Reminder.state) == ReminderState.SENDING, col(Reminder.claimed_at) <= now - SENDING_TIMEOUT)
+        .values(state=ReminderState.SENT, sent_at=col(Reminder.claimed_at),
                 last_error="unconfirmed: the bot stopped while sending")
     )
     await session.commit()
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 def retry_at(now: datetime, *, attempts: int, retry_after: float | None) -> datetime:
@@ -307,7 +307,8 @@ async def settle(
 ) -> list[Outcome]:
     """Stamp how claimed reminders ended and schedule the follow-ups (DPO told, handover); the caller commits."""
     ids = [reminder.id for reminder, _ in settled]
-    rows = await session.execute(select(Reminder).where(Reminder.id.in_(ids), Reminder.state == ReminderState.SENDING))  # type: ignore[union-attr]
+    rows = await session.execute(
+        select(Reminder).where(col(Reminder.id).in_(ids), col(Reminder.state) == ReminderState.SENDING))
     claimed = {row.id: row for row in rows.scalars()}
     outcomes = []
     for reminder, delivery in settled:
@@ -446,7 +447,7 @@ async def _reachable_dpos(session: AsyncSession, row: Reminder) -> list[Person]:
 
 
 async def _person(session: AsyncSession, tenant_id: str, aad_id: str) -> Person | None:
-    rows = await session.execute(select(Person).where(Person.tenant_id == tenant_id, Person.aad_id == aad_id))
+    rows = await session.execute(select(Person).where(col(Person.tenant_id) == tenant_id, col(Person.aad_id) == aad_id))
     return rows.scalar_one_or_none()
 
 

@@ -105,9 +105,9 @@ async def reconcile(
     wanted = list(pupil_ids)
     for start in range(0, len(wanted), _CHUNK):
         rows = await session.execute(
-            select(Post, PostPupil.pupil_id).join(PostPupil, PostPupil.post_id == Post.id).where(  # type: ignore[arg-type]
-                Post.tenant_id == tenant_id, Post.removed_at.is_(None),  # type: ignore[union-attr]
-                PostPupil.pupil_id.in_(wanted[start:start + _CHUNK]),  # type: ignore[attr-defined]
+            select(Post, col(PostPupil.pupil_id)).join(PostPupil, col(PostPupil.post_id) == col(Post.id)).where(
+                col(Post.tenant_id) == tenant_id, col(Post.removed_at).is_(None),
+                col(PostPupil.pupil_id).in_(wanted[start:start + _CHUNK]),
             )
         )
         for post, pupil_id in rows.all():
@@ -215,11 +215,11 @@ async def keep_task(session: AsyncSession, *, actor: Actor, task_id: object, rea
 
 async def open_tasks(session: AsyncSession, *, tenant_id: str, assignee: str | None = None) -> list[RemovalTask]:
     """Open removal tasks of a school (optionally one person's), oldest first."""
-    still_open = RemovalTask.done_at.is_(None)  # type: ignore[union-attr]
-    query = select(RemovalTask).where(RemovalTask.tenant_id == tenant_id, still_open)
+    still_open = col(RemovalTask.done_at).is_(None)
+    query = select(RemovalTask).where(col(RemovalTask.tenant_id) == tenant_id, still_open)
     if assignee is not None:
-        query = query.where(RemovalTask.assignee == assignee)
-    return list((await session.execute(query.order_by(RemovalTask.opened_at))).scalars())
+        query = query.where(col(RemovalTask.assignee) == assignee)
+    return list((await session.execute(query.order_by(col(RemovalTask.opened_at)))).scalars())
 
 
 async def kept_tasks(session: AsyncSession, *, tenant_id: str, since: datetime) -> list[RemovalTask]:

@@ -19,6 +19,7 @@ from config import Settings
 from services import audit
 from storage.breach_models import purge_closed_breaches
 from storage.consent_models import forget_stale_import_files, purge_consent_checks, purge_removed_posts
+from storage.db import rowcount
 from storage.file_models import purge_expired_files
 from storage.models import BotStateRow, HandledActivity, Organisation
 
@@ -53,14 +54,13 @@ async def purge_idle_bot_state(session: AsyncSession, days: int, now: datetime) 
     (Teams redelivers within minutes); not per school: keys are ids only."""
     cutoff = now - timedelta(days=days)
     await session.execute(delete(HandledActivity).where(col(HandledActivity.at) < cutoff))
-    result = await session.execute(delete(BotStateRow).where(col(BotStateRow.updated_at) < cutoff))
-    return int(result.rowcount or 0)
+    return rowcount(await session.execute(delete(BotStateRow).where(col(BotStateRow.updated_at) < cutoff)))
 
 
 async def apply(session: AsyncSession, *, rules: Sequence[RetentionRule], state_days: int, now: datetime) -> dict[str, int]:
     """Run every rule for every school, record counts in each school's audit trail. Commits."""
     removed = {"bot_state": await purge_idle_bot_state(session, state_days, now)}
-    tenants = list((await session.execute(select(Organisation.tenant_id))).scalars())
+    tenants = list((await session.execute(select(col(Organisation.tenant_id)))).scalars())
     for rule in rules:
         for tenant_id in tenants:
             count = await rule.purge(session, tenant_id, now - timedelta(days=rule.days))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import state_codec
+from storage.db import table_of
 from storage.models import BotStateRow
 
 
@@ -44,7 +45,7 @@ def _set_etag(item: Any, etag: str) -> None:
 
 # Built once: every turn reads and writes its conversation's state, and a statement built per call costs more
 # than running it (SQLAlchemy coerces and keys it each time). Core, not the ORM: no state row is an object.
-_TABLE = BotStateRow.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(BotStateRow)
 _KEY, _DATA, _ETAG = _TABLE.c.key, _TABLE.c.data, _TABLE.c.etag
 _READ_ONE = select(_KEY, _DATA, _ETAG).where(_KEY == bindparam("b_key"))
 _KEYS_IN = _KEY.in_(bindparam("b_keys", expanding=True))

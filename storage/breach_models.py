@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint, bindparam, delete, 
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import insert_ignore
+from storage.db import insert_ignore, rowcount
 from storage.types import id_field, ref_field, utc_field
 
 
@@ -110,4 +110,4 @@ async def purge_closed_breaches(session: AsyncSession, tenant_id: str, cutoff: d
     closed = select(col(Breach.id)).where(col(Breach.tenant_id) == tenant_id, col(Breach.closed_at) < cutoff)
     await session.execute(delete(BreachEvent).where(col(BreachEvent.breach_id).in_(closed)))
     result = await session.execute(delete(Breach).where(col(Breach.id).in_(closed)))
-    return int(result.rowcount or 0)
+    return rowcount(result)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, sele
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import rowcount
 from storage.types import id_field, ref_field, utc_field
 
 
@@ -162,7 +163,7 @@ async def purge_removed_posts(session: AsyncSession, tenant_id: str, cutoff: dat
     await session.execute(update(RemovalTask).where(col(RemovalTask.post_id).in_(gone)).values(post_id=None))
     await session.execute(delete(PostPupil).where(col(PostPupil.post_id).in_(gone)))
     result = await session.execute(delete(Post).where(col(Post.id).in_(gone)))
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 async def purge_consent_checks(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
@@ -170,7 +171,7 @@ async def purge_consent_checks(session: AsyncSession, tenant_id: str, cutoff: da
     kept = select(col(Post.check_id)).where(col(Post.tenant_id) == tenant_id)
     result = await session.execute(delete(ConsentCheck).where(
         col(ConsentCheck.tenant_id) == tenant_id, col(ConsentCheck.at) < cutoff, col(ConsentCheck.id).not_in(kept)))
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 async def forget_stale_import_files(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
@@ -178,4 +179,4 @@ async def forget_stale_import_files(session: AsyncSession, tenant_id: str, cutof
     result = await session.execute(update(PupilImport).where(
         col(PupilImport.tenant_id) == tenant_id, col(PupilImport.state) == "preview", col(PupilImport.created_at) < cutoff,
     ).values(state="cancelled", content=""))
-    return int(result.rowcount or 0)
+    return rowcount(result)

@@ -8,10 +8,10 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
-from sqlalchemy import Insert, Table, bindparam, event, text
+from sqlalchemy import CursorResult, Insert, Result, Table, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -164,13 +164,25 @@ async def ping(engine: AsyncEngine) -> bool:
     return True
 
 
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched."""
+    # Session.execute() is typed as returning Result for every statement; for DML it is a CursorResult.
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model."""
+    # SQLModel does not declare the __table__ that SQLAlchemy's declarative mapping sets on a table model.
+    return model.__table__  # type: ignore[attr-defined]
+
+
 async def insert_ignore(
     executor: AsyncSession | AsyncConnection, model: type[SQLModel], values: dict[str, Any], keys: list[str]
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike (in a session or on a connection)."""
     bind = executor if isinstance(executor, AsyncConnection) else executor.bind
     dialect = bind.dialect.name if bind is not None else "sqlite"
-    statement = _insert_ignore(dialect, model.__table__, tuple(values), tuple(keys))  # type: ignore[attr-defined]
+    statement = _insert_ignore(dialect, table_of(model), tuple(values), tuple(keys))
     await executor.execute(statement, {f"b_{name}": value for name, value in values.items()})
 
 

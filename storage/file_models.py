@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import Column, CursorResult, LargeBinary, delete
+from sqlalchemy import Column, LargeBinary, delete
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import rowcount
 from storage.types import utc_field
 
 
@@ -28,6 +28,5 @@ class HeldFile(SQLModel, table=True):
 
 async def purge_expired_files(session: AsyncSession, tenant_id: str, cutoff: datetime) -> int:
     """Delete one school's held files that expired before `cutoff`."""
-    result = cast(CursorResult[Any], await session.execute(delete(HeldFile).where(
+    return rowcount(await session.execute(delete(HeldFile).where(
         col(HeldFile.tenant_id) == tenant_id, col(HeldFile.expires_at) < cutoff)))
-    return int(result.rowcount or 0)

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import insert_ignore
+from storage.db import insert_ignore, table_of
 from storage.models import HandledActivity
 
-_KEY = HandledActivity.__table__.c.key  # type: ignore[attr-defined]
+_KEY = table_of(HandledActivity).c.key
 _SEEN = select(literal(1)).where(_KEY == bindparam("b_key"))
 # PostgreSQL: the conversation's lock, held until the transaction ends (commit, rollback, or the process dying).
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(:conversation, 0))"
