@@ -200,7 +200,7 @@ async def bench_fanout(opts: FanoutOptions, workdir: Path, database_url: str | N
     if report.skipped:
         return report
     database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
-    channel = FakeTeamsChannel(Limits(per_conversation=7, per_tenant=TENANT_LIMIT))
+    channel = FakeTeamsChannel(Limits(tenant=((TENANT_LIMIT, 1.0),)))
     await channel.start()
     try:
         started = time.monotonic()

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import tune_gc
@@ -40,7 +41,7 @@ async def render(_session: AsyncSession, reminder: Reminder, _now: datetime) -> 
 async def open_count(runtime: Runtime) -> int:
     """Reminders still pending or being sent."""
     async with runtime.deps.sessions() as session:
-        query = select(func.count()).select_from(Reminder).where(Reminder.state.in_(OPEN_STATES))  # type: ignore[attr-defined]
+        query = select(func.count()).select_from(Reminder).where(col(Reminder.state).in_(OPEN_STATES))
         return int((await session.execute(query)).scalar_one())
 
 

@@ -19,6 +19,7 @@ from botbuilder.core import MessageFactory
 from botframework.connector.auth import AuthenticationConstants, ChannelValidation
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.auth import botbuilder_configuration, patch_openid_metadata
 from bot.runtime import Runtime
@@ -157,7 +158,7 @@ async def test_proactive_messages_carry_the_bot_token_too(
 ) -> None:
     assert await say_help(teams, staff_a, idp.channel_token(APP_ID, channel.url)) == 201
     async with runtime.deps.sessions() as session:
-        person = (await session.execute(select(Person).where(Person.aad_id == staff_a.aad_id))).scalar_one()
+        person = (await session.execute(select(Person).where(col(Person.aad_id) == staff_a.aad_id))).scalar_one()
     before = len(channel.received)
     result = await runtime.sender.send(str(person.conversation_reference), MessageFactory.text("A reminder"))
     assert result.ok
