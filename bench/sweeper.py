@@ -47,7 +47,7 @@ async def open_count(runtime: Runtime) -> int:
 
 async def drain(database_url: str, deadline: float) -> dict[str, Any]:
     """Sweep again and again (as the scheduler would, back to back) until nothing is open or time is up."""
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, SCHEDULER_ENABLED=False)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, SCHEDULER_ENABLED=False)
     configure_logging(settings.log_level)  # as app.py does: the engine logs each reminder at INFO
     runtime = await start_runtime(settings, system_clock)
     tune_gc()  # as app.py does once started

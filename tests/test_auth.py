@@ -84,7 +84,7 @@ def settings(db_url: str, idp: IdentityProvider, endpoints: str, app_type: str, 
         extra = {"TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": idp.metadata_url,
                  "TO_CHANNEL_FROM_BOT_LOGIN_URL": idp.authority(tenant or "botframework.com")}
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=db_url, SCHEDULER_ENABLED=False, MicrosoftAppId=APP_ID, MicrosoftAppPassword=PASSWORD,
         MicrosoftAppType=app_type, MicrosoftAppTenantId=tenant, VALIDATE_AUTHORITY=False, **extra,
     )
@@ -218,12 +218,12 @@ async def test_requests_arriving_during_a_key_fetch_share_it(idp: IdentityProvid
 
 
 def test_no_endpoint_settings_means_the_public_cloud() -> None:
-    config = vars(botbuilder_configuration(Settings(_env_file=None, MicrosoftAppId=APP_ID)))  # type: ignore[call-arg]
+    config = vars(botbuilder_configuration(Settings(_env_file=None, MicrosoftAppId=APP_ID)))
     assert not [name for name in config if name.startswith("TO_")]
 
 
 def test_one_endpoint_setting_fills_the_rest_with_public_cloud_values() -> None:
-    settings = Settings(_env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppType="SingleTenant",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppType="SingleTenant",
                         MicrosoftAppTenantId=SCHOOL_TENANT, TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL="https://keys.example/m")
     config = vars(botbuilder_configuration(settings))
     assert config["TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"] == "https://keys.example/m"
