@@ -107,7 +107,7 @@ async def prepare(database_url: str, channel: FakeTeamsChannel, opts: FanoutOpti
         for user in people:
             activity = client.message(user, "hi")
             activity["serviceUrl"] = f"{channel.url}emea/{user.tenant_id}/"  # Teams puts the tenant in it
-            visits.append(visit_of(parse_activity(activity)))  # type: ignore[arg-type]
+            visits.append(visit_of(parse_activity(activity)))
     async with make_session_factory(engine)() as session:
         session.add_all(Organisation(tenant_id=tenant, created_at=now) for tenant in sorted({u.tenant_id for u in people}))
         session.add_all(
@@ -200,7 +200,7 @@ async def bench_fanout(opts: FanoutOptions, workdir: Path, database_url: str | N
     if report.skipped:
         return report
     database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
-    channel = FakeTeamsChannel(Limits(per_conversation=7, per_tenant=TENANT_LIMIT))
+    channel = FakeTeamsChannel(Limits(tenant=((TENANT_LIMIT, 1.0),)))
     await channel.start()
     try:
         started = time.monotonic()

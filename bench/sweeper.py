@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import tune_gc
@@ -40,13 +41,13 @@ async def render(_session: AsyncSession, reminder: Reminder, _now: datetime) -> 
 async def open_count(runtime: Runtime) -> int:
     """Reminders still pending or being sent."""
     async with runtime.deps.sessions() as session:
-        query = select(func.count()).select_from(Reminder).where(Reminder.state.in_(OPEN_STATES))  # type: ignore[attr-defined]
+        query = select(func.count()).select_from(Reminder).where(col(Reminder.state).in_(OPEN_STATES))
         return int((await session.execute(query)).scalar_one())
 
 
 async def drain(database_url: str, deadline: float) -> dict[str, Any]:
     """Sweep again and again (as the scheduler would, back to back) until nothing is open or time is up."""
-    settings = Settings(_env_file=None, DATABASE_URL=database_url, SCHEDULER_ENABLED=False)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=database_url, SCHEDULER_ENABLED=False)
     configure_logging(settings.log_level)  # as app.py does: the engine logs each reminder at INFO
     runtime = await start_runtime(settings, system_clock)
     tune_gc()  # as app.py does once started

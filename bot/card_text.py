@@ -102,8 +102,8 @@ def _actions(actions: list[dict[str, Any]], out: Rendered) -> None:
         if action.get("type") == "Action.OpenUrl":
             out.buttons.append(Button(title, None, str(action.get("url"))))
             continue
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        msteams = data.get("msteams") if isinstance(data.get("msteams"), dict) else {}
+        data = found if isinstance(found := action.get("data"), dict) else {}
+        msteams = found if isinstance(found := data.get("msteams"), dict) else {}
         if msteams.get("type") == "imBack":
             out.buttons.append(Button(title, {"__text__": str(msteams.get("value", ""))}))
         else:

@@ -233,7 +233,8 @@ class _BearerPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
         if creds is not None and creds.microsoft_app_id and creds.microsoft_app_id != ANONYMOUS_SKILL_APP_ID:
             token = await asyncio.to_thread(creds.get_access_token)
             request.http_request.headers["Authorization"] = f"Bearer {token}"
-        return await self.next.send(request, **kwargs)
+        # msrest types `next` Optional; AsyncPipeline links it before any send (msrest's own policies ignore this too).
+        return await self.next.send(request, **kwargs)  # type: ignore[union-attr]
 
 
 class _ClientCache:
@@ -274,7 +275,8 @@ class _PooledFactory(ConnectorFactory):
         config = client.config
         policies = [config.user_agent_policy, _BearerPolicy(config.credentials), RawDeserializer(),
                     config.http_logger_policy]
-        config.pipeline = AsyncPipeline(policies, AioHTTPSender(driver=self._driver))
+        # msrest annotates `driver` as its own aiohttp driver class; it only calls the AsyncHTTPSender methods PooledDriver has.
+        config.pipeline = AsyncPipeline(policies, AioHTTPSender(driver=self._driver))  # type: ignore[arg-type]
         client.conversations._serialize = BuiltModelSerializer(client._serialize.dependencies)
         return self._cache.put(key, client) if key is not None else client
 

@@ -141,9 +141,9 @@ class CustodianBot(TeamsActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1 serialises on_adaptive_card_invoke's response twice (HTTP 500), so answer here.
         if turn_context.activity.name == "adaptiveCard/action":
-            value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
-            action = value.get("action") if isinstance(value.get("action"), dict) else {}
-            data = action.get("data") if isinstance(action.get("data"), dict) else {}
+            value = found if isinstance(found := turn_context.activity.value, dict) else {}
+            action = found if isinstance(found := value.get("action"), dict) else {}
+            data = found if isinstance(found := action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 await self._router.on_invoke_action(turn_context, data)
             return _card_action_answer("Done")

@@ -192,10 +192,10 @@ def _same_channel_and_tenant(stored: str | None, new: str) -> bool:
 async def active_roles(session: AsyncSession, *, tenant_id: str, aad_id: str) -> frozenset[str]:
     """Roles not revoked for this person in this school."""
     rows = await session.execute(
-        select(RoleGrant.role).where(
-            RoleGrant.tenant_id == tenant_id,
-            RoleGrant.aad_id == aad_id,
-            RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        select(col(RoleGrant.role)).where(
+            col(RoleGrant.tenant_id) == tenant_id,
+            col(RoleGrant.aad_id) == aad_id,
+            col(RoleGrant.revoked_at).is_(None),
         )
     )
     return frozenset(rows.scalars())
@@ -205,9 +205,9 @@ async def holders_of(session: AsyncSession, *, tenant_id: str, role: str) -> lis
     """People of this school who currently hold a role (e.g. every DPO to alert)."""
     rows = await session.execute(
         select(Person)
-        .join(RoleGrant, (RoleGrant.tenant_id == Person.tenant_id) & (RoleGrant.aad_id == Person.aad_id))
-        .where(Person.tenant_id == tenant_id, RoleGrant.role == role, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Person.id)
+        .join(RoleGrant, (col(RoleGrant.tenant_id) == col(Person.tenant_id)) & (col(RoleGrant.aad_id) == col(Person.aad_id)))
+        .where(col(Person.tenant_id) == tenant_id, col(RoleGrant.role) == role, col(RoleGrant.revoked_at).is_(None))
+        .order_by(col(Person.id))
     )
     return list(rows.scalars().unique())
 

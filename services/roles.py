@@ -6,6 +6,7 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -32,7 +33,7 @@ def same_name(typed: str, name: str) -> bool:
 async def find_colleague(session: AsyncSession, *, tenant_id: str, name: str) -> Person:
     """A person of this school by name (typos tolerated: check `same_name` before acting); asks for more when
     unclear."""
-    people = list((await session.execute(select(Person).where(Person.tenant_id == tenant_id))).scalars())
+    people = list((await session.execute(select(Person).where(col(Person.tenant_id) == tenant_id))).scalars())
     choices = {p.id: p.name for p in people if p.name}
     found = process.extract(name, choices, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=85, limit=3)
     if not found:
@@ -70,8 +71,8 @@ async def revoke(session: AsyncSession, *, actor: Actor, person: Person, role: R
         raise DomainError("You are the only DPO of this school, so the role can't be removed. Grant it to a colleague first.")
     rows = await session.execute(
         select(RoleGrant).where(
-            RoleGrant.tenant_id == person.tenant_id, RoleGrant.aad_id == person.aad_id,
-            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(RoleGrant.tenant_id) == person.tenant_id, col(RoleGrant.aad_id) == person.aad_id,
+            col(RoleGrant.role) == role, col(RoleGrant.revoked_at).is_(None),
         )
     )
     grants = list(rows.scalars())
@@ -101,9 +102,9 @@ async def name_school(session: AsyncSession, *, actor: Actor, name: str, now: da
 async def schools_served(session: AsyncSession, *, aad_id: str, role: Role = Role.DPO) -> list[tuple[str, str]]:
     """(tenant id, school label) of every school where this person holds `role` — the trust / data hub case."""
     rows = await session.execute(
-        select(RoleGrant.tenant_id, Organisation.name)
-        .join(Organisation, Organisation.tenant_id == RoleGrant.tenant_id)
-        .where(RoleGrant.aad_id == aad_id, RoleGrant.role == role, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(col(RoleGrant.tenant_id), col(Organisation.name))
+        .join(Organisation, col(Organisation.tenant_id) == col(RoleGrant.tenant_id))
+        .where(col(RoleGrant.aad_id) == aad_id, col(RoleGrant.role) == role, col(RoleGrant.revoked_at).is_(None))
         .distinct()
         .order_by(RoleGrant.tenant_id)
     )

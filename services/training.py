@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -54,9 +55,9 @@ class SessionFull(DomainError):
 
 async def _counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
     rows = await session.execute(
-        select(TrainingBooking.session_id, TrainingBooking.status, func.count())
-        .where(TrainingBooking.session_id.in_(list(ids)), TrainingBooking.status.in_(ACTIVE))  # type: ignore[attr-defined]
-        .group_by(TrainingBooking.session_id, TrainingBooking.status)
+        select(col(TrainingBooking.session_id), col(TrainingBooking.status), func.count())
+        .where(col(TrainingBooking.session_id).in_(list(ids)), col(TrainingBooking.status).in_(ACTIVE))
+        .group_by(col(TrainingBooking.session_id), col(TrainingBooking.status))
     )
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     for session_id, status, count in rows.all():
@@ -75,10 +76,12 @@ async def offers(session: AsyncSession, trainings: Sequence[TrainingSession]) ->
 
 async def upcoming(session: AsyncSession, *, now: datetime, open_only: bool = True) -> list[Offer]:
     """Scheduled sessions still ahead, soonest first; `open_only` also drops those whose booking has closed."""
-    query = select(TrainingSession).where(TrainingSession.status == TrainingStatus.SCHEDULED, TrainingSession.starts_at > now)
+    query = select(TrainingSession).where(
+        col(TrainingSession.status) == TrainingStatus.SCHEDULED, col(TrainingSession.starts_at) > now
+    )
     if open_only:
-        query = query.where(TrainingSession.booking_closes_at > now)
-    rows = await session.execute(query.order_by(TrainingSession.starts_at, TrainingSession.id))
+        query = query.where(col(TrainingSession.booking_closes_at) > now)
+    rows = await session.execute(query.order_by(col(TrainingSession.starts_at), col(TrainingSession.id)))
     return await offers(session, list(rows.scalars()))
 
 
@@ -103,8 +106,8 @@ def check_open(training: TrainingSession, *, now: datetime) -> None:
 async def _active_booking(session: AsyncSession, *, session_id: int, actor: Actor) -> TrainingBooking | None:
     rows = await session.execute(
         select(TrainingBooking).where(
-            TrainingBooking.session_id == session_id, TrainingBooking.tenant_id == actor.tenant_id,
-            TrainingBooking.aad_id == actor.aad_id, TrainingBooking.status.in_(ACTIVE),  # type: ignore[attr-defined]
+            col(TrainingBooking.session_id) == session_id, col(TrainingBooking.tenant_id) == actor.tenant_id,
+            col(TrainingBooking.aad_id) == actor.aad_id, col(TrainingBooking.status).in_(ACTIVE),
         )
     )
     return rows.scalars().first()
@@ -138,7 +141,7 @@ async def locked(session: AsyncSession, session_id: int) -> AsyncIterator[Traini
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
     try:
-        query = select(TrainingSession).where(TrainingSession.id == session_id).with_for_update()
+        query = select(TrainingSession).where(col(TrainingSession.id) == session_id).with_for_update()
         row = await session.execute(query.execution_options(populate_existing=True))
         training = row.scalars().first()
         if training is None:
@@ -184,8 +187,8 @@ async def waiting_position(session: AsyncSession, booking: TrainingBooking) -> i
     """1 for the first person waiting."""
     ahead = await session.execute(
         select(func.count()).select_from(TrainingBooking).where(
-            TrainingBooking.session_id == booking.session_id, TrainingBooking.status == BookingStatus.WAITING,
-            TrainingBooking.id < booking.id,  # type: ignore[operator]
+            col(TrainingBooking.session_id) == booking.session_id, col(TrainingBooking.status) == BookingStatus.WAITING,
+            col(TrainingBooking.id) < booking.id,
         )
     )
     return int(ahead.scalar_one()) + 1
@@ -200,8 +203,8 @@ async def promote(session: AsyncSession, *, training: TrainingSession, now: date
         return []
     rows = await session.execute(
         select(TrainingBooking)
-        .where(TrainingBooking.session_id == training.id, TrainingBooking.status == BookingStatus.WAITING)
-        .order_by(TrainingBooking.id)  # type: ignore[arg-type]
+        .where(col(TrainingBooking.session_id) == training.id, col(TrainingBooking.status) == BookingStatus.WAITING)
+        .order_by(col(TrainingBooking.id))
         .limit(offer.seats_left)
     )
     promoted = list(rows.scalars())
@@ -241,12 +244,12 @@ async def cancel_booking(session: AsyncSession, *, actor: Actor, booking_id: int
     return Cancellation(booking, training, was_booked, promoted)
 
 
-async def _bookings(session: AsyncSession, *conditions: object) -> list[tuple[TrainingBooking, TrainingSession]]:
+async def _bookings(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[tuple[TrainingBooking, TrainingSession]]:
     rows = await session.execute(
         select(TrainingBooking, TrainingSession)
-        .join(TrainingSession, TrainingSession.id == TrainingBooking.session_id)  # type: ignore[arg-type]
-        .where(TrainingBooking.status.in_(ACTIVE), *conditions)  # type: ignore[attr-defined]
-        .order_by(TrainingSession.starts_at, TrainingBooking.id)
+        .join(TrainingSession, col(TrainingSession.id) == col(TrainingBooking.session_id))
+        .where(col(TrainingBooking.status).in_(ACTIVE), *conditions)
+        .order_by(col(TrainingSession.starts_at), col(TrainingBooking.id))
     )
     return [(booking, training) for booking, training in rows.all()]
 
@@ -254,8 +257,8 @@ async def _bookings(session: AsyncSession, *conditions: object) -> list[tuple[Tr
 async def my_bookings(session: AsyncSession, *, actor: Actor, now: datetime) -> list[tuple[TrainingBooking, TrainingSession]]:
     """This person's booked and waiting places on sessions still ahead."""
     return await _bookings(
-        session, TrainingBooking.tenant_id == actor.tenant_id, TrainingBooking.aad_id == actor.aad_id,
-        TrainingSession.starts_at > now,
+        session, col(TrainingBooking.tenant_id) == actor.tenant_id, col(TrainingBooking.aad_id) == actor.aad_id,
+        col(TrainingSession.starts_at) > now,
     )
 
 
@@ -263,7 +266,7 @@ async def bookings_for_tenant(
     session: AsyncSession, *, tenant_id: str, now: datetime
 ) -> list[tuple[TrainingBooking, TrainingSession]]:
     """Every booked and waiting place of one school on sessions still ahead (for a DPO's overview)."""
-    return await _bookings(session, TrainingBooking.tenant_id == tenant_id, TrainingSession.starts_at > now)
+    return await _bookings(session, col(TrainingBooking.tenant_id) == tenant_id, col(TrainingSession.starts_at) > now)
 
 
 async def bookings_between(
@@ -271,5 +274,6 @@ async def bookings_between(
 ) -> list[tuple[TrainingBooking, TrainingSession]]:
     """One school's booked and waiting places on sessions starting in [start, end) (e.g. one UK day)."""
     return await _bookings(
-        session, TrainingBooking.tenant_id == tenant_id, TrainingSession.starts_at >= start, TrainingSession.starts_at < end,
+        session, col(TrainingBooking.tenant_id) == tenant_id,
+        col(TrainingSession.starts_at) >= start, col(TrainingSession.starts_at) < end,
     )

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
@@ -185,8 +186,8 @@ async def add_session(session: AsyncSession, *, actor: Actor, draft: SessionDraf
 async def _active_bookings(session: AsyncSession, session_id: int) -> list[TrainingBooking]:
     rows = await session.execute(
         select(TrainingBooking)
-        .where(TrainingBooking.session_id == session_id, TrainingBooking.status.in_(ACTIVE))  # type: ignore[attr-defined]
-        .order_by(TrainingBooking.id)  # type: ignore[arg-type]
+        .where(col(TrainingBooking.session_id) == session_id, col(TrainingBooking.status).in_(ACTIVE))
+        .order_by(col(TrainingBooking.id))
     )
     return list(rows.scalars())
 
@@ -270,13 +271,13 @@ def attendee_scope(organiser_tenant_id: str, hub_tenant_id: str) -> str | None:
 async def attendee_list(session: AsyncSession, *, training: TrainingSession, school: str | None) -> list[Attendee]:
     """Names, schools and roles of everyone booked or waiting, of one school or all (for organisers' eyes only)."""
     query = (
-        select(TrainingBooking, Organisation.name)
-        .join(Organisation, Organisation.tenant_id == TrainingBooking.tenant_id, isouter=True)  # type: ignore[arg-type]
-        .where(TrainingBooking.session_id == training.id, TrainingBooking.status.in_(ACTIVE))  # type: ignore[attr-defined]
-        .order_by(TrainingBooking.status, TrainingBooking.id)  # type: ignore[arg-type]
+        select(TrainingBooking, col(Organisation.name))
+        .join(Organisation, col(Organisation.tenant_id) == col(TrainingBooking.tenant_id), isouter=True)
+        .where(col(TrainingBooking.session_id) == training.id, col(TrainingBooking.status).in_(ACTIVE))
+        .order_by(col(TrainingBooking.status), col(TrainingBooking.id))
     )
     if school is not None:
-        query = query.where(TrainingBooking.tenant_id == school)
+        query = query.where(col(TrainingBooking.tenant_id) == school)
     rows = await session.execute(query)
     return [Attendee(b.name, school or f"school {b.tenant_id[:8]}", b.role, b.status) for b, school in rows.all()]
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import reminders
@@ -74,8 +75,8 @@ async def notify_now(
 async def organisers(session: AsyncSession) -> list[tuple[str, str]]:
     """(tenant_id, aad_id) of every current organiser: the catalogue is shared by all schools."""
     rows = await session.execute(
-        select(RoleGrant.tenant_id, RoleGrant.aad_id)
-        .where(RoleGrant.role == Role.ORGANISER, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(col(RoleGrant.tenant_id), col(RoleGrant.aad_id))
+        .where(col(RoleGrant.role) == Role.ORGANISER, col(RoleGrant.revoked_at).is_(None))
         .distinct()
         .order_by(RoleGrant.tenant_id, RoleGrant.aad_id)
     )

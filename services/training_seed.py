@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.training_models import TrainingFormat, TrainingSession
@@ -79,7 +80,7 @@ def read_seed(path: Path, *, now: datetime, tz: str = "Europe/London") -> list[T
 
 async def load_if_empty(session: AsyncSession, *, path: Path, now: datetime, tz: str = "Europe/London") -> int:
     """Load the seed file when the catalogue has no sessions at all; returns how many were added. Commits."""
-    if (await session.execute(select(TrainingSession.id).limit(1))).first() is not None:
+    if (await session.execute(select(col(TrainingSession.id)).limit(1))).first() is not None:
         return 0
     sessions = read_seed(path, now=now, tz=tz)
     session.add_all(sessions)

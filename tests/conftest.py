@@ -124,7 +124,7 @@ async def storage(db_url: str, clock: SettableClock) -> AsyncIterator[SqlStorage
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=db_url,
         SCHEDULER_ENABLED=False,
         # Dana (…a1) is DPO of school A and of school B (a trust DPO); Priya (…b1) of school B.

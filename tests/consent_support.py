@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.runtime import Runtime
 from services.pupil_files import FilePolicy
@@ -48,7 +49,7 @@ def button(replies: list[Received], title: str) -> dict[str, Any]:
     raise AssertionError(f"no button {title!r} in: {texts(replies)[:2000]}")
 
 
-def choices(replies: list[Received]) -> dict[str, Any]:
+def choices(replies: list[Received]) -> dict[str | None, Any]:
     """Button title -> data for every card button in the replies."""
     return {a.get("title"): a.get("data") for r in replies for c in r.cards for a in card_actions(c)}
 
@@ -63,9 +64,11 @@ async def import_sample(teams: TeamsClient, dpo: TeamsUser, text: str | None = N
 async def pupil(runtime: Runtime, tenant_id: str, forename: str, surname: str, class_name: str | None = None) -> Pupil:
     """One pupil row."""
     async with runtime.deps.sessions() as session:
-        query = select(Pupil).where(Pupil.tenant_id == tenant_id, Pupil.forename == forename, Pupil.legal_surname == surname)
+        query = select(Pupil).where(
+            col(Pupil.tenant_id) == tenant_id, col(Pupil.forename) == forename, col(Pupil.legal_surname) == surname
+        )
         if class_name:
-            query = query.where(Pupil.class_name == class_name)
+            query = query.where(col(Pupil.class_name) == class_name)
         return (await session.execute(query)).scalar_one()
 
 

@@ -19,6 +19,7 @@ from botbuilder.core import MessageFactory
 from botframework.connector.auth import AuthenticationConstants, ChannelValidation
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.auth import botbuilder_configuration, patch_openid_metadata
 from bot.runtime import Runtime
@@ -83,7 +84,7 @@ def settings(db_url: str, idp: IdentityProvider, endpoints: str, app_type: str, 
         extra = {"TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": idp.metadata_url,
                  "TO_CHANNEL_FROM_BOT_LOGIN_URL": idp.authority(tenant or "botframework.com")}
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         DATABASE_URL=db_url, SCHEDULER_ENABLED=False, MicrosoftAppId=APP_ID, MicrosoftAppPassword=PASSWORD,
         MicrosoftAppType=app_type, MicrosoftAppTenantId=tenant, VALIDATE_AUTHORITY=False, **extra,
     )
@@ -157,7 +158,7 @@ async def test_proactive_messages_carry_the_bot_token_too(
 ) -> None:
     assert await say_help(teams, staff_a, idp.channel_token(APP_ID, channel.url)) == 201
     async with runtime.deps.sessions() as session:
-        person = (await session.execute(select(Person).where(Person.aad_id == staff_a.aad_id))).scalar_one()
+        person = (await session.execute(select(Person).where(col(Person.aad_id) == staff_a.aad_id))).scalar_one()
     before = len(channel.received)
     result = await runtime.sender.send(str(person.conversation_reference), MessageFactory.text("A reminder"))
     assert result.ok
@@ -217,12 +218,12 @@ async def test_requests_arriving_during_a_key_fetch_share_it(idp: IdentityProvid
 
 
 def test_no_endpoint_settings_means_the_public_cloud() -> None:
-    config = vars(botbuilder_configuration(Settings(_env_file=None, MicrosoftAppId=APP_ID)))  # type: ignore[call-arg]
+    config = vars(botbuilder_configuration(Settings(_env_file=None, MicrosoftAppId=APP_ID)))
     assert not [name for name in config if name.startswith("TO_")]
 
 
 def test_one_endpoint_setting_fills_the_rest_with_public_cloud_values() -> None:
-    settings = Settings(_env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppType="SingleTenant",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppType="SingleTenant",
                         MicrosoftAppTenantId=SCHOOL_TENANT, TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL="https://keys.example/m")
     config = vars(botbuilder_configuration(settings))
     assert config["TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"] == "https://keys.example/m"

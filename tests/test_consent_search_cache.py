@@ -50,7 +50,7 @@ async def test_an_unchanged_register_is_not_rebuilt(sessions: SessionFactory) ->
     async with sessions() as session:
         first = await load_index(session, tenant_id=SCHOOL)
         assert await load_index(session, tenant_id=SCHOOL) is first
-        await session.execute(update(Pupil).where(Pupil.mis_id == "P1").values(forename="Changed"))
+        await session.execute(update(Pupil).where(col(Pupil.mis_id) == "P1").values(forename="Changed"))
         await session.rollback()  # nothing committed: still current
         assert await load_index(session, tenant_id=SCHOOL) is first
 
@@ -58,7 +58,7 @@ async def test_an_unchanged_register_is_not_rebuilt(sessions: SessionFactory) ->
 async def test_an_orm_change_is_seen_at_once(sessions: SessionFactory) -> None:
     await labels(sessions)
     async with sessions() as session:
-        olivia = (await session.execute(select(Pupil).where(Pupil.mis_id == "P1"))).scalar_one()
+        olivia = (await session.execute(select(Pupil).where(col(Pupil.mis_id) == "P1"))).scalar_one()
         olivia.left_at = NOW  # updated_at untouched
         await session.commit()
     assert any("left" in label.lower() for label in await labels(sessions))
@@ -71,11 +71,11 @@ async def test_bulk_inserts_updates_and_deletes_are_seen_at_once(sessions: Sessi
         await session.commit()
     assert any(label.startswith("Amelia Brown") for label in await labels(sessions))
     async with sessions() as session:
-        await session.execute(update(Pupil).where(Pupil.mis_id == "P2").values(forename="Oliver"))
+        await session.execute(update(Pupil).where(col(Pupil.mis_id) == "P2").values(forename="Oliver"))
         await session.commit()
     assert any(label.startswith("Oliver Jones") for label in await labels(sessions))
     async with sessions() as session:
-        await session.execute(delete(Pupil).where(Pupil.mis_id == "P1"))
+        await session.execute(delete(Pupil).where(col(Pupil.mis_id) == "P1"))
         await session.commit()
     assert not any(label.startswith("Olivia") for label in await labels(sessions))
 

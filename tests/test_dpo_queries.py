@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.dpo_cards import digest_card, due_today_card, questions_card
 from bot.runtime import Runtime
@@ -39,13 +40,14 @@ async def csv_of(teams: TeamsClient, user: TeamsUser, replies: list[Received]) -
 
 async def audit_actions(runtime: Runtime, tenant: str) -> list[str]:
     async with runtime.deps.sessions() as session:
-        rows = await session.execute(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant).order_by(AuditEvent.id))
+        query = select(col(AuditEvent.action)).where(col(AuditEvent.tenant_id) == tenant).order_by(col(AuditEvent.id))
+        rows = await session.execute(query)
         return list(rows.scalars())
 
 
 async def digests(runtime: Runtime) -> list[Reminder]:
     async with runtime.deps.sessions() as session:
-        rows = await session.execute(select(Reminder).where(Reminder.kind == "dpo.digest").order_by(Reminder.id))
+        rows = await session.execute(select(Reminder).where(col(Reminder.kind) == "dpo.digest").order_by(col(Reminder.id)))
         return list(rows.scalars())
 
 

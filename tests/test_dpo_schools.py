@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.breach_cards import DECIDE, SHOW
 from bot.runtime import Runtime
@@ -50,7 +51,7 @@ async def snapshot(runtime: Runtime) -> tuple[list[tuple[Any, ...]], int, int, i
     """What an attack must not change: breach decisions, their timelines, the audit trail, the reminder ledger."""
     async with runtime.deps.sessions() as session:
         breaches = [(b.id, b.tenant_id, b.decision, b.closed_at, b.ico_reported_at)
-                    for b in (await session.execute(select(Breach).order_by(Breach.id))).scalars()]  # type: ignore[arg-type]
+                    for b in (await session.execute(select(Breach).order_by(col(Breach.id)))).scalars()]
         counts = [len((await session.execute(select(model))).scalars().all()) for model in (BreachEvent, AuditEvent, Reminder)]
     return breaches, *counts  # type: ignore[return-value]
 
@@ -70,7 +71,7 @@ async def two_schools(teams: TeamsClient, dpo_a: TeamsUser, staff_a: TeamsUser, 
 
 async def breach_of(runtime: Runtime, tenant: str) -> Breach:
     async with runtime.deps.sessions() as session:
-        return (await session.execute(select(Breach).where(Breach.tenant_id == tenant))).scalar_one()
+        return (await session.execute(select(Breach).where(col(Breach.tenant_id) == tenant))).scalar_one()
 
 
 async def test_dpo_serving_two_schools_sees_both_and_acts_on_each(
@@ -105,7 +106,7 @@ async def test_staff_cannot_reach_the_other_school_or_dpo_items(
     b_breach, a_breach = await breach_of(runtime, SCHOOL_B), await breach_of(runtime, SCHOOL_A)
     before = await snapshot(runtime)
     decide = {"cmd": DECIDE, "decision": "not_notifiable", "reason": "nothing to see", "individuals": "not_required"}
-    buttons = [
+    buttons: list[dict[str, Any]] = [
         {"cmd": SHOW, "id": b_breach.id}, {"cmd": SHOW, "id": b_breach.id, "school": SCHOOL_B},
         {**decide, "id": b_breach.id}, {**decide, "id": b_breach.id, "school": SCHOOL_B},
         {**decide, "id": a_breach.id}, {**decide, "id": a_breach.id, "school": SCHOOL_B},

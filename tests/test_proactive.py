@@ -9,6 +9,7 @@ import random
 import pytest
 from botbuilder.core import MessageFactory
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.logs import JsonFormatter
 from bot.proactive import MAX_WAIT_SECONDS, ProactiveSender, SendLimiter
@@ -32,7 +33,7 @@ async def reference(teams: TeamsClient, runtime: Runtime, user: TeamsUser) -> st
     """The conversation reference the bot stored when `user` last wrote to it."""
     await teams.say(user, "hello")
     async with runtime.deps.sessions() as session:
-        found = await session.execute(select(Person.conversation_reference).where(Person.aad_id == user.aad_id))
+        found = await session.execute(select(col(Person.conversation_reference)).where(col(Person.aad_id) == user.aad_id))
         return str(found.scalar_one())
 
 

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.ratelimit import SLOW_DOWN, RateLimiter, Verdict
 from bot.runtime import Runtime
@@ -68,7 +69,7 @@ async def test_a_flooding_user_is_told_once_and_the_rest_is_dropped_unrecorded(
     for _ in range(5):
         assert await teams.say(renamed, "help") == []
     async with runtime.deps.sessions() as session:
-        person = (await session.execute(select(Person).where(Person.aad_id == staff_a.aad_id))).scalar_one()
+        person = (await session.execute(select(Person).where(col(Person.aad_id) == staff_a.aad_id))).scalar_one()
     assert person.name == staff_a.name  # dropped messages were never recorded
     assert "Custodian can help you with" in texts(await teams.say(staff_b, "help"))  # others are unaffected
     clock.advance(timedelta(minutes=1))

@@ -201,7 +201,7 @@ async def test_403_marks_staff_unreachable_and_tells_the_dpos(
     assert (await row(runtime, rid)).state == ReminderState.UNREACHABLE
     assert "blocked or removed Custodian" in texts(channel.to(dpo_a.conversation_id))
     async with runtime.deps.sessions() as session:
-        person = (await session.execute(select(Person).where(Person.aad_id == staff_a.aad_id))).scalar_one()
+        person = (await session.execute(select(Person).where(col(Person.aad_id) == staff_a.aad_id))).scalar_one()
     assert person.unreachable_at == clock()
 
 
@@ -217,7 +217,8 @@ async def test_403_to_a_dpo_goes_to_the_next_dpo_instead(
     [card] = reminder_cards(channel, SECOND_DPO_A)
     assert card["body"][0]["text"] == "Breach BR-3: 24 hours left"
     async with runtime.deps.sessions() as session:
-        handover = (await session.execute(select(Reminder).where(Reminder.recipient_aad_id == SECOND_DPO_A.aad_id))).scalar_one()
+        query = select(Reminder).where(col(Reminder.recipient_aad_id) == SECOND_DPO_A.aad_id)
+        handover = (await session.execute(query)).scalar_one()
     assert handover.key == f"handover:{rid}:{SECOND_DPO_A.aad_id}" and handover.state == ReminderState.SENT
     assert (await runtime.sweep_reminders()).total == 0
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.reminder_cards import reminder_card, time_left_text
 from bot.runtime import Runtime
@@ -158,5 +159,5 @@ async def test_snoozing_a_reminder_that_no_longer_applies(
         await session.commit()
     assert "no longer applies" in texts(await teams.press(staff_a, {"cmd": "reminder.snooze", "id": rid, "for": "hour"}))
     async with runtime.deps.sessions() as session:
-        states = (await session.execute(select(Reminder.state))).scalars().all()
+        states = (await session.execute(select(col(Reminder.state)))).scalars().all()
     assert states == [ReminderState.CANCELLED]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.cards import plain
 from bot.runtime import Runtime
@@ -22,7 +23,8 @@ def test_parse_change_phrasings() -> None:
 
 async def active(runtime: Runtime, tenant: str) -> set[tuple[str, str]]:
     async with runtime.deps.sessions() as session:
-        rows = await session.execute(select(RoleGrant).where(RoleGrant.tenant_id == tenant, RoleGrant.revoked_at.is_(None)))
+        query = select(RoleGrant).where(col(RoleGrant.tenant_id) == tenant, col(RoleGrant.revoked_at).is_(None))
+        rows = await session.execute(query)
         return {(g.aad_id, g.role) for g in rows.scalars()}
 
 
@@ -37,7 +39,7 @@ async def test_dpo_grants_and_revokes_by_name_and_it_is_audited(
     assert "no longer a DPO" in texts(reply)
     assert (staff_a.aad_id, "dpo") not in await active(runtime, staff_a.tenant_id)
     async with runtime.deps.sessions() as session:
-        actions = [e.action for e in (await session.execute(select(AuditEvent).order_by(AuditEvent.id))).scalars()]
+        actions = [e.action for e in (await session.execute(select(AuditEvent).order_by(col(AuditEvent.id)))).scalars()]
     assert actions == ["role.granted.dpo", "role.revoked.dpo"]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.runtime import Runtime
 from config import Settings
@@ -48,7 +49,9 @@ async def book(runtime: Runtime, actor: Actor, session_id: int, *, allow_waiting
 
 async def pending(runtime: Runtime, **where: object) -> list[Reminder]:
     async with runtime.deps.sessions() as session:
-        query = select(Reminder).where(Reminder.state == ReminderState.PENDING).order_by(Reminder.due_at, Reminder.id)
+        query = (
+            select(Reminder).where(col(Reminder.state) == ReminderState.PENDING).order_by(col(Reminder.due_at), col(Reminder.id))
+        )
         for name, value in where.items():
             query = query.where(getattr(Reminder, name) == value)
         return list((await session.execute(query)).scalars())

@@ -117,7 +117,7 @@ async def test_a_flow_in_another_school_stops_when_the_role_there_is_removed(
 
 def from_env(**env: Any) -> Settings:
     """Settings as read from these environment variables only."""
-    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **env)
 
 
 def test_role_seeds_name_their_school() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from icalendar import Calendar
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.runtime import Runtime
 from config import Settings
@@ -49,20 +50,20 @@ def training_settings(settings: Settings, tmp_path: Path) -> Settings:
 async def session_by_key(runtime: Runtime, key: str) -> TrainingSession:
     """A seeded session (the catalogue must have been used once)."""
     async with runtime.deps.sessions() as session:
-        return (await session.execute(select(TrainingSession).where(TrainingSession.seed_key == key))).scalar_one()
+        return (await session.execute(select(TrainingSession).where(col(TrainingSession.seed_key) == key))).scalar_one()
 
 
 async def session_titled(runtime: Runtime, title: str) -> TrainingSession:
     """A session an organiser added in chat."""
     async with runtime.deps.sessions() as session:
-        return (await session.execute(select(TrainingSession).where(TrainingSession.title == title))).scalar_one()
+        return (await session.execute(select(TrainingSession).where(col(TrainingSession.title) == title))).scalar_one()
 
 
 async def bookings_of(runtime: Runtime, session_id: int) -> list[TrainingBooking]:
     """Every booking row of a session, oldest first."""
     async with runtime.deps.sessions() as session:
         rows = await session.execute(
-            select(TrainingBooking).where(TrainingBooking.session_id == session_id).order_by(TrainingBooking.id)  # type: ignore[arg-type]
+            select(TrainingBooking).where(col(TrainingBooking.session_id) == session_id).order_by(col(TrainingBooking.id))
         )
         return list(rows.scalars())
 
