@@ -32,7 +32,8 @@ playground: node_modules/.installed  ## Microsoft's Teams emulator in your brows
 chat: $(VENV)/.runtime  ## talk to the bot in this terminal, no Teams needed
 	$(PY) -m bot.chat
 
-test: $(VENV)/.dev node_modules/.installed  ## the whole suite on SQLite (with the Playground suite), then on a throwaway PostgreSQL 15
+test: $(VENV)/.dev node_modules/.installed  ## type check, the whole suite on SQLite (with the Playground suite), then on a throwaway PostgreSQL 15
+	$(PY) -m mypy .
 	$(PY) -m pytest -q
 	tests/with_postgres.sh $(PY) -m pytest -q
 
