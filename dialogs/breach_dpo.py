@@ -23,6 +23,7 @@ from bot.replies import card_activity
 from dialogs.breach_notices import breach_status, reminder_kinds
 from dialogs.breach_report import BreachReportDialog
 from dialogs.breach_update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateDialog
+from dialogs.card_data import card_id, card_text
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, actor_of
 from dialogs.ico_pack import send_pack
@@ -41,7 +42,6 @@ from services.breach_log import LOG_EXPORTED, export_log
 from services.dates import format_uk, parse_uk_datetime, to_local
 from services.errors import DomainError, NotAllowed, Outdated
 from services.identity import Actor
-from services.ids import parse_id
 from storage.breach_models import Breach
 
 log = logging.getLogger(__name__)
@@ -59,18 +59,6 @@ _VERBS = r"(mark|reported|record|decide|decision|ask|close|timeline)"
 TYPED_INTENT = Intent("breach.typed", (), (rf"^{_VERBS}\b.*\bbr-\d{{4}}-\d{{1,6}}\b",), private=True)
 _TYPED = ((re.compile(r"\breported\b"), cards.REPORTED_FORM), (re.compile(r"^close\b"), cards.CLOSE_FORM),
           (re.compile(r"\b(decision|decide)\b"), cards.DECIDE_FORM), (re.compile(r"^ask\b"), cards.ASK_FORM))
-
-
-def _breach_id(data: dict[str, Any]) -> int:
-    found = parse_id(data.get("id"))
-    if found is None:
-        raise NotAllowed(NOT_FOUND)
-    return found
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 class BreachActions:
@@ -97,7 +85,7 @@ class BreachActions:
 
     async def show(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """One breach with its timeline (its reporter or a DPO of the school)."""
-        await self._send_detail(dc.context, actor, breach_id=_breach_id(data), reference=None)
+        await self._send_detail(dc.context, actor, breach_id=card_id(data, NOT_FOUND), reference=None)
 
     def _form_card(self, cmd: str, breach: Breach, values: Mapping[str, Any] | None) -> dict[str, Any]:
         if cmd == cards.DECIDE_FORM:
@@ -120,10 +108,10 @@ class BreachActions:
     def _form(self, cmd: str) -> ActionHandler:
         async def send_form(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
             try:
-                await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data))
+                await self._send_form(dc.context, actor, cmd, breach_id=card_id(data, NOT_FOUND))
             except Outdated as error:  # a button the breach has moved on from: its cards are brought up to date
                 await dc.context.send_activity(MessageFactory.text(plain(str(error))))
-                await self._deps.refresh_cards(actor.tenant_id, SUBJECT, _breach_id(data))
+                await self._deps.refresh_cards(actor.tenant_id, SUBJECT, card_id(data, NOT_FOUND))
         return send_form
 
     async def _settle(self, context: TurnContext, actor: Actor, breach_id: int, line: str) -> None:
@@ -141,18 +129,18 @@ class BreachActions:
                 line = await save(dc, actor, data)
             except Outdated as error:  # names and the ICO reference in it were typed by people: shown as typed
                 await dc.context.send_activity(MessageFactory.text(plain(str(error))))
-                await self._settle(dc.context, actor, _breach_id(data), str(error))
+                await self._settle(dc.context, actor, card_id(data, NOT_FOUND), str(error))
                 return
             except NotAllowed:
                 raise
             except DomainError as error:
                 await dc.context.send_activity(MessageFactory.text(str(error)))
                 try:
-                    await self._send_form(dc.context, actor, cmd, breach_id=_breach_id(data), values=data)
+                    await self._send_form(dc.context, actor, cmd, breach_id=card_id(data, NOT_FOUND), values=data)
                 except DomainError:
                     pass  # closed meanwhile: the reason said so
                 return
-            await self._settle(dc.context, actor, _breach_id(data), line)
+            await self._settle(dc.context, actor, card_id(data, NOT_FOUND), line)
         return run
 
     async def typed_command(self, context: TurnContext, utterance: str) -> None:
@@ -168,9 +156,9 @@ class BreachActions:
         """Save the DPO's decision (a reason is required for "not notifiable")."""
         async with self._deps.sessions() as session:
             breach = await record_decision(
-                session, actor=actor, breach_id=_breach_id(data), decision=_text(data, "decision"),
-                reason=_text(data, "reason"), individuals=_text(data, "individuals") or "undecided",
-                individuals_note=_text(data, "individuals_note"), now=self._deps.clock(), seen=data.get("seen"),
+                session, actor=actor, breach_id=card_id(data, NOT_FOUND), decision=card_text(data, "decision"),
+                reason=card_text(data, "reason"), individuals=card_text(data, "individuals") or "undecided",
+                individuals_note=card_text(data, "individuals_note"), now=self._deps.clock(), seen=data.get("seen"),
             )
             line = await outcome_line(session, breach)
         said = f"Recorded for **{breach.reference}**: {DECISIONS[breach.decision or '']}. It stays in the breach log."
@@ -186,12 +174,12 @@ class BreachActions:
     async def reported(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Record the ICO report; stops every deadline reminder."""
         now = self._deps.clock()
-        when = _text(data, "reported_at").strip()
+        when = card_text(data, "reported_at").strip()
         reported_at = now if when.lower() in ("", "now", "just now") else parse_uk_datetime(when, now=now, prefer="past")
         async with self._deps.sessions() as session:
             breach = await mark_reported(
-                session, actor=actor, breach_id=_breach_id(data), ico_reference=_text(data, "ico_reference"),
-                reported_at=reported_at, late_reason=_text(data, "late_reason"), now=now, seen=data.get("seen"),
+                session, actor=actor, breach_id=card_id(data, NOT_FOUND), ico_reference=card_text(data, "ico_reference"),
+                reported_at=reported_at, late_reason=card_text(data, "late_reason"), now=now, seen=data.get("seen"),
             )
             line = await outcome_line(session, breach)
         await dc.context.send_activity(
@@ -204,7 +192,8 @@ class BreachActions:
     async def ask(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Send the reporter a question."""
         async with self._deps.sessions() as session:
-            breach = await request_info(session, actor=actor, breach_id=_breach_id(data), question=_text(data, "question"),
+            breach = await request_info(session, actor=actor, breach_id=card_id(data, NOT_FOUND),
+                                        question=card_text(data, "question"),
                                         now=self._deps.clock())
         self._deps.wake_reminders()
         await dc.context.send_activity(f"Sent your question to the reporter of **{breach.reference}**. "
@@ -214,7 +203,8 @@ class BreachActions:
     async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> str:
         """Close with lessons learned; the reporter is told."""
         async with self._deps.sessions() as session:
-            breach = await close_breach(session, actor=actor, breach_id=_breach_id(data), lessons=_text(data, "lessons"),
+            breach = await close_breach(session, actor=actor, breach_id=card_id(data, NOT_FOUND),
+                                        lessons=card_text(data, "lessons"),
                                         now=self._deps.clock(), seen=data.get("seen"))
             line = await outcome_line(session, breach)
         self._deps.wake_reminders()
@@ -224,7 +214,7 @@ class BreachActions:
 
     async def update(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Start adding information (the reporter answering a question, or a DPO)."""
-        breach_id = _breach_id(data)
+        breach_id = card_id(data, NOT_FOUND)
         if dc.active_dialog is not None:
             raise DomainError("Please finish what you're doing first (or type **cancel**), then press the button again.")
         await dc.begin_dialog(UPDATE_DIALOG_ID, {"breach_id": breach_id})

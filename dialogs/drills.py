@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import drill_cards as cards
 from bot.replies import card_activity
+from dialogs.card_data import card_id, card_text
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.ico_pack import send_sections
@@ -21,7 +22,6 @@ from services import drills
 from services.drill_pack import drill_pack, reference_of
 from services.errors import DomainError
 from services.identity import Actor, active_roles
-from services.ids import parse_id
 from storage.models import Role
 from storage.reminder_models import Reminder
 from storage.school_models import SchoolProfile
@@ -40,18 +40,6 @@ PACK_INTENT = Intent("drill.ico_pack", ("drill ico pack", "ico pack for the dril
 # Asking for the ICO pack on a drill records the moment (for the report), then shows the practice pack.
 ICO_PACK_ASKED = ("DRILL: asked for the ICO pack at {at} drill time (recorded for the drill report). The drill's "
                   "clock has stopped, as sending the report would stop it. Here is the practice pack:")
-
-
-def _drill_id(data: dict[str, Any]) -> int:
-    found = parse_id(data.get("id"))
-    if found is None:
-        raise DomainError(drills.NOT_FOUND)
-    return found
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 class DrillActions:
@@ -115,13 +103,13 @@ class DrillActions:
 
     async def show(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Open the drill (its first opening is the "first look")."""
-        await self._show(dc.context, actor, _drill_id(data))
+        await self._show(dc.context, actor, card_id(data, drills.NOT_FOUND, error=DomainError))
 
     def _form(self, render: Callable[[Any], dict[str, Any]]) -> ActionHandler:
         async def send(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
             now = self._deps.clock()
             async with self._deps.sessions() as session:
-                drill = await drills.load_drill(session, actor=actor, drill_id=_drill_id(data))
+                drill = await drills.load_drill(session, actor=actor, drill_id=card_id(data, drills.NOT_FOUND, error=DomainError))
                 drills.ensure_running(drill)
                 drills.first_look(drill, now)
                 await session.commit()
@@ -154,20 +142,22 @@ class DrillActions:
 
     async def decide(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """The drill's decision: notify or not, and telling the people affected."""
-        await self._step(dc.context, actor, _drill_id(data), "decided", decision=_text(data, "decision"),
-                         individuals=_text(data, "individuals") or "undecided")
+        await self._step(dc.context, actor, card_id(data, drills.NOT_FOUND, error=DomainError), "decided",
+                         decision=card_text(data, "decision"),
+                         individuals=card_text(data, "individuals") or "undecided")
 
     async def contain(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """What was done to contain the practice breach."""
-        await self._step(dc.context, actor, _drill_id(data), "contained", containment=_text(data, "containment"))
+        await self._step(dc.context, actor, card_id(data, drills.NOT_FOUND, error=DomainError), "contained",
+                         containment=card_text(data, "containment"))
 
     async def ico_pack(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """The ICO pack button: records when it was asked for and shows the practice pack."""
-        await self._step(dc.context, actor, _drill_id(data), "ico_pack")
+        await self._step(dc.context, actor, card_id(data, drills.NOT_FOUND, error=DomainError), "ico_pack")
 
     async def stop(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """The Stop drill button."""
-        await self._stop(dc.context, actor, _drill_id(data))
+        await self._stop(dc.context, actor, card_id(data, drills.NOT_FOUND, error=DomainError))
 
 
 async def _drill(session: AsyncSession, reminder: Reminder) -> drills.BreachDrill | None:

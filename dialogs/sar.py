@@ -17,6 +17,7 @@ from bot import sar_cards as cards
 from bot.cards import plain, text
 from bot.reminder_cards import reminder_card
 from bot.replies import card_activity
+from dialogs.card_data import card_id, card_text
 from dialogs.commands import CommandDialog
 from dialogs.deps import ActionHandler, Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.sar_log import SarLogDialog, rules_of
@@ -24,9 +25,8 @@ from services import sar as service
 from services import sar_reminders as alerts
 from services import sar_work as work
 from services.dates import parse_uk_datetime, to_local
-from services.errors import DomainError, NotAllowed
+from services.errors import DomainError
 from services.identity import Actor, active_roles
-from services.ids import parse_id
 from storage.models import Role
 from storage.reminder_models import Reminder
 from storage.sar_models import SubjectAccessRequest
@@ -41,18 +41,6 @@ LIST_INTENT = Intent("sar.list", ("open sars", "my sars", "list sars", "sars", "
                      (r"^(show( me)?|list|what are)( the| all)? open sars$",), private=True)
 WEEK_INTENT = Intent("sar.week", ("sars due this week", "sars due", "what sars are due this week"),
                      (r"\bsars?\b.*\bdue\b.*\bweek\b",), private=True)
-
-
-def _sar_id(data: dict[str, Any]) -> int:
-    found = parse_id(data.get("id"))
-    if found is None:
-        raise NotAllowed(service.NOT_FOUND)
-    return found
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 class SarActions:
@@ -86,12 +74,12 @@ class SarActions:
 
     async def show(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """One request with its checklist and timeline (whoever logged it, or a DPO)."""
-        await self._detail(dc.context, actor, sar_id=_sar_id(data), reference=None)
+        await self._detail(dc.context, actor, sar_id=card_id(data, service.NOT_FOUND), reference=None)
 
     async def pause(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Stop the clock: waiting for proof of identity or clarification."""
         async with self._deps.sessions() as session:
-            sar = await work.pause(session, actor=actor, sar_id=_sar_id(data), kind=_text(data, "kind"),
+            sar = await work.pause(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND), kind=card_text(data, "kind"),
                                       now=self._deps.clock(), rules=self._rules)
         await dc.context.send_activity(
             f"The clock on **{sar.reference}** is stopped ({service.PAUSES[sar.pause_kind]}) from "
@@ -99,7 +87,7 @@ class SarActions:
 
     async def _form(self, dc: DialogContext, actor: Actor, data: dict[str, Any], kind: str) -> None:
         async with self._deps.sessions() as session:
-            sar = await service.load_sar(session, actor=actor, sar_id=_sar_id(data), dpo_only=True)
+            sar = await service.load_sar(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND), dpo_only=True)
         if sar.closed_at is not None:
             raise DomainError(f"{sar.reference} is closed.")
         if kind == "resume":
@@ -121,14 +109,15 @@ class SarActions:
     async def assign_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Offer the people of the school who have talked to the bot."""
         async with self._deps.sessions() as session:
-            sar = await service.load_sar(session, actor=actor, sar_id=_sar_id(data), dpo_only=True)
+            sar = await service.load_sar(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND), dpo_only=True)
             people = await work.people_of(session, tenant_id=sar.tenant_id)
         await dc.context.send_activity(card_activity(cards.assign_form(sar, [(p.aad_id, p.name) for p in people])))
 
     async def assign(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Make someone the handler: they see the request, tick steps and get the reminders."""
         async with self._deps.sessions() as session:
-            sar = await work.assign(session, actor=actor, sar_id=_sar_id(data), handler_aad_id=_text(data, "handler"),
+            sar = await work.assign(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND),
+                                    handler_aad_id=card_text(data, "handler"),
                                     now=self._deps.clock(), rules=self._rules)
         await dc.context.send_activity(f"**{plain(sar.handler_name) or 'They'}** now handles **{sar.reference}**: they can "
                                        "see it, tick steps, and get its reminders.")
@@ -136,7 +125,7 @@ class SarActions:
     async def tick_form(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Offer the checklist steps not yet done (a DPO or the handler)."""
         async with self._deps.sessions() as session:
-            sar = await service.load_sar(session, actor=actor, sar_id=_sar_id(data))
+            sar = await service.load_sar(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND))
         if not service.may_work_on(actor, sar) or sar.closed_at is not None:
             raise DomainError(f"{sar.reference} is closed." if sar.closed_at else service.NOT_FOUND)
         await dc.context.send_activity(card_activity(cards.tick_form(sar)))
@@ -147,40 +136,42 @@ class SarActions:
 
     async def resume(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Restart the clock; the new due date is shown."""
-        on = self._date(_text(data, "on"))
+        on = self._date(card_text(data, "on"))
         async with self._deps.sessions() as session:
-            sar = await work.resume(session, actor=actor, sar_id=_sar_id(data), on=on, now=self._deps.clock(),
+            sar = await work.resume(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND), on=on, now=self._deps.clock(),
                                        rules=self._rules)
         await dc.context.send_activity(f"The clock on **{sar.reference}** restarted {cards.day(on)}. "
                                        f"It is now due **{cards.day(sar.due_on)}**.")
 
     async def extend(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Extend by one or two months; the new due date is shown."""
-        months = {"1": 1, "2": 2}.get(_text(data, "months"), 0)
-        told = self._date(_text(data, "told")) if _text(data, "told").strip() else None
+        months = {"1": 1, "2": 2}.get(card_text(data, "months"), 0)
+        told = self._date(card_text(data, "told")) if card_text(data, "told").strip() else None
         if told is None:
             raise DomainError("Please give the date the requester was told of the extension.")
         async with self._deps.sessions() as session:
-            sar = await work.extend(session, actor=actor, sar_id=_sar_id(data), months=months,
-                                       reason=_text(data, "reason"), told_on=told, now=self._deps.clock(), rules=self._rules)
+            sar = await work.extend(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND), months=months,
+                                       reason=card_text(data, "reason"), told_on=told, now=self._deps.clock(), rules=self._rules)
         await dc.context.send_activity(f"**{sar.reference}** is extended by {sar.extension_months} month(s) (requester told "
                                        f"{cards.day(told)}). It is now due **{cards.day(sar.due_on)}**.")
 
     async def tick(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Tick one checklist step."""
-        step = _text(data, "step")
+        step = card_text(data, "step")
         async with self._deps.sessions() as session:
-            sar = await work.tick(session, actor=actor, sar_id=_sar_id(data), step=step, now=self._deps.clock())
+            sar = await work.tick(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND), step=step,
+                                  now=self._deps.clock())
         left = [label for code, label in service.STEPS.items() if code not in sar.checklist]
         await dc.context.send_activity(f"Ticked for **{sar.reference}**: {service.STEPS[step]}. "
                                        + (f"Still to do: {', '.join(left)}." if left else "Every step is done."))
 
     async def close(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Close with the outcome and the disclosure record."""
-        sent = self._date(_text(data, "sent")) if _text(data, "sent").strip() else None
+        sent = self._date(card_text(data, "sent")) if card_text(data, "sent").strip() else None
         async with self._deps.sessions() as session:
-            sar = await work.close(session, actor=actor, sar_id=_sar_id(data), outcome=_text(data, "outcome"),
-                                      note=_text(data, "note"), disclosed=_text(data, "disclosed"), sent_on=sent,
+            sar = await work.close(session, actor=actor, sar_id=card_id(data, service.NOT_FOUND),
+                                      outcome=card_text(data, "outcome"),
+                                      note=card_text(data, "note"), disclosed=card_text(data, "disclosed"), sent_on=sent,
                                       now=self._deps.clock(), rules=self._rules)
         said = f"**{sar.reference}** is closed: {service.OUTCOMES[sar.outcome]}"
         said += f", sent {cards.day(sent)}." if sent else "."
