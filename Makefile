@@ -43,8 +43,9 @@ test-sqlite: $(VENV)/.dev node_modules/.installed
 test-postgres: $(VENV)/.dev
 	tests/with_postgres.sh $(PY) -m pytest -q
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev  ## ruff, and the layers' import rules (.importlinter)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(PY) -m mypy .

@@ -53,9 +53,15 @@ class Runtime:
 
     async def apply_retention(self, now: datetime | None = None) -> dict[str, int]:
         """Delete what is past its retention period at `now` (default the clock's; the daily job, and tests)."""
+        settings = self.settings
+        schedule = retention.rules(
+            closed_breach_years=settings.retention_closed_breach_years, removed_posts_days=settings.retention_removed_posts_days,
+            consent_checks_days=settings.retention_consent_checks_days,
+            import_preview_days=settings.retention_import_preview_days,
+        )
         async with self.deps.sessions() as session:
-            return await retention.apply(session, rules=retention.rules(self.settings),
-                                         state_days=self.settings.retention_bot_state_days, now=now or self.deps.clock())
+            return await retention.apply(session, rules=schedule, state_days=settings.retention_bot_state_days,
+                                         now=now or self.deps.clock())
 
     async def close(self) -> None:
         """Release connections (reverse of `start_runtime`)."""

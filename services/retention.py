@@ -15,7 +15,6 @@ from sqlalchemy import delete, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from config import Settings
 from services import audit
 from storage.breach_models import purge_closed_breaches
 from storage.consent_models import forget_stale_import_files, purge_consent_checks, purge_removed_posts
@@ -38,13 +37,15 @@ class RetentionRule:
     purge: Purge
 
 
-def rules(settings: Settings) -> list[RetentionRule]:
-    """The school's retention schedule; a year counts as 366 days so nothing goes early."""
+def rules(*, closed_breach_years: int, removed_posts_days: int, consent_checks_days: int,
+          import_preview_days: int) -> list[RetentionRule]:
+    """The school's retention schedule (from the RETENTION_* settings); a year counts as 366 days so nothing goes
+    early."""
     return [
-        RetentionRule("closed_breaches", settings.retention_closed_breach_years * 366, purge_closed_breaches),
-        RetentionRule("removed_posts", settings.retention_removed_posts_days, purge_removed_posts),
-        RetentionRule("consent_checks", settings.retention_consent_checks_days, purge_consent_checks),
-        RetentionRule("import_previews", settings.retention_import_preview_days, forget_stale_import_files),
+        RetentionRule("closed_breaches", closed_breach_years * 366, purge_closed_breaches),
+        RetentionRule("removed_posts", removed_posts_days, purge_removed_posts),
+        RetentionRule("consent_checks", consent_checks_days, purge_consent_checks),
+        RetentionRule("import_previews", import_preview_days, forget_stale_import_files),
         RetentionRule("expired_files", 0, purge_expired_files),  # files never collected: gone once expired
     ]
 
