@@ -3,11 +3,14 @@ clock, the fake Teams channel, and the bot served over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import sys
 import types
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,12 +18,14 @@ import aiohttp
 import hypothesis
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import text
+from sqlalchemy import Connection, inspect, text
+from sqlmodel import SQLModel
 
 from bot.runtime import Runtime
 from bot.server import RUNTIME, create_app
 from config import Settings
 from services.clock import SettableClock
+from storage import migrate
 from storage.bot_state import SqlStorage
 from storage.db import create_schema, make_engine
 from tests.card_gallery import Gallery
@@ -97,19 +102,63 @@ def clock() -> SettableClock:
     return SettableClock(START)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the newest schema revision, made once: each test starts from a copy."""
+    path = tmp_path_factory.mktemp("template") / "head.db"
+
+    async def build() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await create_schema(engine)
+        await engine.dispose()
+
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: a test's loop may already be running
+        thread.submit(asyncio.run, build()).result()
+    return path
+
+
 @pytest.fixture
-async def db_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A database nobody else uses: a temp SQLite file, or a wiped PostgreSQL schema."""
+async def db_url(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A database nobody else uses, at the newest schema: a copy of the SQLite template, or the PostgreSQL schema
+    with its tables emptied (dropped instead when it is not at the newest revision; the app's start-up migrates it)."""
     pg = os.environ.get("TEST_DATABASE_URL")
     if not pg:
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "test.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
-    engine = make_engine(pg)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+    await _empty_postgres(pg, keep_schema=True)
     yield pg
+
+
+@pytest.fixture
+async def empty_db_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A database with no tables at all: a new SQLite file, or a dropped PostgreSQL schema."""
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if not pg:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    await _empty_postgres(pg, keep_schema=False)
+    yield pg
+
+
+async def _empty_postgres(url: str, *, keep_schema: bool) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        tables = await conn.run_sync(_tables_at_head) if keep_schema else []
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def _tables_at_head(conn: Connection) -> list[str]:
+    """The schema's tables (quoted) when it is at the newest revision with every model's table, else []."""
+    if migrate.current_revision(conn) != migrate.head():
+        return []
+    names = set(inspect(conn).get_table_names()) - {"alembic_version"}
+    return [f'"{name}"' for name in sorted(names)] if names >= set(SQLModel.metadata.tables) else []
 
 
 @pytest.fixture

@@ -72,6 +72,12 @@ def _at_baseline(conn: Connection) -> Rows:
 
 
 @pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """These tests build their databases from nothing (not from the test template at head)."""
+    return empty_db_url
+
+
+@pytest.fixture
 async def baseline_rows(db_url: str) -> AsyncIterator[Rows]:
     """The database at the baseline revision (today's schema before any later revision), a row in every table."""
     engine = make_engine(db_url)
