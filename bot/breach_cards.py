@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, settled_card, submit, tap_item, text
+from bot.cards import Card, card, facts, heading, notifying, plain, settled_card, submit, tap_item, text
 from services.breach import assessment_of, facts_of, status_of
 from services.breach_alerts import clock_running
 from services.breach_decisions import DECISIONS, INDIVIDUALS
@@ -101,7 +101,7 @@ def dpo_alert_card(breach: Breach, now: datetime, *, title: str, lead: str = "")
         body.append(text(lead, attention=overdue))
     body += [_key_facts(breach, now), text(f"**What happened:** {plain(breach.what_happened)}"), *assessment_blocks(breach)]
     result = card(body, dpo_buttons(breach) if breach.closed_at is None else [show_button(breach)])
-    result["fallbackText"] = f"{title}: {breach.reference}"  # the notification line: no personal details
+    notifying(result, f"{title}: {breach.reference}")
     return result
 
 
@@ -183,7 +183,7 @@ def info_request_card(breach: Breach, question: str) -> Card:
          text(f"Answer with the button, or type **update {breach.reference}**.", subtle=True)],
         [act("Answer", UPDATE, breach), show_button(breach, "View the report")],
     )
-    result["fallbackText"] = f"Your DPO needs more information about {breach.reference}"
+    notifying(result, f"Your DPO needs more information about {breach.reference}")
     return result
 
 
@@ -195,5 +195,5 @@ def closed_card(breach: Breach) -> Card:
          text(f"**Lessons learned:** {plain(breach.lessons_learned)}")],
         [show_button(breach, "View the report")],
     )
-    result["fallbackText"] = f"{breach.reference} is closed"
+    notifying(result, f"{breach.reference} is closed")
     return result

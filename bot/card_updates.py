@@ -40,7 +40,7 @@ async def replace_pressed(context: TurnContext, card: dict[str, Any]) -> None:
     message_id = context.activity.reply_to_id
     if not message_id or not isinstance(context.activity.value, dict):
         return
-    activity = card_activity(card, summary=card.get("fallbackText"))
+    activity = card_activity(card)
     activity.id = message_id
     try:
         await context.update_activity(activity)
@@ -96,7 +96,7 @@ class SentCards:
                 card = await render(session, row, now)
                 if card is not None:
                     updates.append((person.conversation_reference, row.activity_id,
-                                    card_activity(card, summary=card.get("fallbackText"))))
+                                    card_activity(card)))
         done = await asyncio.gather(*(update_sent(self._sender, *update) for update in updates))
         log.info("%s of %s sent cards about %s %s updated", sum(done), len(updates), subject_type, subject_id)
         return sum(done)

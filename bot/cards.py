@@ -261,6 +261,13 @@ def settled_card(title: str, line: str, body: Sequence[dict[str, Any]] = (),
     return card([heading(title), text(f"\u2705 {plain(line)}"), *body], actions)
 
 
+def notifying(content: Card, summary: str) -> Card:
+    """A card sent proactively: `summary` (no personal data) is its `fallbackText`, which `card_activity` also makes
+    the message's notification text (Teams' activity feed and mobile push)."""
+    content["fallbackText"] = summary
+    return content
+
+
 def notice_card(title: str, message: str) -> Card:
     """A short titled message (errors, confirmations)."""
     return card([heading(title), text(message)])

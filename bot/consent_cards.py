@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, notifying, plain, submit, text
 from services.accounts import ACCOUNT_PICK, OTHER
 from services.consent import REASON_LABELS, CheckResult, Reason
 from services.consent_register import Change
@@ -122,7 +122,7 @@ def add_pupil_card(names: Sequence[str], purpose: str, asked_by: str, check_id: 
         text("Until they are on the register with their consent, the photo can't be used. Send me the updated pupil "
              "CSV (type **import pupils**); if a name is misspelt, tell the member of staff.", subtle=True),
     ])
-    result["fallbackText"] = f"Pupils to add to the register (check #{check_id})"
+    notifying(result, f"Pupils to add to the register (check #{check_id})")
     return result
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, settled_card, submit, tap_item, text
+from bot.cards import Card, card, facts, heading, notifying, plain, settled_card, submit, tap_item, text
 from bot.reminder_cards import reminder_card, time_left_text
 from services.dates import format_uk
 from services.posts import EXTEND_MONTHS, PostView
@@ -154,7 +154,7 @@ def removals_summary(tasks: Sequence[RemovalTask], *, for_owner: bool) -> Card:
     more = len(tasks) - SUMMARY_LINES
     rest = [text(f"And {more} more: type **status** to see them all.", subtle=True)] if more > 0 else []
     result = card([heading(title), text(why), *lines, *rest])
-    result["fallbackText"] = title  # the notification text: no pupil, no post
+    notifying(result, title)
     return result
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.breach_cards import clock_text, show_button, time_left
-from bot.cards import QUESTIONS, Card, card, heading, plain, say, submit, tap_item, text
+from bot.cards import QUESTIONS, Card, card, heading, notifying, plain, say, submit, tap_item, text
 from services.breach import status_of
 from services.dates import format_uk
 from services.digest import Digest
@@ -140,5 +140,5 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in rows]}]
     due = [submit("Training due", {"cmd": "training.show_due"})] if digest.training_due else []
     result = card(body, [say("Status", "status"), say("What's due today", "what's due today"), *due])
-    result["fallbackText"] = "Your weekly data protection digest"
+    notifying(result, "Your weekly data protection digest")
     return result

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.breach_forms import choice_input, text_input
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, notifying, plain, submit, text
 from services.breach_decisions import DECISIONS, INDIVIDUALS
 from services.dates import format_uk
 from services.drills import ICO_HOURS, DrillReport, clock_running, drill_seconds, scenario_of
@@ -56,7 +56,7 @@ def alert_card(drill: BreachDrill, now: datetime, *, title: str, lead: str) -> C
             text(f"**From {plain(scenario.reporter)}:** {plain(scenario.said)}"),
             facts([*scenario.facts, ("Drill clock", drill_clock(drill, now))])]
     result = card(body, [act("Open", SHOW, drill), *_buttons(drill)[:2]])
-    result["fallbackText"] = f"DRILL: {title}"
+    notifying(result, f"DRILL: {title}")
     return result
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, heading, plain, say, submit, text
+from bot.cards import Card, card, heading, notifying, plain, say, submit, text
 from bot.training_cards import when
 from services.dates import format_uk
 from services.ico_pack import ICO_FORM_URL, Section
@@ -117,5 +117,5 @@ def invitation_card(training: TrainingSession, *, months: int) -> Card:
             text(f"Your school's DPO invites you to the next session (training counts for {months} months)."),
             text(f"**{plain(training.title)}** \u2014 {when(training)}")]
     result = card(body, [submit("Book this session", {"cmd": "training.book", "session_id": training.id})])
-    result["fallbackText"] = "Your data-protection training is due"  # the notification line (sent proactively)
+    notifying(result, "Your data-protection training is due")
     return result

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, submit, text
+from bot.cards import Card, card, facts, heading, notifying, plain, submit, text
 
 SNOOZE = "reminder.snooze"
 DONE = "reminder.done"
@@ -46,7 +46,7 @@ def reminder_card(
     if done:
         buttons.append(submit("Mark done", {"cmd": DONE, "id": reminder_id}))
     result = card(blocks, buttons)
-    result["fallbackText"] = about  # also the notification summary (see bot/scheduler.py)
+    notifying(result, about)
     return result
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.breach_forms import choice_input, text_input
-from bot.cards import Card, card, facts, heading, plain, submit, tap_item, text
+from bot.cards import Card, card, facts, heading, notifying, plain, submit, tap_item, text
 from services.dates import format_uk
 from services.pupil_search import PupilRef
 from services.sar import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, SUBJECT_KINDS
@@ -221,5 +221,5 @@ def alert_card(sar: SubjectAccessRequest, *, title: str, lead: str, today: date)
     result = card([heading(f"{title}: {sar.reference}"), text("You're getting this as a DPO for this school.", subtle=True),
                    text(lead, attention=sar.due_on < today), facts(_pairs(sar, today))],
                   [act("Open", SHOW, sar)])
-    result["fallbackText"] = f"{title}: {sar.reference}"
+    notifying(result, f"{title}: {sar.reference}")
     return result

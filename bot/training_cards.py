@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cards import Card, card, facts, heading, plain, shorten, submit, text
+from bot.cards import Card, card, facts, heading, notifying, plain, shorten, submit, text
 from services.dates import format_uk, to_local
 from services.training import Offer
 from services.training_catalogue import Attendee
@@ -42,12 +42,6 @@ def _session_block(training: TrainingSession, extra: Sequence[tuple[str, str]] =
 
 def _buttons(*actions: dict[str, Any]) -> dict[str, Any]:
     return {"type": "ActionSet", "actions": list(actions)}
-
-
-def _alert(content: Card, summary: str) -> Card:
-    """A proactive card: `fallbackText` becomes the notification text."""
-    content["fallbackText"] = summary
-    return content
 
 
 def _join(training: TrainingSession) -> list[dict[str, Any]]:
@@ -147,14 +141,14 @@ def reminder_card(training: TrainingSession, booking: TrainingBooking, *, lead: 
     body = [heading(f"Training {lead}"), *_session_block(training)]
     actions = [*_join(training), submit("Add to calendar", {"cmd": "training.ics", "booking_id": booking.id}),
                submit("I can't make it", {"cmd": "training.cancel", "booking_id": booking.id})]
-    return _alert(card(body, actions), f"Training {lead}")
+    return notifying(card(body, actions), f"Training {lead}")
 
 
 def promoted_card(training: TrainingSession, booking: TrainingBooking) -> Card:
     """A seat came free and is now theirs."""
     body = [heading("Good news: you have a seat"), *_session_block(training),
             text("Someone cancelled, so you've moved up from the waiting list. Add it to your calendar below.", subtle=True)]
-    return _alert(card([*body, _booking_buttons(booking)]), "You have a seat on a training session")
+    return notifying(card([*body, _booking_buttons(booking)]), "You have a seat on a training session")
 
 
 def changed_card(training: TrainingSession, booking: TrainingBooking, changed: Sequence[str]) -> Card:
@@ -164,7 +158,7 @@ def changed_card(training: TrainingSession, booking: TrainingBooking, changed: S
         body.insert(1, text("Changed: " + ", ".join(changed) + ".", subtle=True))
     if booking.status == BookingStatus.BOOKED:
         body.append(text("Press **Add to calendar** for the updated invite.", subtle=True))
-    return _alert(card([*body, _booking_buttons(booking)]), "A training session has changed")
+    return notifying(card([*body, _booking_buttons(booking)]), "A training session has changed")
 
 
 def session_cancelled_card(training: TrainingSession, booking: TrainingBooking, *, had_seat: bool) -> Card:
@@ -172,7 +166,7 @@ def session_cancelled_card(training: TrainingSession, booking: TrainingBooking, 
     body = [heading("Training cancelled"), *_session_block(training),
             text("The organiser has cancelled this session. Sorry! Type **book training** to choose another.")]
     actions = [submit("Remove from calendar", {"cmd": "training.ics", "booking_id": booking.id})] if had_seat else []
-    return _alert(card(body, actions), "A training session has been cancelled")
+    return notifying(card(body, actions), "A training session has been cancelled")
 
 
 def attendees_card(training: TrainingSession, attendees: Sequence[Attendee], *, title: str = "Attendees") -> Card:
@@ -245,4 +239,4 @@ def session_form_card(values: Mapping[str, str], *, title: str, error: str | Non
 
 def closing_card(training: TrainingSession, attendees: Sequence[Attendee]) -> Card:
     """To organisers when booking closes: the final list."""
-    return _alert(attendees_card(training, attendees, title="Booking has closed"), "Training booking has closed")
+    return notifying(attendees_card(training, attendees, title="Booking has closed"), "Training booking has closed")

@@ -13,7 +13,7 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.card_updates import replace_pressed
-from bot.cards import notice_card, plain, submit
+from bot.cards import notice_card, notifying, plain, submit
 from bot.consent_post_cards import (
     housekeeping_reminder,
     keep_form,
@@ -250,7 +250,7 @@ async def render_kept(session: AsyncSession, reminder: Reminder, now: datetime) 
     title = f"Removal #{task.id}: no need to take it down"
     result = notice_card(title, f"Your DPO decided that {what} may stay up, so removal #{task.id} is settled and its "
                                 "reminders have stopped. The reason is kept in the post register.")
-    result["fallbackText"] = title  # the notification text (sent proactively): no pupil, no reason
+    notifying(result, title)
     return result
 
 

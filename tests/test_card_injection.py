@@ -58,7 +58,7 @@ BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, card_answer
                    dpo_cards, ico_cards, reminder_cards, training_cards)
 # Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
 OWN_WORDING = {
-    "cards.card", "cards.help_card", "cards.dpo_commands_card", "cards.help_cards", "cards.welcome_card",
+    "cards.card", "cards.notifying", "cards.help_card", "cards.dpo_commands_card", "cards.help_cards", "cards.welcome_card",
     "cards.notice_card", "cards.did_you_mean_card",
     "breach_forms.question_card",
     "breach_forms.pick_card", "breach_forms.decision_form", "breach_forms.reported_form", "breach_forms.ask_form",
