@@ -63,11 +63,11 @@ bench: $(VENV)/.dev  ## benchmarks (a few minutes; 127.0.0.1 only): prints table
 	$(PY) -m bench.run
 
 cards: $(VENV)/.dev node_modules/.installed  ## PNG pictures of the main cards: renderer into docs/cards/, Playground into docs/playground/
-	CARDS_DIR=docs/cards $(PY) -m pytest -q tests/test_foundation.py tests/test_breach_report.py tests/test_breach_dpo.py \
-	  tests/test_status.py tests/test_consent_check.py tests/test_consent_removals.py tests/test_training_e2e.py \
-	  tests/test_dpo_queries.py tests/test_drills.py tests/test_calendar.py \
-	  tests/test_accounts.py tests/test_account_leavers.py tests/test_ico_pack.py
-	PLAYGROUND_DIR=docs/playground $(PY) -m pytest -q tests/test_playground.py
+	CARDS_DIR=docs/cards $(PY) -m pytest -q tests/core/test_foundation.py tests/breach/test_breach_report.py tests/breach/test_breach_dpo.py \
+	  tests/dpo/test_status.py tests/consent/test_consent_check.py tests/consent/test_consent_removals.py tests/training/test_training_e2e.py \
+	  tests/dpo/test_dpo_queries.py tests/breach/test_drills.py tests/calendar/test_calendar.py \
+	  tests/accounts/test_accounts.py tests/accounts/test_account_leavers.py tests/breach/test_ico_pack.py
+	PLAYGROUND_DIR=docs/playground $(PY) -m pytest -q tests/bot/test_playground.py
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

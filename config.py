@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.pupil_files import TEAMS_FILE_HOSTS
-from services.purposes import DEFAULT_MONTHS, MAX_MONTHS, MIN_MONTHS, parse_months
-from storage.bot_state import MAX_ITEM_BYTES
+from bot.compat.state_storage import MAX_ITEM_BYTES
+from services.consent.pupil_files import TEAMS_FILE_HOSTS
+from services.consent.purposes import DEFAULT_MONTHS, MAX_MONTHS, MIN_MONTHS, parse_months
 from storage.consent_models import Purpose
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # Seed catalogue loaded when there are no training sessions yet; empty = data/training_sessions.json.
     training_seed_file: str = Field("", alias="TRAINING_SEED_FILE")
     # Photo consent: months a post may stay up before its housekeeping (remove-by) reminder, per purpose, written
-    # `website:24,social_media:12`; a purpose not named keeps its default (services/purposes.py).
+    # `website:24,social_media:12`; a purpose not named keeps its default (services/consent/purposes.py).
     housekeeping_months: Annotated[dict[Purpose, int], NoDecode] = Field(default_factory=dict, alias="HOUSEKEEPING_MONTHS")
     # Deprecated one-purpose settings, still read (HOUSEKEEPING_MONTHS wins for a purpose it names); None = not set.
     housekeeping_months_website: int | None = Field(None, alias="HOUSEKEEPING_MONTHS_WEBSITE", ge=MIN_MONTHS, le=MAX_MONTHS)
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(30, alias="RATE_LIMIT_PER_MINUTE", ge=0)
     # App processes sharing one database: each keeps 1/INSTANCES of the send and message limits above.
     instances: Annotated[int, Field(ge=1, le=50)] = 1  # INSTANCES
-    # Largest stored dialog state of one conversation; beyond it the conversation is ended (storage/bot_state.py).
+    # Largest stored dialog state of one conversation; beyond it the conversation is ended (bot/compat/state_storage.py).
     max_conversation_state_bytes: int = Field(default=MAX_ITEM_BYTES, alias="MAX_CONVERSATION_STATE_BYTES", ge=64 * 1024)
     # Retention, applied daily at 02:30 UK time; counts of what went are kept in the audit trail.
     retention_bot_state_days: int = Field(30, alias="RETENTION_BOT_STATE_DAYS", ge=1)

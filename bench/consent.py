@@ -1,4 +1,4 @@
-"""Section 3: fuzzy pupil-name lookup over a large trust's register (services/pupil_search.py).
+"""Section 3: fuzzy pupil-name lookup over a large trust's register (services/consent/pupil_search.py).
 
 50,000 made-up pupils in one tenant (a trust is usually one Microsoft 365 tenant). Queries are real
 names with one typo ("Olivai Smith"). Two figures: the lookup in a built index, and the whole lookup
@@ -80,10 +80,10 @@ def register(opts: ConsentOptions, now: datetime) -> list[dict[str, object]]:
 async def bench_consent(opts: ConsentOptions, workdir: Path) -> ConsentReport:
     """Fill the register, then time lookups with typos."""
     report = ConsentReport(opts)
-    if importlib.util.find_spec("services.pupil_search") is None:
-        report.skipped = "services/pupil_search.py (the consent feature) is not built yet"
+    if importlib.util.find_spec("services.consent.pupil_search") is None:
+        report.skipped = "services/consent/pupil_search.py (the consent feature) is not built yet"
         return report
-    from services.pupil_search import load_index
+    from services.consent.pupil_search import load_index
     from storage.consent_models import Pupil
     from storage.db import create_schema, make_engine, make_session_factory
 

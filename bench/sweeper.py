@@ -21,11 +21,11 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import tune_gc
-from bot.cards import card, heading, text
 from bot.logs import configure_logging
 from bot.runtime import Runtime, start_runtime
 from config import Settings
-from dialogs.deps import ReminderKind
+from dialogs.feature import ReminderKind
+from dialogs.kit.cards import card, heading, text
 from services.clock import system_clock
 from storage.reminder_models import Reminder, ReminderState
 

@@ -157,7 +157,7 @@ async def choose_script(client: TeamsClient, report: TurnsReport, forced: str | 
 
 async def walk(script_name: str, workdir: Path) -> list[str]:
     """One conversation through a script against Custodian (SQLite), each turn with the start of its reply."""
-    from bot.card_text import render_card
+    from dialogs.kit.card_text import render_card
 
     channel = FakeTeamsChannel()
     await channel.start()

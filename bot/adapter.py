@@ -7,11 +7,11 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from bot.auth import create_authentication
-from bot.cards import notice_card
-from bot.connector import PooledAuthentication, PooledDriver, patch_retry_policy_cost
-from bot.replies import card_activity
+from bot.compat.auth import create_authentication
+from bot.compat.connector import PooledAuthentication, PooledDriver, patch_retry_policy_cost
 from config import Settings
+from dialogs.kit.cards import notice_card
+from dialogs.kit.replies import card_activity
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.card_text import Button, Field, render_card
-from bot.files import FILE_CONSENT, FILE_INFO
 from bot.server import create_app
 from config import Settings
+from dialogs.kit.card_text import Button, Field, render_card
+from dialogs.kit.files import FILE_CONSENT, FILE_INFO
 
 TENANT = "00000000-0000-4000-8000-00000000c4a7"
 PEOPLE = {

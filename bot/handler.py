@@ -11,18 +11,18 @@ from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.schema.teams import FileConsentCardResponse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot import files
-from bot.cards import welcome_card
-from bot.identity import visit_of
+from bot.compat.state import CustodianConversationState
+from bot.compat.state_storage import StateTooLarge
 from bot.locks import KeyedLocks
 from bot.ratelimit import SLOW_DOWN, RateLimiter, admit
-from bot.replies import card_activity
-from bot.state import CustodianConversationState
-from dialogs.account_leavers import member_removed
-from dialogs.deps import ACTOR_KEY, Deps, actor_of
+from dialogs.accounts.leavers import member_removed
+from dialogs.feature import ACTOR_KEY, Deps, actor_of
+from dialogs.kit import files
+from dialogs.kit.activity import visit_of
+from dialogs.kit.cards import welcome_card
+from dialogs.kit.replies import card_activity
 from dialogs.router import Router
 from services.identity import Actor, Visit, known_visitor, record_visit, set_reachable
-from storage.bot_state import StateTooLarge
 from storage.turns import guard_turn
 
 log = logging.getLogger(__name__)

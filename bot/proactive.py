@@ -35,7 +35,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.connector import model_json
+from bot.compat.connector import model_json
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ class ProactiveSender:
         return sent_id(response)
 
     async def _client(self, service_url: str) -> Any:
-        """The connector client botbuilder would use for `service_url` (pooled, see bot.connector)."""
+        """The connector client botbuilder would use for `service_url` (pooled, see bot.compat.connector)."""
         claims = self.adapter.create_claims_identity(self.app_id)
         factory = self.adapter.bot_framework_authentication.create_connector_factory(claims)
         return await factory.create(service_url, None)
@@ -274,7 +274,7 @@ class _TeamsConversationParameters(ConversationParameters):  # type: ignore[misc
         **ConversationParameters._attribute_map, "tenant_id": {"key": "tenantId", "type": "str"}}
 
 
-_TeamsConversationParameters.__name__ = "ConversationParameters"  # what the serializer sends as it is (bot.connector)
+_TeamsConversationParameters.__name__ = "ConversationParameters"  # what the serializer sends as it is (bot.compat.connector)
 
 
 @lru_cache(maxsize=4096)

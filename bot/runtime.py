@@ -10,24 +10,24 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import create_adapter
-from bot.card_updates import SentCards
-from bot.connector import PooledDriver
+from bot.compat.connector import PooledDriver
+from bot.compat.state import CustodianConversationState
+from bot.compat.state_storage import SqlStorage
 from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
 from bot.proactive import CONVERSATION_WINDOWS, ProactiveSender, SendLimiter, shared
 from bot.scheduler import ReminderEngine, ReminderScheduler, SweepReport
-from bot.state import CustodianConversationState
 from config import Settings
-from dialogs.deps import Deps
-from dialogs.dpo_queries import digest_time
+from dialogs.dpo.queries import digest_time
+from dialogs.feature import Deps
 from dialogs.features import build_features
-from dialogs.reminders import all_reminder_kinds, quiet_hours
+from dialogs.kit.card_updates import SentCards
+from dialogs.reminders.actions import all_reminder_kinds, quiet_hours
 from dialogs.router import Router
 from services import retention
 from services.clock import Clock
+from services.consent.pupil_files import FilePolicy
 from services.dates import warm_up
-from services.pupil_files import FilePolicy
-from storage.bot_state import SqlStorage
 from storage.db import create_schema, make_engine, make_session_factory
 
 log = logging.getLogger(__name__)

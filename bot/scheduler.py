@@ -23,11 +23,14 @@ from botbuilder.schema import Activity
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.proactive import ProactiveSender
-from bot.replies import card_activity
-from dialogs.deps import ReminderKind
-from services import breach_alerts, digest, identity, reminders
+from dialogs.feature import ReminderKind
+from dialogs.kit.replies import card_activity
+from services import identity
+from services.breach import alerts as breach_alerts
 from services.clock import Clock
-from services.reminders import Delivery, Outcome, QuietHours
+from services.dpo import digest
+from services.reminders import ledger as reminders
+from services.reminders.ledger import Delivery, Outcome, QuietHours
 from storage.db import SessionFactory
 from storage.models import Role
 from storage.reminder_models import Reminder

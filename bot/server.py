@@ -14,10 +14,10 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
-from bot.connector import read_activity
-from bot.identity import tenant_of
+from bot.compat.connector import read_activity
 from bot.runtime import Runtime, start_runtime
 from config import Settings
+from dialogs.kit.activity import tenant_of
 from services.clock import Clock, system_clock
 from storage.db import ping
 from storage.migrate import at_head

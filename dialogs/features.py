@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dialogs.accounts import accounts_feature
-from dialogs.breach_dpo import breach_feature
-from dialogs.calendar import calendar_feature
-from dialogs.consent_check import consent_feature
-from dialogs.deps import Deps, Feature, Intent
-from dialogs.dpo_queries import dpo_queries_feature
-from dialogs.drills import drill_feature
-from dialogs.ico_pack import ico_pack_feature
-from dialogs.reminders import reminders_feature
-from dialogs.roles import roles_feature
-from dialogs.sar import sar_feature
+from dialogs.accounts.register import accounts_feature
+from dialogs.breach.dpo import breach_feature
+from dialogs.breach.drills import drill_feature
+from dialogs.breach.ico_pack import ico_pack_feature
+from dialogs.calendar.term_dates import calendar_feature
+from dialogs.consent.check import consent_feature
+from dialogs.dpo.queries import dpo_queries_feature
+from dialogs.dpo.roles import roles_feature
+from dialogs.feature import Deps, Feature, Intent
+from dialogs.reminders.actions import reminders_feature
+from dialogs.sar.requests import sar_feature
 from dialogs.status import status_feature
-from dialogs.training_book import training_feature
-from dialogs.training_record import training_record_feature
+from dialogs.training.book import training_feature
+from dialogs.training.record import training_record_feature
 
 BREACH_INTENT = Intent(
     "breach.report",

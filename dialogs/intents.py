@@ -11,7 +11,7 @@ from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
-from dialogs.deps import Intent
+from dialogs.feature import Intent
 from dialogs.phrasings import NOTHING
 
 _FUZZY_CUTOFF = 85

@@ -9,13 +9,13 @@ from typing import Any
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
-from bot.card_updates import replace_pressed
-from bot.cards import did_you_mean_card, help_cards, notice_card, settled_card, submit
-from bot.identity import in_group
-from bot.membership import require_staff
-from bot.replies import card_activity
-from dialogs.deps import ACTOR_KEY, Deps, Feature, Intent, actor_of
+from dialogs.feature import ACTOR_KEY, Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
+from dialogs.kit.activity import in_group
+from dialogs.kit.card_updates import replace_pressed
+from dialogs.kit.cards import did_you_mean_card, help_cards, notice_card, settled_card, submit
+from dialogs.kit.membership import require_staff
+from dialogs.kit.replies import card_activity
 from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from dialogs.waiting import Waiting
 from services.errors import DomainError, Outdated

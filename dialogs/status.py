@@ -14,9 +14,9 @@ from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepCo
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import card, heading, plain, text
-from bot.replies import card_activity
-from dialogs.deps import Deps, Feature, Intent, StatusLine, StatusProvider, actor_of
+from dialogs.feature import Deps, Feature, Intent, StatusLine, StatusProvider, actor_of
+from dialogs.kit.cards import card, heading, plain, text
+from dialogs.kit.replies import card_activity
 from services.identity import Actor
 from services.roles import actor_in, schools_served
 

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 from botbuilder.core import TurnContext
 
-from bot.cards import text
-from bot.replies import card_activity
-from dialogs.deps import Deps, StatusProvider
+from dialogs.feature import Deps, StatusProvider
+from dialogs.kit.cards import text
+from dialogs.kit.replies import card_activity
 from dialogs.status import gather, status_card
-from services.breach_alerts import catch_up
+from services.breach.alerts import catch_up
 from services.identity import Actor
 
 log = logging.getLogger(__name__)

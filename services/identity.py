@@ -52,7 +52,7 @@ class Visit:
     reference_json: str | None  # only for 1:1 chats, where proactive messages go
 
 
-# Built once (every turn runs them; see storage.bot_state). Core, not the ORM: the person is read, not kept.
+# Built once (every turn runs them; see bot.compat.state_storage). Core, not the ORM: the person is read, not kept.
 _PEOPLE, _GRANTS = Person.__table__, RoleGrant.__table__  # type: ignore[attr-defined]
 _THIS_PERSON = and_(_PEOPLE.c.tenant_id == bindparam("b_tenant"), _PEOPLE.c.aad_id == bindparam("b_aad"))
 _ACTIVE_GRANTS = and_(  # a person's roles not revoked

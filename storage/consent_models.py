@@ -43,7 +43,7 @@ class RemovalReason(StrEnum):
 class Pupil(SQLModel, table=True):
     """A pupil of one school, as exported by the MIS."""
 
-    # ix_pupil_changed: the newest change to a school's register, read before every search (services.pupil_search).
+    # ix_pupil_changed: the newest change to a school's register, read before every search (services.consent.pupil_search).
     __table_args__ = (UniqueConstraint("tenant_id", "mis_id"), Index("ix_pupil_changed", "tenant_id", "updated_at"))
 
     id: int | None = id_field()

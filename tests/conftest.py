@@ -21,16 +21,16 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import Connection, inspect, text
 from sqlmodel import SQLModel
 
+from bot.compat.state_storage import SqlStorage
 from bot.runtime import Runtime
 from bot.server import RUNTIME, create_app
 from config import Settings
 from services.clock import SettableClock
 from storage import migrate
-from storage.bot_state import SqlStorage
 from storage.db import create_schema, make_engine
-from tests.card_gallery import Gallery
-from tests.card_render import CardCheck, CardRenderer, unavailable
-from tests.card_schema import schema_errors
+from tests.support.card_gallery import Gallery
+from tests.support.card_render import CardCheck, CardRenderer, unavailable
+from tests.support.card_schema import schema_errors
 from tests.teams.client import TeamsClient, TeamsUser
 from tests.teams.fake_channel import FakeTeamsChannel
 
@@ -185,7 +185,7 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 async def channel(card_check: CardCheck | None) -> AsyncIterator[FakeTeamsChannel]:
     """The fake Teams channel; every Adaptive Card the bot sent in the test must match the 1.5 schema and
-    show in Teams without warnings or cut-off text (tests/card_render.py), and every message it wrote first must
+    show in Teams without warnings or cut-off text (tests/support/card_render.py), and every message it wrote first must
     carry notification text."""
     fake = FakeTeamsChannel()
     await fake.start()
