@@ -91,7 +91,7 @@ async def prepare(database_url: str, channel: FakeTeamsChannel, opts: FanoutOpti
     Rows are inserted in bulk (record_visit and reminders.schedule row by row take about a minute for 10,000);
     the fields are the ones those functions write.
     """
-    from bot.server import parse_activity
+    from bot.compat.inbound import parse_activity
     from dialogs.kit.activity import visit_of
     from storage.db import create_schema, make_engine, make_session_factory
     from storage.models import Organisation, Person

@@ -11,6 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.schema.teams import FileConsentCardResponse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.compat.invoke import card_action_answer
 from bot.compat.state import CustodianConversationState
 from bot.compat.state_storage import StateTooLarge
 from bot.locks import KeyedLocks
@@ -53,7 +54,7 @@ class CustodianBot(TeamsActivityHandler):
         if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and not await admit(self._limiter, turn_context, visit):
             if activity.type == ActivityTypes.invoke:  # answered, but nothing done
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
-                                                          value=_card_action_answer(SLOW_DOWN)))
+                                                          value=card_action_answer(SLOW_DOWN)))
             return
         key = f"{visit.tenant_id}/{activity.conversation.id if activity.conversation else ''}"
         activity_key = f"{key}/{activity.id}" if activity.id else None
@@ -62,7 +63,7 @@ class CustodianBot(TeamsActivityHandler):
                 log.info("activity %s already handled; redelivery skipped", activity.id)
                 if activity.type == ActivityTypes.invoke:
                     await turn_context.send_activity(
-                        Activity(type=ActivityTypes.invoke_response, value=_card_action_answer("Done")))
+                        Activity(type=ActivityTypes.invoke_response, value=card_action_answer("Done")))
                 return
             actor = await self._actor(guard.conn, visit)
             await self._conversation_state.load(turn_context, conn=guard.conn)  # where the dialog is
@@ -139,21 +140,14 @@ class CustodianBot(TeamsActivityHandler):
         await files.decline(turn_context, self._deps, file_consent_card_response)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        # botbuilder 4.17.1 serialises on_adaptive_card_invoke's response twice (HTTP 500), so answer here.
+        # Answered here, not in on_adaptive_card_invoke: see bot/compat/invoke.py.
         if turn_context.activity.name == "adaptiveCard/action":
             value = found if isinstance(found := turn_context.activity.value, dict) else {}
             action = found if isinstance(found := value.get("action"), dict) else {}
             data = found if isinstance(found := action.get("data"), dict) else {}
             if isinstance(data.get("cmd"), str):
                 await self._router.on_invoke_action(turn_context, data)
-            return _card_action_answer("Done")
+            return card_action_answer("Done")
         response = await super().on_invoke_activity(turn_context)
         # Invokes we don't offer (message extensions, task modules...) are the caller's mistake: 400, not 501.
         return InvokeResponse(status=400) if response.status == HTTPStatus.NOT_IMPLEMENTED else response
-
-
-def _card_action_answer(message: str) -> InvokeResponse:
-    """The answer to an `adaptiveCard/action` invoke: a message Teams shows the person who pressed the button."""
-    return InvokeResponse(
-        status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": message},
-    )

@@ -10,6 +10,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import create_adapter
+from bot.card_updates import SentCards
 from bot.compat.connector import PooledDriver
 from bot.compat.state import CustodianConversationState
 from bot.compat.state_storage import SqlStorage
@@ -21,7 +22,6 @@ from config import Settings
 from dialogs.dpo.queries import digest_time
 from dialogs.feature import Deps
 from dialogs.features import build_features
-from dialogs.kit.card_updates import SentCards
 from dialogs.reminders.actions import all_reminder_kinds, quiet_hours
 from dialogs.router import Router
 from services import retention

@@ -37,7 +37,7 @@ from msrest.universal_http import AsyncHTTPSender, ClientRequest
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.requests import ClientRetryPolicy
 
-from dialogs.kit.replies import SentCard
+from bot.compat.sent_card import SentCard
 
 ANONYMOUS_SKILL_APP_ID = AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -25,7 +25,7 @@ from msrest.exceptions import DeserializationError
 
 from bot.compat.auth import create_authentication
 from bot.compat.connector import BuiltModelSerializer, PooledAuthentication, PooledDriver, model_json, read_activity
-from bot.server import parse_activity
+from bot.compat.inbound import parse_activity
 from config import Settings
 from dialogs.kit.cards import help_card, notice_card
 from dialogs.kit.files import consent_activity
