@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.compat.state_storage import MAX_ITEM_BYTES
 from services.consent.pupil_files import TEAMS_FILE_HOSTS
 from services.consent.purposes import DEFAULT_MONTHS, MAX_MONTHS, MIN_MONTHS, parse_months
 from storage.consent_models import Purpose
+from storage.models import MAX_ITEM_BYTES
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
 

@@ -12,10 +12,10 @@ from botbuilder.schema.teams import FileConsentCardResponse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.compat.invoke import card_action_answer
-from bot.compat.state import CustodianConversationState
 from bot.compat.state_storage import StateTooLarge
 from bot.locks import KeyedLocks
 from bot.ratelimit import SLOW_DOWN, RateLimiter, admit
+from bot.state import CustodianConversationState
 from dialogs.accounts.leavers import member_removed
 from dialogs.feature import ACTOR_KEY, Deps, actor_of
 from dialogs.kit import files

@@ -12,17 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapter import create_adapter
 from bot.card_updates import SentCards
 from bot.compat.connector import PooledDriver
-from bot.compat.state import CustodianConversationState
 from bot.compat.state_storage import SqlStorage
 from bot.handler import CustodianBot
 from bot.logs import quiet_libraries
 from bot.proactive import CONVERSATION_WINDOWS, ProactiveSender, SendLimiter, shared
 from bot.scheduler import ReminderEngine, ReminderScheduler, SweepReport
+from bot.state import CustodianConversationState
 from config import Settings
 from dialogs.dpo.queries import digest_time
-from dialogs.feature import Deps
+from dialogs.feature import Deps, quiet_hours
 from dialogs.features import build_features
-from dialogs.reminders.actions import all_reminder_kinds, quiet_hours
+from dialogs.reminders.actions import all_reminder_kinds
 from dialogs.router import Router
 from services import retention
 from services.clock import Clock

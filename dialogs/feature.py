@@ -15,6 +15,7 @@ from config import Settings
 from services.clock import Clock
 from services.consent.pupil_files import FilePolicy
 from services.identity import Actor
+from services.reminders.ledger import QuietHours
 from storage.db import SessionFactory
 from storage.reminder_models import Reminder
 
@@ -43,6 +44,12 @@ class Deps:
     # Bring every card already sent about one subject up to date (dialogs/kit/card_updates.py), after a change is committed;
     # returns how many were updated.
     refresh_cards: Callable[[str, str, str | int], Awaitable[int]] = field(default=_no_cards)
+
+
+def quiet_hours(deps: Deps) -> QuietHours:
+    """Quiet hours from the settings."""
+    s = deps.settings
+    return QuietHours(s.timezone, s.quiet_hours_start, s.quiet_hours_end, s.bank_holiday_region)
 
 
 def actor_of(context: TurnContext) -> Actor:

@@ -6,15 +6,16 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from botbuilder.core import ConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
 
 from dialogs.feature import ACTOR_KEY, Deps, Feature, Intent, actor_of
 from dialogs.intents import Match, Recogniser, Unsure, normalise
 from dialogs.kit.activity import in_group
 from dialogs.kit.card_updates import replace_pressed
-from dialogs.kit.cards import did_you_mean_card, help_cards, notice_card, settled_card, submit
+from dialogs.kit.cards import MAX_INPUT, did_you_mean_card, help_cards, notice_card, settled_card, submit
 from dialogs.kit.membership import require_staff
+from dialogs.kit.refusals import refusal
 from dialogs.kit.replies import card_activity
 from dialogs.phrasings import EXAMPLES, LAST_RESORT, TITLES
 from dialogs.waiting import Waiting
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind", "abort"})
 HELP_WORDS = frozenset({"help", "menu", "what can you do", "hi", "hello", "start"})
-MAX_TEXT = 4000
 PICK = "intent.pick"  # a "Did you mean…?" button: {"cmd": PICK, "dialog": id, "utterance": what was typed}
 FINISHED = ("That card is from a conversation that has already finished, so nothing was changed. "
             "Type **help** to see what I can do.")
@@ -84,16 +84,16 @@ class Router:
             if isinstance(value, dict) and not text and dc.active_dialog is None:
                 await context.send_activity(FINISHED)  # an answer to a question card whose conversation has ended
                 return
-            if len(text) > MAX_TEXT:
+            if len(text) > MAX_INPUT:
                 await context.send_activity(
-                    f"That message is too long ({len(text):,} characters). Please keep it under {MAX_TEXT:,}."
+                    f"That message is too long ({len(text):,} characters). Please keep it under {MAX_INPUT:,}."
                 )
                 return
             await self._on_text(dc, text)
         except DomainError as error:
             # A rule said no mid-step: the step can't be resumed, so leave a clean state.
             await dc.cancel_all_dialogs()
-            await context.send_activity(MessageFactory.text(str(error)))
+            await context.send_activity(refusal(error))
 
     async def on_invoke_action(self, context: TurnContext, data: dict[str, Any]) -> None:
         """A card button sent as an invoke (Action.Execute): the action, with a rule's "no" told politely."""
@@ -101,7 +101,7 @@ class Router:
         try:
             await self.on_action(dc, data)
         except DomainError as error:
-            await context.send_activity(MessageFactory.text(str(error)))
+            await context.send_activity(refusal(error))
 
     async def on_action(self, dc: DialogContext, data: dict[str, Any]) -> None:
         """A card button: run its handler whether or not a dialog is active."""
@@ -190,7 +190,7 @@ class Router:
         """A "Did you mean…?" button: start that flow with what was typed."""
         intent = next((intent for intent in self.intents if intent.dialog_id == data.get("dialog")), None)
         said = data.get("utterance")
-        if intent is None or not isinstance(said, str) or len(said) > MAX_TEXT:
+        if intent is None or not isinstance(said, str) or len(said) > MAX_INPUT:
             await dc.context.send_activity("Sorry, that button is no longer available. Type **help** to start again.")
             return
         await self._start(dc, intent, said)

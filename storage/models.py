@@ -87,6 +87,11 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = utc_field(index=True)
 
 
+# One conversation's state. Ordinary turns store under 8 KB; a breach report with every free-text answer at
+# its 4,000-character limit stores ~36 KB, and ~200 KB if the text is accented (non-ASCII is stored escaped).
+MAX_ITEM_BYTES = 256 * 1024
+
+
 class BotStateRow(SQLModel, table=True):
     """botbuilder Storage item (conversation and user state), with its e-tag."""
 

@@ -9,7 +9,6 @@ from botbuilder.core.bot_state import CachedBotState
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.compat.state_storage import SqlStorage
-from dialogs.kit.activity import in_group
 
 _NOTHING_STORED = SqlStorage.encode_item({})
 
@@ -23,23 +22,13 @@ class _CachedState(CachedBotState):  # type: ignore[misc]
         self.hash = stored
 
 
-class CustodianConversationState(ConversationState):  # type: ignore[misc]
+class EncodedOnceConversationState(ConversationState):  # type: ignore[misc]
     """ConversationState on SqlStorage. botbuilder walks the whole state five times a turn (a hash on load,
     another to see whether it changed, two to store it, one more after); this encodes it once."""
 
     def __init__(self, storage: SqlStorage) -> None:
         super().__init__(storage)
         self._sql = storage
-
-    def get_storage_key(self, turn_context: TurnContext) -> str:
-        """Per conversation; in a group chat or channel per member too, so a dialog there (and the personal data it
-        carries) belongs to the person who started it: another member cannot see or continue it."""
-        key = str(super().get_storage_key(turn_context))
-        activity = turn_context.activity
-        if in_group(activity):
-            sender = activity.from_property
-            key += f"/users/{(sender.aad_object_id or sender.id or '').lower() if sender else ''}"
-        return key
 
     async def load(self, turn_context: TurnContext, force: bool = False, conn: AsyncConnection | None = None) -> None:
         """botbuilder's load; `conn` (ours) reads on a connection the turn already holds."""

@@ -14,16 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.compat import state_codec
 from storage.db import table_of
-from storage.models import BotStateRow
+from storage.models import MAX_ITEM_BYTES, BotStateRow
 
 
 class EtagConflict(KeyError):
     """Raised when a write carries an e-tag that is no longer current."""
 
 
-# One conversation's state. Ordinary turns store under 8 KB; a breach report with every free-text answer at
-# its 4,000-character limit stores ~36 KB, and ~200 KB if the text is accented (non-ASCII is stored escaped).
-MAX_ITEM_BYTES = 256 * 1024
 
 
 class StateTooLarge(ValueError):

@@ -15,11 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dialogs.accounts.cards import FORM, LEAVER_DONE, account_form_card, register_card, review_card, review_reminder
 from dialogs.accounts.leavers import LEFT, access_done, access_status, left_staff, render_leaver
 from dialogs.feature import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
+from dialogs.kit.card_data import card_id
 from dialogs.kit.cards import submit
 from dialogs.kit.commands import CommandDialog
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import polite
 from dialogs.kit.replies import card_activity
-from dialogs.training.common import begin_with, id_of, polite, stop
+from dialogs.kit.steps import begin_with, stop
 from services.accounts import register as service
 from services.accounts.leavers import KIND_LEAVER
 from services.accounts.reviews import KIND_REVIEW, due_review, mark_reviewed, review_due, schedule_review
@@ -37,6 +39,7 @@ EDIT = Intent("accounts.edit", ("edit account", "change account"), (r"^(edit|cha
 RETIRE = Intent("accounts.retire", ("retire account",), (r"^(retire|close) (social media )?account\b",), private=True)
 NUMBER, SECTION = "number", "Social media accounts"
 _FORM_PROMPT = "accounts.form"
+STALE = "Sorry, that button is no longer valid. Type **social media accounts** to see the list."
 _NUMBERED = re.compile(r"\baccount\s+#?([0-9]+)\b(?:\s*(?:-|\u2013|:|because|reason:?)\s*(?P<reason>.*))?", re.IGNORECASE)
 
 
@@ -158,15 +161,16 @@ class ReviewActions:
         """The checklist card for one account (DPO only)."""
         if not actor.is_dpo:
             raise NotAllowed(service.NOT_DPO)
+        number = card_id(data, STALE, key=NUMBER, error=DomainError)
         async with self._deps.sessions() as session:
-            account = await service.live_account(session, actor=actor, number=id_of(data, NUMBER))
+            account = await service.live_account(session, actor=actor, number=number)
         await dc.context.send_activity(card_activity(review_card(account)))
 
     async def reviewed(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """Record the review."""
-        now = self._deps.clock()
+        now, number = self._deps.clock(), card_id(data, STALE, key=NUMBER, error=DomainError)
         async with self._deps.sessions() as session:
-            account = await mark_reviewed(session, actor=actor, number=id_of(data, NUMBER), ticked=data,
+            account = await mark_reviewed(session, actor=actor, number=number, ticked=data,
                                           months=self.months, now=now)
         due = review_due(account, self.months)
         await dc.context.send_activity(f"Review of account {account.number} recorded. The next is due {due:%d/%m/%Y}.")
@@ -200,7 +204,7 @@ def accounts_feature(deps: Deps) -> Feature:
         dialogs=(CommandDialog(LIST.dialog_id, show), AccountFormDialog(ADD, deps), AccountFormDialog(EDIT, deps),
                  CommandDialog(RETIRE.dialog_id, retire_it), CommandDialog(LEFT.dialog_id, left)),
         intents=(LIST, ADD, EDIT, RETIRE, LEFT),
-        actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER), "accounts.review": polite(reviews.open),
+        actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER, STALE), "accounts.review": polite(reviews.open),
                  "accounts.reviewed": polite(reviews.reviewed), LEAVER_DONE: polite(access_done(deps))},
         reminder_kinds={KIND_REVIEW: ReminderKind(reviews.render), KIND_LEAVER: ReminderKind(render_leaver)},
         status=status,

@@ -9,7 +9,7 @@ from typing import Any
 from dialogs.kit.cards import Card, card, facts, heading, notifying, plain, settled_card, submit, tap_item, text
 from services.breach.alerts import clock_running
 from services.breach.decisions import DECISIONS, INDIVIDUALS
-from services.breach.facts import FIELD_LABELS, describe
+from services.breach.facts import FIELD_LABELS, ICO_CLOCK_RULE, ICO_HOURS, describe
 from services.breach.records import assessment_of, facts_of, status_of
 from services.dates import format_uk
 from storage.breach_models import Breach, BreachEvent
@@ -72,7 +72,6 @@ def dpo_buttons(breach: Breach) -> list[dict[str, Any]]:
     return buttons
 
 
-ICO_HOURS = "the ICO's 72 hours include weekends and holidays"  # its clock never waits for a school day
 
 
 def _key_facts(breach: Breach, now: datetime) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def _key_facts(breach: Breach, now: datetime) -> dict[str, Any]:
     pairs = [(FIELD_LABELS[name], plain(describe(name, getattr(values, name)))) for name in _SUMMARY_FIELDS]
     pairs += [
         ("School aware since", format_uk(breach.aware_at)),
-        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)}); {ICO_HOURS}"),
+        ("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({clock_text(breach, now)}); {ICO_CLOCK_RULE}"),
         ("Status", status_of(breach).value),
     ]
     return facts(pairs)
@@ -126,8 +125,8 @@ def receipt_card(breach: Breach, *, dpos_told: int, by_dpo: bool = False) -> Car
     return card(
         [
             heading(f"Thank you. Your reference is {breach.reference}"),
-            facts([("ICO deadline", f"{format_uk(breach.deadline_at)} UK time (72 hours after the school became aware; "
-                                    f"{ICO_HOURS})")]),
+            facts([("ICO deadline", f"{format_uk(breach.deadline_at)} UK time ({ICO_HOURS} hours after the school became aware; "
+                                    f"{ICO_CLOCK_RULE})")]),
             text(f"**What happens next:** {nextly} Keep any evidence and don't delete emails about it."),
             text(f"To add something later, type **update {breach.reference}**. To see it, **breach {breach.reference}**.",
                  subtle=True),

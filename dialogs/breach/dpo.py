@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext
 
 from dialogs.breach import cards
@@ -23,9 +23,9 @@ from dialogs.breach.update import UPDATE_DIALOG_ID, UPDATE_INTENT, BreachUpdateD
 from dialogs.feature import ActionHandler, Deps, Feature, Intent, actor_of
 from dialogs.kit.card_data import card_id, card_text
 from dialogs.kit.card_updates import replace_pressed
-from dialogs.kit.cards import plain
 from dialogs.kit.commands import CommandDialog
 from dialogs.kit.files import offer_file
+from dialogs.kit.refusals import refusal
 from dialogs.kit.replies import card_activity
 from services.breach.alerts import SUBJECT
 from services.breach.decisions import (
@@ -110,7 +110,7 @@ class BreachActions:
             try:
                 await self._send_form(dc.context, actor, cmd, breach_id=card_id(data, NOT_FOUND))
             except Outdated as error:  # a button the breach has moved on from: its cards are brought up to date
-                await dc.context.send_activity(MessageFactory.text(plain(str(error))))
+                await dc.context.send_activity(refusal(error))
                 await self._deps.refresh_cards(actor.tenant_id, SUBJECT, card_id(data, NOT_FOUND))
         return send_form
 
@@ -128,13 +128,13 @@ class BreachActions:
             try:
                 line = await save(dc, actor, data)
             except Outdated as error:  # names and the ICO reference in it were typed by people: shown as typed
-                await dc.context.send_activity(MessageFactory.text(plain(str(error))))
+                await dc.context.send_activity(refusal(error))
                 await self._settle(dc.context, actor, card_id(data, NOT_FOUND), str(error))
                 return
             except NotAllowed:
                 raise
             except DomainError as error:
-                await dc.context.send_activity(MessageFactory.text(str(error)))
+                await dc.context.send_activity(refusal(error))
                 try:
                     await self._send_form(dc.context, actor, cmd, breach_id=card_id(data, NOT_FOUND), values=data)
                 except DomainError:
@@ -248,7 +248,7 @@ def _safe(handler: Callable[[TurnContext, str], Awaitable[None]]) -> Callable[[T
         try:
             await handler(context, utterance)
         except DomainError as error:
-            await context.send_activity(MessageFactory.text(str(error)))
+            await context.send_activity(refusal(error))
     return run
 
 

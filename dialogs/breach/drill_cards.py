@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from dialogs.breach.forms import choice_input, text_input
-from dialogs.kit.cards import Card, card, facts, heading, notifying, plain, submit, text
+from dialogs.kit.cards import Card, card, choice_input, facts, heading, notifying, plain, submit, text, text_input
 from services.breach.decisions import DECISIONS, INDIVIDUALS
 from services.breach.drills import ICO_HOURS, DrillReport, clock_running, drill_seconds, scenario_of
 from services.dates import format_uk

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs.breach.cards import closed_card, dpo_alert_card, info_request_card, show_button, time_left, until_deadline
 from dialogs.feature import ReminderKind, StatusLine
-from dialogs.kit.cards import plain
+from dialogs.kit.cards import Card, plain
 from services.breach import alerts
 from services.breach.decisions import ASKED, outcome_line
 from services.breach.facts import describe
@@ -21,7 +20,6 @@ from storage.breach_models import Breach
 from storage.models import Role
 from storage.reminder_models import Reminder
 
-Card = dict[str, Any]
 _DPO_KINDS = (alerts.ALERT, alerts.DEADLINE, alerts.OVERDUE, alerts.UPDATED)
 _LATE = {alerts.LATE_OPENED: "Late: sent when you first opened Custodian.",
          alerts.LATE_APPOINTED: "Sent now because you have just been made a DPO of this school.",

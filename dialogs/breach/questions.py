@@ -11,11 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botbuilder.dialogs.prompts import PromptValidatorContext
-
-from dialogs.breach.forms import question_card, toggled
-from dialogs.kit.cards import Card, text
-from dialogs.kit.replies import card_activity
+from dialogs.breach.forms import question_card
+from dialogs.kit.cards import Card, toggled
 from services.breach.facts import (
     CATEGORIES,
     CONTAINED,
@@ -197,18 +194,3 @@ def clean_prefill(prefill: Mapping[str, Any], *, now: datetime) -> dict[str, Any
 def summary_pairs(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, answer) for every question, in order."""
     return [(FIELD_LABELS[key], answer_text(key, answers)) for key in ORDER]
-
-
-
-async def ask_again(prompt: PromptValidatorContext, error: DomainError) -> bool:
-    """Show the same card again with why the answer was refused at its top (botbuilder only re-asks a silent turn)."""
-    asked = prompt.options.prompt
-    attachments = asked.attachments if asked is not None else None
-    card = attachments[0].content if attachments and isinstance(attachments[0].content, dict) else None
-    if card is None:
-        await prompt.context.send_activity(str(error))
-        if asked is not None:
-            await prompt.context.send_activity(asked)
-        return False
-    await prompt.context.send_activity(card_activity({**card, "body": [text(str(error), attention=True), *card["body"]]}))
-    return False

@@ -15,11 +15,10 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 
 from dialogs.breach.cards import receipt_card
-from dialogs.breach.forms import pick_card, summary_card, toggled
+from dialogs.breach.forms import pick_card, summary_card
 from dialogs.breach.questions import (
     BACK_WORDS,
     ORDER,
-    ask_again,
     clean_prefill,
     date_echo,
     preselected,
@@ -30,8 +29,9 @@ from dialogs.breach.questions import (
 )
 from dialogs.feature import Deps, Intent, actor_of
 from dialogs.intents import recognise
-from dialogs.kit.cards import Card
+from dialogs.kit.cards import Card, toggled
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import ask_again, refusal
 from dialogs.kit.replies import card_activity
 from services.breach.facts import FIELD_LABELS, MAX_TEXT, describes_event, facts_from_answers, guess_kind
 from services.breach.records import submit_report
@@ -181,7 +181,7 @@ class BreachReportDialog(ComponentDialog):
                 breach, told = await submit_report(session, reporter=actor_of(step.context),
                                                    facts=facts_from_answers(state["answers"]), now=self._deps.clock())
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.replace_dialog(_LOOP, state)
         self._deps.wake_reminders()
         receipt = receipt_card(breach, dpos_told=told, by_dpo=actor_of(step.context).is_dpo)

@@ -9,9 +9,10 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 
 from dialogs.breach.forms import pick_card, question_card
-from dialogs.breach.questions import BACK_WORDS, ask_again, date_echo, question_prompt, read_answer, said_in
+from dialogs.breach.questions import BACK_WORDS, date_echo, question_prompt, read_answer, said_in
 from dialogs.feature import Deps, Intent, actor_of
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import ask_again, refusal
 from dialogs.kit.replies import card_activity
 from services.breach.assessment import RISK_ADVICE
 from services.breach.decisions import UPDATABLE, update_facts
@@ -45,7 +46,7 @@ class BreachUpdateDialog(ComponentDialog):
             async with self._deps.sessions() as session:
                 breach = await load_breach(session, actor=actor_of(step.context), breach_id=breach_id, reference=reference)
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         if breach.closed_at is not None:
             await step.context.send_activity(f"{breach.reference} is closed. If something new has come up, tell your DPO.")
@@ -76,7 +77,7 @@ class BreachUpdateDialog(ComponentDialog):
                     changes={} if key == NOTE else {key: value}, note=value if key == NOTE else "", now=self._deps.clock(),
                 )
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         self._deps.wake_reminders()
         echo = date_echo(key, {key: value})

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from dialogs.breach.cards import ICO_HOURS
 from dialogs.kit.cards import Card, card, facts, heading, plain, say, text
+from services.breach.facts import ICO_CLOCK_RULE
 from services.school.calendar import NATIONS, SchoolCalendar, Span, holidays_between, school_year
 from services.school.calendar_dates import EXAMPLE, Reading
 from storage.calendar_models import DayKind
 
 AHEAD = timedelta(days=365)
 SHOWN = 20  # closures listed on one card
-NEVER_PAUSE = (f"**Breach alerts and the ICO deadline never pause: {ICO_HOURS}.** "
+NEVER_PAUSE = (f"**Breach alerts and the ICO deadline never pause: {ICO_CLOCK_RULE}.** "
                "Routine reminders (post housekeeping, removal nags after the first, training reminders, the weekly "
                "digest, account reviews) wait for the next school day's morning.")
 

@@ -8,8 +8,8 @@ import re
 from botbuilder.core import TurnContext
 
 from dialogs.calendar.cards import calendar_card, saved_card
-from dialogs.consent.admin import CSV_TYPES, csv_attachment
 from dialogs.feature import Deps, Feature, Intent, actor_of
+from dialogs.kit.attachments import CSV_TYPES, csv_attachment
 from dialogs.kit.cards import notice_card
 from dialogs.kit.commands import CommandDialog
 from dialogs.kit.replies import card_activity

@@ -10,18 +10,18 @@ from typing import Any
 from botbuilder.dialogs import ComponentDialog, DialogContext, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import AttachmentPrompt, ConfirmPrompt, PromptValidatorContext
-from botbuilder.schema import Attachment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.breach.questions import ask_again
 from dialogs.consent.cards import change_card, import_done_card, import_preview_card, report_card
 from dialogs.consent.post_cards import unregistered_card
 from dialogs.consent.who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.consent.words import read_change
 from dialogs.feature import Deps, Feature, Intent, actor_of
+from dialogs.kit.attachments import csv_attachment
 from dialogs.kit.card_updates import replace_pressed
 from dialogs.kit.cards import notice_card, plain, settled_card
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import ask_again, refusal
 from dialogs.kit.replies import card_activity
 from services.consent import register
 from services.consent.posts import to_id
@@ -46,8 +46,6 @@ IMPORT_INTENT = Intent(IMPORT_DIALOG, ("import pupils", "import pupil list", "im
                        (r"^import\b.*\b(pupils?|consents?|csv|register)\b",), private=True)
 _STEPS, _IMPORT_STEPS = f"{ADMIN_DIALOG}.steps", f"{IMPORT_DIALOG}.steps"
 _TEXT, _CONFIRM, _WHEN, _FILE = f"{ADMIN_DIALOG}.text", f"{ADMIN_DIALOG}.confirm", f"{ADMIN_DIALOG}.when", f"{IMPORT_DIALOG}.file"
-TEAMS_FILE = "application/vnd.microsoft.teams.file.download.info"
-CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel", "text/comma-separated-values")
 _CHANGE = re.compile(r"^consent (?P<state>withdrawn|refused|granted|given)\b(?:\s+for\b)?(?P<rest>.*)$", re.IGNORECASE)
 _NEVER = re.compile(r"^(?:never|do not|don't) publish\b(?P<rest>.*)$", re.IGNORECASE)
 _LEFT = re.compile(r"^pupil (?:has )?left\b(?P<rest>.*)$", re.IGNORECASE)
@@ -108,19 +106,6 @@ def _reading(command: Command, values: dict[str, Any]) -> str:
                                                                else ".")
 
 
-def csv_attachment(attachments: list[Attachment] | None, *, types: tuple[str, ...] = CSV_TYPES,
-                   suffixes: tuple[str, ...] = (".csv",), unnamed: str = "pupils.csv") -> dict[str, str] | None:
-    """The file in a message: a Teams file (download URL) or an attachment of these types (or file name endings)
-    with a content URL."""
-    for item in attachments or []:
-        content = item.content if isinstance(item.content, dict) else {}
-        if item.content_type == TEAMS_FILE and isinstance(content.get("downloadUrl"), str):
-            return {"url": content["downloadUrl"], "name": item.name or unnamed}
-        if item.content_url and (item.content_type in types or (item.name or "").lower().endswith(suffixes)):
-            return {"url": item.content_url, "name": item.name or unnamed}
-    return None
-
-
 async def _refuse_staff(step: WaterfallStepContext) -> DialogTurnResult | None:
     if actor_of(step.context).is_dpo:
         return None
@@ -160,7 +145,7 @@ class ImportDialog(ComponentDialog):
                 preview = await preview_import(session, actor=actor_of(step.context), file_name=attached["name"], text=text,
                                                now=self._deps.clock())
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         await step.context.send_activity(card_activity(import_preview_card(preview), summary="Pupil import preview"))
         return await step.end_dialog()
@@ -248,7 +233,7 @@ class AdminDialog(ComponentDialog):
                     title, change = await self._change(session, actor, command, pupil_id, detail)
                     await step.context.send_activity(card_activity(change_card(title, change)))
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         self._deps.wake_reminders()
         return await step.end_dialog()

@@ -17,6 +17,7 @@ from dialogs.consent.posts import posts_feature
 from dialogs.consent.who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.feature import Deps, Feature, Intent, ReminderKind, actor_of
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import refusal
 from dialogs.kit.replies import card_activity
 from services.accounts.register import accounts, picked_account
 from services.consent.posts import record_post, view_of
@@ -113,7 +114,7 @@ class CheckDialog(ComponentDialog):
                 )
                 view = await view_of(session, post)
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         await step.context.send_activity(card_activity(receipt_card(view), summary=f"Post #{post.id} recorded"))
         return await step.end_dialog()

@@ -28,6 +28,7 @@ from dialogs.feature import Deps, Feature, Intent, ReminderKind, StatusLine, act
 from dialogs.kit.card_updates import replace_pressed
 from dialogs.kit.cards import notice_card, notifying, plain, submit
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import refusal
 from dialogs.kit.replies import card_activity
 from services.consent import posts, removals
 from services.consent.purposes import PURPOSE_LABELS
@@ -88,7 +89,7 @@ class AddLinkDialog(ComponentDialog):
             async with self._deps.sessions() as session:
                 await posts.post_for(session, actor=actor_of(step.context), post_id=step.values[POST])
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         if step.values[LINK]:
             return await step.next({"text": step.values[LINK]})

@@ -8,9 +8,9 @@ from services.errors import DomainError, NotAllowed
 from services.ids import parse_id
 
 
-def card_id(data: Mapping[str, object], missing: str, *, error: type[DomainError] = NotAllowed) -> int:
-    """The `id` a card button carries; `error(missing)` when it names none (a forged or damaged card)."""
-    found = parse_id(data.get("id"))
+def card_id(data: Mapping[str, object], missing: str, *, key: str = "id", error: type[DomainError] = NotAllowed) -> int:
+    """The id a card button carries under `key`; `error(missing)` when it names none (a forged or damaged card)."""
+    found = parse_id(data.get(key))
     if found is None:
         raise error(missing)
     return found

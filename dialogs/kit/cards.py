@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+MAX_INPUT = 4000  # characters a typed answer may have (the longest message the router reads)
 # Teams shows a row of buttons on one line and cuts titles off ("Record dec…") when they don't fit, so buttons
 # go in rows that fit a card in a chat (432 px less 16 px padding each side), measured generously per character.
 ROW_PX, CHAR_PX, BUTTON_PX, GAP_PX = 400, 8, 26, 8
@@ -271,3 +272,49 @@ def notifying(content: Card, summary: str) -> Card:
 def notice_card(title: str, message: str) -> Card:
     """A short titled message (errors, confirmations)."""
     return card([heading(title), text(message)])
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+def text_input(input_id: str, label: str, *, required: bool = False, multiline: bool = True, value: str = "",
+               placeholder: str = "") -> dict[str, Any]:
+    """An Input.Text (at most MAX_INPUT characters)."""
+    element: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "isMultiline": multiline,
+                               "maxLength": MAX_INPUT, "isRequired": required}
+    if required:
+        element["errorMessage"] = "Please fill this in."
+    if value:
+        element["value"] = value
+    if placeholder:
+        element["placeholder"] = placeholder
+    return element
+
+
+def choice_input(input_id: str, label: str, options: Mapping[str, str], *, compact: bool = False,
+                 value: str | None = None) -> dict[str, Any]:
+    """A single-choice Input.ChoiceSet: radio buttons, or a drop-down when compact (for several, see toggle_set)."""
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet", "id": input_id, "label": label,
+        "style": "compact" if compact else "expanded", "wrap": True,  # long choices wrap, not cut (AC 1.2+)
+        "choices": [{"title": title, "value": code} for code, title in options.items()],
+    }
+    if value:
+        element["value"] = value
+    return element
+
+
+TOGGLE = "answer."  # a multi-choice question's checkboxes: one Input.Toggle per option, id "answer.<code>"
+
+
+def toggle_set(options: Mapping[str, str], value: str | Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Checkboxes every Teams client submits (a multi-select Input.ChoiceSet is not sent reliably by Teams on iOS,
+    microsoft/AdaptiveCards#9330): one Input.Toggle per option, ticked when its code is in `value`."""
+    chosen = set(value.split(",") if isinstance(value, str) else value or ())
+    return [{"type": "Input.Toggle", "id": TOGGLE + code, "title": title, "valueOn": "true", "valueOff": "false",
+             "value": "true" if code in chosen else "false", "wrap": True} for code, title in options.items()]
+
+
+def toggled(value: Mapping[str, Any]) -> str | None:
+    """The ticked codes of a submitted toggle set, as a multi-select sends them ("a,b"); None when it has none."""
+    keys = [key for key in value if isinstance(key, str) and key.startswith(TOGGLE)]
+    return ",".join(key[len(TOGGLE):] for key in keys if value[key] == "true") if keys else None

@@ -8,6 +8,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
+from dialogs.kit.refusals import refusal
 from services.errors import DomainError
 
 CommandHandler = Callable[[TurnContext, str], Awaitable[None]]
@@ -27,5 +28,5 @@ class CommandDialog(ComponentDialog):
         try:
             await self._handler(step.context, str(options.get("utterance", "")))
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
         return await step.end_dialog()

@@ -9,15 +9,15 @@ from typing import Any
 from botbuilder.dialogs import DialogContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.feature import Deps, Feature, ReminderKind
+from dialogs.feature import Deps, Feature, ReminderKind, quiet_hours
 from dialogs.kit.card_answers import settled
+from dialogs.kit.card_data import card_id
 from dialogs.kit.card_updates import replace_pressed
 from dialogs.kit.cards import settled_card
 from dialogs.reminders.cards import DONE, SNOOZE, delivery_failed_card, notice_reminder_card
 from services.dates import format_uk
 from services.errors import DomainError
 from services.identity import Actor
-from services.ids import parse_id
 from services.reminders import ledger as reminders
 from services.reminders.ledger import NOTICE_KIND
 from storage.reminder_models import Reminder
@@ -38,11 +38,7 @@ def all_reminder_kinds(features: Sequence[Feature]) -> dict[str, ReminderKind]:
             kinds[name] = kind
     return kinds
 
-
-def quiet_hours(deps: Deps) -> reminders.QuietHours:
-    """Quiet hours from the settings."""
-    s = deps.settings
-    return reminders.QuietHours(s.timezone, s.quiet_hours_start, s.quiet_hours_end, s.bank_holiday_region)
+GONE = "Sorry, that button is no longer available."
 
 
 async def render_notice(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
@@ -88,7 +84,7 @@ class ReminderActions:
         now = self._deps.clock()
         until = self._quiet.tomorrow_morning(now) if data.get("for") == "tomorrow" else now + timedelta(hours=1)
         async with self._deps.sessions() as session:
-            row = await reminders.snooze(session, actor=actor, reminder_id=_id(data), until=until,
+            row = await reminders.snooze(session, actor=actor, reminder_id=card_id(data, GONE, error=DomainError), until=until,
                                          snoozable_kinds=self._snoozable, now=now)
         again = f"I'll remind you again {format_uk(until, self._deps.settings.timezone)}"
         await dc.context.send_activity(f"OK, {again}.")
@@ -96,17 +92,11 @@ class ReminderActions:
 
     async def done(self, dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         """No more reminders like this one about this item."""
+        reminder_id = card_id(data, GONE, error=DomainError)
         async with self._deps.sessions() as session:
-            row = await reminders.done(session, actor=actor, reminder_id=_id(data), now=self._deps.clock())
+            row = await reminders.done(session, actor=actor, reminder_id=reminder_id, now=self._deps.clock())
         await dc.context.send_activity("Done \u2014 I won't remind you about this again.")
         await self._settle(dc, row, f"Marked done on {format_uk(self._deps.clock())}: no more reminders about this.")
-
-
-def _id(data: dict[str, Any]) -> int:
-    found = parse_id(data.get("id"))
-    if found is None:
-        raise DomainError("Sorry, that button is no longer available.")
-    return found
 
 
 def reminders_feature(deps: Deps, features: Sequence[Feature]) -> Feature:

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from dialogs.breach.forms import choice_input, text_input
-from dialogs.kit.cards import Card, card, facts, heading, notifying, plain, submit, tap_item, text
+from dialogs.kit.cards import Card, card, choice_input, facts, heading, notifying, plain, submit, tap_item, text, text_input
 from services.consent.pupil_search import PupilRef
 from services.dates import format_uk
 from services.sar.requests import CHANNELS, OUTCOMES, PAUSES, REQUESTERS, STEPS, SUBJECT_KINDS

@@ -9,10 +9,10 @@ from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepCo
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 
-from dialogs.feature import Deps, Intent, actor_of
+from dialogs.feature import Deps, Intent, actor_of, quiet_hours
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import refusal
 from dialogs.kit.replies import card_activity
-from dialogs.reminders.actions import quiet_hours
 from dialogs.sar.cards import day, log_form, pupil_pick_card, receipt_card, summary_card
 from services.consent.pupil_search import load_index
 from services.dates import parse_uk_datetime, to_local
@@ -96,7 +96,7 @@ class SarLogDialog(ComponentDialog):
                 sar, told = await log_request(session, actor=actor_of(step.context), details=to_details(step.values["details"]),
                                               now=now, rules=rules_of(self._deps))
         except DomainError as error:
-            await step.context.send_activity(str(error))
+            await step.context.send_activity(refusal(error))
             return await step.end_dialog()
         self._deps.wake_reminders()
         quiet = quiet_hours(self._deps)
@@ -114,7 +114,7 @@ class SarLogDialog(ComponentDialog):
             else:
                 check_press(rules["at"], value, rules.get("ids", []))
         except DomainError as error:
-            await prompt.context.send_activity(str(error))
+            await prompt.context.send_activity(refusal(error))
             return False
         return True
 

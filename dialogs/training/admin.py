@@ -12,8 +12,9 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 from dialogs.feature import ActionHandler, Deps, Intent, actor_of
 from dialogs.kit.prompts import CardPrompt
 from dialogs.kit.replies import card_activity
+from dialogs.kit.steps import begin_with, stop, yes_no, yes_no_ok
 from dialogs.training import cards
-from dialogs.training.common import Catalogue, begin_with, stop, yes_no, yes_no_ok
+from dialogs.training.common import STALE, Catalogue
 from services.errors import DomainError
 from services.ids import parse_id
 from services.training import booking as training
@@ -221,7 +222,7 @@ def admin_dialogs(deps: Deps, catalogue: Catalogue) -> tuple[ComponentDialog, ..
 def admin_actions() -> dict[str, ActionHandler]:
     """Buttons on organiser cards and status lines."""
     return {
-        "training.attendees": begin_with(ATTENDEES.dialog_id, SESSION),
-        "training.edit": begin_with(EDIT.dialog_id, SESSION),
-        "training.cancel_session": begin_with(CANCEL.dialog_id, SESSION),
+        "training.attendees": begin_with(ATTENDEES.dialog_id, SESSION, STALE),
+        "training.edit": begin_with(EDIT.dialog_id, SESSION, STALE),
+        "training.cancel_session": begin_with(CANCEL.dialog_id, SESSION, STALE),
     }

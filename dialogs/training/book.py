@@ -14,22 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs.feature import Deps, Feature, Intent, actor_of
 from dialogs.intents import normalise
+from dialogs.kit.card_data import card_id
 from dialogs.kit.prompts import CardPrompt
+from dialogs.kit.refusals import polite
 from dialogs.kit.replies import card_activity
+from dialogs.kit.steps import begin_with, stop, yes_no, yes_no_ok
 from dialogs.training import cards
 from dialogs.training.admin import admin_actions, admin_dialogs, admin_intents
-from dialogs.training.common import (
-    Catalogue,
-    begin_with,
-    id_of,
-    polite,
-    reminder_kinds,
-    send_invite,
-    stop,
-    training_status,
-    yes_no,
-    yes_no_ok,
-)
+from dialogs.training.common import STALE, Catalogue, reminder_kinds, send_invite, training_status
 from services.dates import to_local
 from services.errors import DomainError
 from services.identity import Actor
@@ -241,8 +233,9 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
     catalogue = Catalogue(deps)
 
     async def invite_again(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
+        booking_id = card_id(data, STALE, key=BOOKING, error=DomainError)
         async with deps.sessions() as session:
-            booking, session_row = await training.booking_of(session, actor=actor, booking_id=id_of(data, BOOKING))
+            booking, session_row = await training.booking_of(session, actor=actor, booking_id=booking_id)
         if booking.status == BookingStatus.WAITING:
             raise DomainError("You're on the waiting list for that session: you'll get the invite if a seat frees up.")
         await send_invite(dc.context, deps, session_row, booking)
@@ -256,8 +249,8 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
                  CancelBookingDialog(deps, catalogue), *admin_dialogs(deps, catalogue)),
         intents=(CANCEL_BOOKING_INTENT, MY_BOOKINGS_INTENT, *admin_intents(), book_intent),
         actions={
-            "training.book": begin_with(book_intent.dialog_id, SESSION),
-            "training.cancel": begin_with(CANCEL_BOOKING_INTENT.dialog_id, BOOKING),
+            "training.book": begin_with(book_intent.dialog_id, SESSION, STALE),
+            "training.cancel": begin_with(CANCEL_BOOKING_INTENT.dialog_id, BOOKING, STALE),
             "training.ics": polite(invite_again),
             "training.mine": polite(show_mine),
             **admin_actions(),

@@ -7,23 +7,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import DialogContext, WaterfallStepContext
-from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
-from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.feature import ActionHandler, Deps, ReminderKind, StatusLine
-from dialogs.intents import normalise
-from dialogs.kit.cards import plain, submit
+from dialogs.feature import Deps, ReminderKind, StatusLine
+from dialogs.kit.cards import Card, plain, submit
 from dialogs.kit.files import offer_file
 from dialogs.training import cards
 from services.dates import format_uk, to_local
-from services.errors import DomainError
 from services.identity import Actor, active_roles
-from services.ids import parse_id
 from services.training import invites, notices
 from services.training.booking import ACTIVE, my_bookings, upcoming
 from services.training.catalogue import attendee_list, attendee_scope
@@ -32,7 +25,6 @@ from storage.models import Role
 from storage.reminder_models import Reminder
 from storage.training_models import BookingStatus, TrainingBooking, TrainingSession, TrainingStatus
 
-Card = dict[str, Any]
 log = logging.getLogger(__name__)
 
 
@@ -60,55 +52,8 @@ class Catalogue:
         self._loaded = True
 
 
-def polite(handler: ActionHandler) -> ActionHandler:
-    """A card action whose refusals (other school, not organiser, gone) become a friendly reply."""
-
-    async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        try:
-            await handler(dc, actor, data)
-        except DomainError as error:
-            await dc.context.send_activity(str(error))
-
-    return run
-
-
-def id_of(data: dict[str, Any], key: str) -> int:
-    """A positive id from card data, or a friendly error for a mangled button."""
-    found = parse_id(data.get(key))
-    if found is None:
-        raise DomainError("Sorry, that button is no longer valid. Type **my bookings** to start again.")
-    return found
-
-
-def yes_no(value: object) -> bool | None:
-    """True/False from the confirm buttons or typed yes/no; None when unclear."""
-    if not isinstance(value, dict):
-        return None
-    said = normalise(str(value.get("confirm") or value.get("text") or ""))
-    if said in ("yes", "y", "yes please", "ok", "book", "confirm"):
-        return True
-    return False if said in ("no", "n", "not now") else None
-
-
-async def yes_no_ok(prompt: PromptValidatorContext) -> bool:
-    """Prompt validator: a clear yes or no."""
-    return prompt.recognized.succeeded and yes_no(prompt.recognized.value) is not None
-
-
-async def stop(step: WaterfallStepContext, message: str) -> DialogTurnResult:
-    """Say why, and end the dialog."""
-    await step.context.send_activity(message)
-    return await step.end_dialog()
-
-
-def begin_with(dialog_id: str, key: str) -> ActionHandler:
-    """A card action that (re)starts a dialog with one id from the button."""
-
-    async def run(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        await dc.cancel_all_dialogs()
-        await dc.begin_dialog(dialog_id, {key: id_of(data, key)})
-
-    return polite(run)
+# What a damaged or forged training button gets.
+STALE = "Sorry, that button is no longer valid. Type **my bookings** to start again."
 
 
 async def send_invite(context: TurnContext, deps: Deps, training: TrainingSession, booking: TrainingBooking) -> None:

@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.breach import ico_cards as cards
 from dialogs.feature import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
+from dialogs.kit.card_data import card_id
 from dialogs.kit.cards import Card, plain, submit
 from dialogs.kit.commands import CommandDialog
+from dialogs.kit.refusals import polite
 from dialogs.kit.replies import card_activity
+from dialogs.training import record_cards as cards
 from dialogs.training.admin import session_id_of
-from dialogs.training.common import Catalogue, id_of, polite
+from dialogs.training.common import STALE, Catalogue
 from services.dates import format_uk
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -54,8 +56,9 @@ def training_record_feature(deps: Deps) -> Feature:
     async def save_attendance(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         came = {int(key[len(cards.CAME):]) for key, value in data.items()
                 if key.startswith(cards.CAME) and key[len(cards.CAME):].isdigit() and str(value).lower() == "true"}
+        session_id = card_id(data, STALE, key="session_id", error=DomainError)
         async with deps.sessions() as session:
-            ticked, booked = await mark_attendance(session, actor=actor, session_id=id_of(data, "session_id"), came=came,
+            ticked, booked = await mark_attendance(session, actor=actor, session_id=session_id, came=came,
                                                    hub_tenant_id=deps.settings.hub_tenant_id, now=deps.clock())
         await dc.context.send_activity(f"Saved: {ticked} of {booked} came. Their training records are up to date "
                                        "(each person sees theirs with **my training**).")
@@ -89,7 +92,7 @@ def training_record_feature(deps: Deps) -> Feature:
     async def invite(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
         if not actor.is_dpo:
             raise NotAllowed("Only your school's DPO can send training invitations.")
-        session_id, now = id_of(data, "session_id"), deps.clock()
+        session_id, now = card_id(data, STALE, key="session_id", error=DomainError), deps.clock()
         async with deps.sessions() as session:
             people = await training_due(session, tenant_id=actor.tenant_id, now=now, months=months)
             for person in people:
@@ -111,7 +114,7 @@ def training_record_feature(deps: Deps) -> Feature:
         return None if booked.first() else cards.invitation_card(training, months=months)
 
     async def open_register(dc: DialogContext, actor: Actor, data: dict[str, Any]) -> None:
-        await attendance(dc.context, f"attendance {id_of(data, 'session_id')}")
+        await attendance(dc.context, f"attendance {card_id(data, STALE, key='session_id', error=DomainError)}")
 
     async def status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:
         lines = [StatusLine("Training sessions", f"#{t.id} {plain(t.title)} \u2014 {format_uk(t.starts_at)} \u2014 "

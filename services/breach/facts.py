@@ -15,6 +15,7 @@ MAX_TEXT = 4000
 MAX_COUNT = 10_000_000
 ICO_WINDOW = timedelta(hours=72)  # Art. 33(1): clock hours, weekends and holidays included
 ICO_HOURS = ICO_WINDOW // timedelta(hours=1)
+ICO_CLOCK_RULE = f"the ICO's {ICO_HOURS} hours include weekends and holidays"  # its clock never waits for a school day
 # The ICO clock's stages in hours after awareness: a reminder 48, 24, 12, 4 and 1 hour before the deadline, then the
 # overdue alert at the deadline itself (the last stage).
 CLOCK_STAGES: tuple[int, ...] = tuple(ICO_HOURS - left for left in (48, 24, 12, 4, 1, 0))

@@ -8,8 +8,8 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from botbuilder.testing import StorageBaseTests
 
-from bot.compat.state import CustodianConversationState
 from bot.compat.state_storage import EtagConflict, SqlStorage
+from bot.state import CustodianConversationState
 from services.clock import SettableClock
 from storage.db import make_engine
 

@@ -34,8 +34,8 @@ from dialogs.breach.forms import (
     question_card,
     reported_form,
     summary_card,
-    toggled,
 )
+from dialogs.kit.cards import toggled
 from services.breach.facts import KINDS
 from services.breach.log import LOG_HEADER, log_row
 from services.breach.records import apply_facts

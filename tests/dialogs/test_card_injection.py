@@ -24,6 +24,7 @@ from dialogs.kit import card_answers, cards
 from dialogs.reminders import cards as reminder_cards
 from dialogs.status import SchoolStatus, status_card
 from dialogs.training import cards as training_cards
+from dialogs.training import record_cards
 from services.breach.ico_pack import Section, Training, build_pack
 from services.consent.posts import PostView
 from services.consent.pupil_csv import RowError
@@ -51,7 +52,7 @@ EVIL = ("Eve [click me](https://evil.example/x) **b0ld** _1t_ <at>Head</at> @Hea
 LIVE = ("](", "https://evil", "**b0ld", "_1t_", "<at>", "@Head", "www.evil", "`c0de`", "~~str1ke", "# h3", "\n- l1st",
         "\n1. n0", "&lt;at")
 BUILDER_MODULES = (cards, account_cards, breach_cards, breach_forms, card_answers, consent_cards, consent_post_cards,
-                   dpo_cards, ico_cards, reminder_cards, training_cards)
+                   dpo_cards, ico_cards, record_cards, reminder_cards, training_cards)
 # Builders whose every string is our own wording (or that only prefill inputs): nothing from users to show.
 OWN_WORDING = {
     "cards.card", "cards.notifying", "cards.help_card", "cards.dpo_commands_card", "cards.help_cards", "cards.welcome_card",
@@ -217,10 +218,10 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
                                                                      practice=drill_cards.PRACTICE),
     "ico_cards.section_card+untrained": lambda: ico_cards.section_card(
         13, build_pack(breach(), None, Training(EVIL, EVIL, START - timedelta(days=900)), now=START)[-1], "BR-2026-0007"),
-    "ico_cards.attendance_card": lambda: ico_cards.attendance_card(training(), [(booking(), EVIL)]),
-    "ico_cards.record_card": lambda: ico_cards.record_card([training()], valid_from=START, months=24),
-    "ico_cards.due_card": lambda: ico_cards.due_card([Due("a", EVIL, START)], months=24, next_session=training()),
-    "ico_cards.invitation_card": lambda: ico_cards.invitation_card(training(), months=24),
+    "record_cards.attendance_card": lambda: record_cards.attendance_card(training(), [(booking(), EVIL)]),
+    "record_cards.record_card": lambda: record_cards.record_card([training()], valid_from=START, months=24),
+    "record_cards.due_card": lambda: record_cards.due_card([Due("a", EVIL, START)], months=24, next_session=training()),
+    "record_cards.invitation_card": lambda: record_cards.invitation_card(training(), months=24),
     "status.status_card": lambda: status_card(
         [SchoolStatus(EVIL, [StatusLine("Training", f"{cards.plain(EVIL)} \u2014 booked")]), SchoolStatus(EVIL, [])],
         is_dpo=True),

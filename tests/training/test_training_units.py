@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
+from dialogs.kit.steps import yes_no
 from dialogs.training import cards
 from dialogs.training.admin import session_id_of
 from dialogs.training.book import role_from
-from dialogs.training.common import lead_time, yes_no
+from dialogs.training.common import lead_time
 from services.errors import DomainError
 from services.training import invites
 from services.training.booking import Offer
