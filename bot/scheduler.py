@@ -30,7 +30,9 @@ from services.breach import alerts as breach_alerts
 from services.clock import Clock
 from services.dpo import digest
 from services.reminders import ledger as reminders
-from services.reminders.ledger import Delivery, Outcome, QuietHours
+from services.reminders import sweep
+from services.reminders.ledger import QuietHours
+from services.reminders.sweep import Delivery, Outcome
 from storage.db import SessionFactory
 from storage.models import Role
 from storage.reminder_models import Reminder
@@ -87,9 +89,9 @@ class ReminderEngine:
         """Send everything due at `now` (urgent kinds only during quiet hours, and for schools closed today)."""
         report = SweepReport()
         async with self.sessions() as session:
-            report.reconciled = await reminders.reconcile_stale(session, now=now)
+            report.reconciled = await sweep.reconcile_stale(session, now=now)
             await digest.plan_digests(session, now=now, when=self.digest_time)
-            await self._open_chats(session, await reminders.unaddressed(session, now=now), now)
+            await self._open_chats(session, await sweep.unaddressed(session, now=now), now)
         urgent = [name for name, kind in self.kinds.items() if kind.urgent]
         always = [name for name, kind in self.kinds.items() if kind.urgent or not kind.term_time]
         urgent_only, held = (urgent, set[str]()) if self.quiet.holds(now) else (None, await self._closed_today(now, always))
@@ -98,7 +100,7 @@ class ReminderEngine:
         while True:
             if not drained and len(in_flight) < BATCHES_IN_FLIGHT:
                 async with self.sessions() as session:
-                    batch = await reminders.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH,
+                    batch = await sweep.claim_due(session, now=now, worker=self.worker, kinds=urgent_only, limit=BATCH,
                                                       held=held, urgent=always)
                 if batch:
                     async with self.sessions() as session:
@@ -132,8 +134,8 @@ class ReminderEngine:
     async def _closed_today(self, now: datetime, always: list[str]) -> set[str]:
         """Schools whose term-time reminders wait for their next school day; piled-up repeats go as one."""
         async with self.sessions() as session:
-            await reminders.supersede_piled(session, now=now, urgent=always)
-            return await reminders.closed_today(session, now=now, urgent=always, quiet=self.quiet)
+            await sweep.supersede_piled(session, now=now, urgent=always)
+            return await sweep.closed_today(session, now=now, urgent=always, quiet=self.quiet)
 
     async def _with_alike(self, session: AsyncSession, batch: list[Reminder], now: datetime) -> list[Reminder]:
         """The batch, and for a kind that can be summarised the same person's other due ones of that kind."""
@@ -144,7 +146,7 @@ class ReminderEngine:
             key = (reminder.tenant_id, reminder.recipient_aad_id, reminder.kind)
             kind = self.kinds.get(reminder.kind)
             if key not in seen and kind is not None and kind.summarise is not None:
-                alike += [r for r in await reminders.claim_alike(session, first=reminder, now=now) if r.id not in claimed]
+                alike += [r for r in await sweep.claim_alike(session, first=reminder, now=now) if r.id not in claimed]
             seen.add(key)
         return batch + alike
 
@@ -178,7 +180,7 @@ class ReminderEngine:
         sent = await asyncio.gather(*(self._send(item) for item in prepared))
         deliveries = [sent[item] if isinstance(item, int) else result for item, result in zip(prepared, sent, strict=True)]
         async with self._stamping, self.sessions() as session:
-            outcomes = await reminders.settle(session, settled=list(zip(batch, deliveries, strict=True)), now=now,
+            outcomes = await sweep.settle(session, settled=list(zip(batch, deliveries, strict=True)), now=now,
                                               max_attempts=self.max_attempts)
             await session.commit()
         return list(zip(batch, outcomes, strict=True))

@@ -18,6 +18,7 @@ from dialogs.kit.replies import card_activity
 from dialogs.reminders.actions import NOTICE_KIND, render_notice
 from services.clock import SettableClock
 from services.reminders import ledger as reminders
+from services.reminders import sweep
 from storage.models import Person
 from storage.reminder_models import Reminder, ReminderState
 from tests.conftest import SCHOOL_A
@@ -123,13 +124,13 @@ async def test_a_crash_between_send_and_stamp_never_sends_twice(
     rid = await add(runtime, staff_a, due_at=clock())
     # A process claims the reminder, sends it, and dies before stamping the result.
     async with runtime.deps.sessions() as session:
-        [claimed] = await reminders.claim_due(session, now=clock(), worker="dead-process", kinds=None, limit=10)
+        [claimed] = await sweep.claim_due(session, now=clock(), worker="dead-process", kinds=None, limit=10)
         card = await render_notice(session, claimed, clock())
         person = await reminders.recipient_of(session, claimed)
     assert card is not None and person is not None and person.conversation_reference
     assert (await runtime.sender.send(person.conversation_reference, card_activity(card))).ok
     assert (await runtime.sweep_reminders()).total == 0  # still claimed: not sent again
-    clock.advance(reminders.SENDING_TIMEOUT)
+    clock.advance(sweep.SENDING_TIMEOUT)
     report = await runtime.sweep_reminders()
     assert (report.reconciled, report.sent) == (1, 0)
     assert (await runtime.sweep_reminders()).total == 0
