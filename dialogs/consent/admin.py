@@ -14,7 +14,7 @@ from botbuilder.schema import Attachment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs.breach.questions import ask_again
-from dialogs.consent.cards import change_card, import_done_card, import_preview_card, report_card
+from dialogs.consent.cards import IMPORT_APPLY, IMPORT_CANCEL, change_card, import_done_card, import_preview_card, report_card
 from dialogs.consent.post_cards import unregistered_card
 from dialogs.consent.who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.consent.words import read_change
@@ -310,5 +310,5 @@ def admin_feature(deps: Deps) -> Feature:
     return Feature(
         dialogs=(ImportDialog(deps), AdminDialog(deps)),
         intents=(IMPORT_INTENT, ADMIN_INTENT),
-        actions={"consent.import_apply": actions.apply, "consent.import_cancel": actions.cancel},
+        actions={IMPORT_APPLY: actions.apply, IMPORT_CANCEL: actions.cancel},
     )
