@@ -14,6 +14,8 @@ from storage.account_models import Audience, SocialAccount
 
 FORM = "account.form"
 LEAVER_DONE = "accounts.access_removed"  # the access task's Done button (status line and reminder)
+EDIT_ACCOUNT, REVIEW = "accounts.edit", "accounts.review"  # the DPO's status lines
+REVIEWED = "accounts.reviewed"  # the review card's and reminder's button
 _AUDIENCES: dict[str, str] = {
     Audience.PUBLIC: "Public", Audience.PRIVATE: "Private (approved followers)", Audience.GROUP: "Closed group"}
 
@@ -103,7 +105,7 @@ def review_checklist(account: SocialAccount) -> list[dict[str, Any]]:
 
 def reviewed_button(account: SocialAccount) -> dict[str, Any]:
     """Records the review (the school is named for a DPO serving several schools)."""
-    return submit("Reviewed", {"cmd": "accounts.reviewed", "number": account.number, "school": account.tenant_id})
+    return submit("Reviewed", {"cmd": REVIEWED, "number": account.number, "school": account.tenant_id})
 
 
 def review_card(account: SocialAccount) -> Card:

@@ -12,8 +12,19 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.accounts.cards import FORM, LEAVER_DONE, account_form_card, register_card, review_card, review_reminder
+from dialogs.accounts.cards import (
+    EDIT_ACCOUNT,
+    FORM,
+    LEAVER_DONE,
+    REVIEW,
+    REVIEWED,
+    account_form_card,
+    register_card,
+    review_card,
+    review_reminder,
+)
 from dialogs.accounts.leavers import LEFT, access_done, access_status, left_staff, render_leaver
+from dialogs.consent.post_cards import SHOW_POST
 from dialogs.feature import Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.kit.card_data import card_id
 from dialogs.kit.cards import submit
@@ -135,17 +146,17 @@ async def account_status(session: AsyncSession, actor: Actor, now: datetime, *, 
     live = await service.accounts(session, actor=actor)
     lines = [
         StatusLine(SECTION, f"Account {account.number}: " + ", ".join(missing), urgency=10,
-                   button=submit("Edit account", {"cmd": "accounts.edit", NUMBER: account.number}))
+                   button=submit("Edit account", {"cmd": EDIT_ACCOUNT, NUMBER: account.number}))
         for account in live if (missing := service.gaps(account))
     ]
     lines += [
         StatusLine(SECTION, f"Account {account.number}: review due since {due:%d/%m/%Y}", urgency=15,
-                   button=submit("Review", {"cmd": "accounts.review", NUMBER: account.number}))
+                   button=submit("Review", {"cmd": REVIEW, NUMBER: account.number}))
         for account in live if (due := review_due(account, months)) <= now.date()
     ]
     return lines + [
         StatusLine(SECTION, f"Post #{post.id} went to an account that isn't registered", urgency=20,
-                   button=submit("Open", {"cmd": "consent.show_post", "post": post.id}))
+                   button=submit("Open", {"cmd": SHOW_POST, "post": post.id}))
         for post in await service.unregistered_posts(session, actor=actor)
     ]
 
@@ -204,8 +215,8 @@ def accounts_feature(deps: Deps) -> Feature:
         dialogs=(CommandDialog(LIST.dialog_id, show), AccountFormDialog(ADD, deps), AccountFormDialog(EDIT, deps),
                  CommandDialog(RETIRE.dialog_id, retire_it), CommandDialog(LEFT.dialog_id, left)),
         intents=(LIST, ADD, EDIT, RETIRE, LEFT),
-        actions={"accounts.edit": begin_with(EDIT.dialog_id, NUMBER, STALE), "accounts.review": polite(reviews.open),
-                 "accounts.reviewed": polite(reviews.reviewed), LEAVER_DONE: polite(access_done(deps))},
+        actions={EDIT_ACCOUNT: begin_with(EDIT.dialog_id, NUMBER, STALE), REVIEW: polite(reviews.open),
+                 REVIEWED: polite(reviews.reviewed), LEAVER_DONE: polite(access_done(deps))},
         reminder_kinds={KIND_REVIEW: ReminderKind(reviews.render), KIND_LEAVER: ReminderKind(render_leaver)},
         status=status,
     )

@@ -12,7 +12,7 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.dialogs.prompts import AttachmentPrompt, ConfirmPrompt, PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.consent.cards import change_card, import_done_card, import_preview_card, report_card
+from dialogs.consent.cards import IMPORT_APPLY, IMPORT_CANCEL, change_card, import_done_card, import_preview_card, report_card
 from dialogs.consent.post_cards import unregistered_card
 from dialogs.consent.who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
 from dialogs.consent.words import read_change
@@ -295,5 +295,5 @@ def admin_feature(deps: Deps) -> Feature:
     return Feature(
         dialogs=(ImportDialog(deps), AdminDialog(deps)),
         intents=(IMPORT_INTENT, ADMIN_INTENT),
-        actions={"consent.import_apply": actions.apply, "consent.import_cancel": actions.cancel},
+        actions={IMPORT_APPLY: actions.apply, IMPORT_CANCEL: actions.cancel},
     )

@@ -18,6 +18,8 @@ from storage.consent_models import Purpose
 
 MAX_LISTED = 8  # a class check lists the pupils who are not OK, then counts the rest
 MAX_ERRORS = 20
+ASK_ADD = "consent.ask_add"  # the verdict's "Ask the DPO to add them"
+IMPORT_APPLY, IMPORT_CANCEL = "consent.import_apply", "consent.import_cancel"
 CHECKLIST: tuple[tuple[str, str], ...] = (
     ("dressed", "Everyone is appropriately dressed"),
     ("background", "Nothing sensitive is in the background (screens, whiteboards, displays, documents)"),
@@ -107,7 +109,7 @@ def verdict_card(result: CheckResult) -> Card:
         body.append(text("A pupil who is not on the register can't be checked. Your DPO can add them; "
                          "then check again.", subtle=True))
     body.append(text(f"Check #{result.check_id} is kept as a record.", subtle=True))
-    ask_dpo = submit("Ask the DPO to add them", {"cmd": "consent.ask_add", "check": result.check_id})
+    ask_dpo = submit("Ask the DPO to add them", {"cmd": ASK_ADD, "check": result.check_id})
     return card(body, [ask_dpo] if missing else ())
 
 
@@ -186,7 +188,7 @@ def import_preview_card(preview: Preview) -> Card:
         body.append(facts([(f"Line {e.line}", plain(e.message)) for e in preview.errors[:MAX_ERRORS]]))
         if len(preview.errors) > MAX_ERRORS:
             body.append(text(f"\u2026 and {len(preview.errors) - MAX_ERRORS:,} more.", subtle=True))
-        return card(body, [submit("Cancel", {"cmd": "consent.import_cancel", "import": preview.import_id})])
+        return card(body, [submit("Cancel", {"cmd": IMPORT_CANCEL, "import": preview.import_id})])
     body.append(facts([
         ("New pupils", f"{s['new']:,}"), ("Updated", f"{s['updated']:,}"), ("Unchanged", f"{s['unchanged']:,}"),
         ("Leavers (marked left, not deleted)", f"{s['leavers']:,}"), ("Consents withdrawn", f"{s['withdrawals']:,}"),
@@ -202,8 +204,8 @@ def import_preview_card(preview: Preview) -> Card:
     if s["never_cleared"] or s["withdrawals"] or s["leavers"]:
         body.append(text("Photos already posted of pupils who are withdrawn, leaving or never-publish will get removal tasks.",
                          subtle=True))
-    return card(body, [submit("Apply", {"cmd": "consent.import_apply", "import": preview.import_id}),
-                       submit("Cancel", {"cmd": "consent.import_cancel", "import": preview.import_id})])
+    return card(body, [submit("Apply", {"cmd": IMPORT_APPLY, "import": preview.import_id}),
+                       submit("Cancel", {"cmd": IMPORT_CANCEL, "import": preview.import_id})])
 
 
 def import_done_card(summary: dict[str, int], tasks: int) -> Card:

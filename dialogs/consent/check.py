@@ -11,7 +11,7 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs.consent.admin import admin_feature
-from dialogs.consent.cards import CHECKLIST, add_pupil_card, checklist_card, details_card, verdict_card
+from dialogs.consent.cards import ASK_ADD, CHECKLIST, add_pupil_card, checklist_card, details_card, verdict_card
 from dialogs.consent.post_cards import receipt_card
 from dialogs.consent.posts import posts_feature
 from dialogs.consent.who import PURPOSE_PROMPT, WHO_DIALOG, PupilsDialog, ask, purpose_prompt, valid_purpose
@@ -152,7 +152,7 @@ def consent_feature(deps: Deps, check_intent: Intent) -> Feature:
     return Feature(
         dialogs=(CheckDialog(deps), *admin.dialogs, *posts.dialogs),
         intents=(*admin.intents, *posts.intents, check_intent),
-        actions={**admin.actions, **posts.actions, "consent.ask_add": AskToAdd(deps)},
+        actions={**admin.actions, **posts.actions, ASK_ADD: AskToAdd(deps)},
         reminder_kinds={**posts.reminder_kinds, KIND_ADD_PUPIL: ReminderKind(render=render_add_pupil, snoozable=False)},
         status=posts.status,
         staff_only=True,  # the pupil register: never for guests or people outside the school

@@ -15,6 +15,10 @@ from services.dates import format_uk
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
 
 SUMMARY_LINES = 8  # a summary card lists this many; `status` shows the rest
+POST_REMOVED, EXTEND_POST, ADD_LINK = "consent.post_removed", "consent.extend_post", "consent.add_link"
+TASK_REMOVED, KEEP_TASK, TASK_KEPT = "consent.task_removed", "consent.keep_task", "consent.task_kept"
+REPORT_BREACH = "consent.report_breach"
+SHOW_POST, SHOW_TASK = "consent.show_post", "consent.show_task"  # also status lines and the DPO's lists
 
 BREACH_REASONS = (RemovalReason.WITHDRAWN, RemovalReason.NEVER_PUBLISH, RemovalReason.PUBLISHED_WITHOUT_CONSENT)
 
@@ -45,16 +49,16 @@ def _post_actions(view: PostView) -> tuple[list[dict[str, Any]], list[dict[str, 
     if post.removed_at is not None:
         return [], []
     # Buttons name the post's school: a DPO serving several schools acts in the right one from any chat.
-    buttons = [submit("Mark removed", {"cmd": "consent.post_removed", "post": post.id, "school": post.tenant_id})]
+    buttons = [submit("Mark removed", {"cmd": POST_REMOVED, "post": post.id, "school": post.tenant_id})]
     if post.link:
         buttons.append({"type": "Action.OpenUrl", "title": "Open the post", "url": post.link})
     else:
-        buttons.append(submit("Add link", {"cmd": "consent.add_link", "post": post.id, "school": post.tenant_id}))
+        buttons.append(submit("Add link", {"cmd": ADD_LINK, "post": post.id, "school": post.tenant_id}))
     if view.open_task is not None:
         return [], buttons
     inputs = [{"type": "Input.Text", "id": "reason", "label": "To keep it up longer, say why", "maxLength": 200,
                "placeholder": "e.g. still the front page of our admissions news"}]
-    buttons += [submit(f"Keep {m} more months", {"cmd": "consent.extend_post", "post": post.id, "months": m,
+    buttons += [submit(f"Keep {m} more months", {"cmd": EXTEND_POST, "post": post.id, "months": m,
                                                            "school": post.tenant_id})
                 for m in EXTEND_MONTHS]
     return inputs, buttons
@@ -65,7 +69,7 @@ def receipt_card(view: PostView) -> Card:
     _, buttons = _post_actions(view)
     return card([heading(f"\u2705 Post #{view.post.id} recorded"), post_facts(view),
                  text("I'll remind you (and the DPO) when it reaches its remove-by date.", subtle=True)],
-                [b for b in buttons if b.get("data", {}).get("cmd") == "consent.add_link"])
+                [b for b in buttons if b.get("data", {}).get("cmd") == ADD_LINK])
 
 
 def post_card(view: PostView) -> Card:
@@ -110,11 +114,11 @@ def _task_facts(task: RemovalTask, view: PostView | None) -> list[dict[str, Any]
 def _task_buttons(task: RemovalTask, *, is_dpo: bool) -> list[dict[str, Any]]:
     """A removal is settled only by Mark removed, or (a DPO) Keep with a reason: never a generic "done"."""
     about = {"task": task.id, "school": task.tenant_id}
-    buttons = [submit("Mark removed", {"cmd": "consent.task_removed", **about})]
+    buttons = [submit("Mark removed", {"cmd": TASK_REMOVED, **about})]
     if is_dpo:
-        buttons.append(submit("Keep with a reason", {"cmd": "consent.keep_task", **about}))
+        buttons.append(submit("Keep with a reason", {"cmd": KEEP_TASK, **about}))
     if is_dpo and task.reason in BREACH_REASONS:
-        buttons.append(submit("Report a breach", {"cmd": "consent.report_breach", **about}))
+        buttons.append(submit("Report a breach", {"cmd": REPORT_BREACH, **about}))
     return buttons
 
 
@@ -127,7 +131,7 @@ def keep_form(task: RemovalTask, *, error: str = "") -> Card:
          {"type": "Input.Text", "id": "reason", "label": "Why does it stay up?", "isRequired": True,
           "errorMessage": "Please give the reason.", "maxLength": KEPT_REASON_LIMIT,
           "placeholder": "e.g. the parent agreed in writing to keep this post"}],
-        [submit("Keep it up", {"cmd": "consent.task_kept", "task": task.id, "school": task.tenant_id})],
+        [submit("Keep it up", {"cmd": TASK_KEPT, "task": task.id, "school": task.tenant_id})],
     )
 
 
@@ -150,7 +154,7 @@ def removals_summary(tasks: Sequence[RemovalTask], *, for_owner: bool) -> Card:
     why = ("You posted these images and they must come down. Tap each one, take it down, then press Mark removed."
            if for_owner else "You're a DPO for this school: these images must come down.")
     lines = [tap_item(f"Removal #{t.id}: {REMOVAL_LABELS[t.reason]}, {PURPOSE_LABELS[Purpose(t.purpose)]}",
-                      submit("Open", {"cmd": "consent.show_task", "task": t.id})) for t in tasks[:SUMMARY_LINES]]
+                      submit("Open", {"cmd": SHOW_TASK, "task": t.id})) for t in tasks[:SUMMARY_LINES]]
     more = len(tasks) - SUMMARY_LINES
     rest = [text(f"And {more} more: type **status** to see them all.", subtle=True)] if more > 0 else []
     result = card([heading(title), text(why), *lines, *rest])

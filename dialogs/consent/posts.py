@@ -13,6 +13,15 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs.consent.post_cards import (
+    ADD_LINK,
+    EXTEND_POST,
+    KEEP_TASK,
+    POST_REMOVED,
+    REPORT_BREACH,
+    SHOW_POST,
+    SHOW_TASK,
+    TASK_KEPT,
+    TASK_REMOVED,
     housekeeping_reminder,
     keep_form,
     overdue_reminder,
@@ -291,20 +300,20 @@ async def consent_status(session: AsyncSession, actor: Actor, now: datetime) -> 
             "Photo removals", f"Removal #{task.id}: {removals.REMOVAL_LABELS[task.reason]}, "
                               f"{PURPOSE_LABELS[Purpose(task.purpose)]} (open {days} day{'s' if days != 1 else ''})",
             urgency=80 if now - task.opened_at >= removals.BREACH_AFTER else 60,
-            button=submit("Open", {"cmd": "consent.show_task", "task": task.id}),
+            button=submit("Open", {"cmd": SHOW_TASK, "task": task.id}),
         ))
     for task in await removals.kept_tasks(session, tenant_id=actor.tenant_id, since=now - KEPT_SHOWN) if actor.is_dpo else []:
         day = format_uk(task.done_at or now).split(",")[0]
         lines.append(StatusLine(
             "Photo removals kept up (last 30 days)",
             f"Removal #{task.id}: kept up on {day} ({PURPOSE_LABELS[Purpose(task.purpose)]})",
-            urgency=10, button=submit("Open", {"cmd": "consent.show_task", "task": task.id}),
+            urgency=10, button=submit("Open", {"cmd": SHOW_TASK, "task": task.id}),
         ))
     for post in await posts.posts_past_remove_by(session, tenant_id=actor.tenant_id, now=now, posted_by=mine):
         lines.append(StatusLine(
             "Posts past their remove-by date", f"Post #{post.id}: {PURPOSE_LABELS[Purpose(post.purpose)]}, "
                                                f"remove by {format_uk(post.remove_by).split(',')[0]}",
-            urgency=30, button=submit("Open", {"cmd": "consent.show_post", "post": post.id}),
+            urgency=30, button=submit("Open", {"cmd": SHOW_POST, "post": post.id}),
         ))
     return lines
 
@@ -316,12 +325,12 @@ def posts_feature(deps: Deps) -> Feature:
         dialogs=(AddLinkDialog(deps),),
         intents=(ADD_LINK_INTENT,),
         actions={
-            "consent.post_removed": actions.post_removed, "consent.extend_post": actions.extend_post,
-            "consent.show_post": actions.show_post, "consent.task_removed": actions.task_removed,
-            "consent.show_task": actions.show_task,
-            "consent.keep_task": actions.keep_task, "consent.task_kept": actions.task_kept,
-            "consent.report_breach": actions.report_breach,
-            "consent.add_link": actions.add_link,
+            POST_REMOVED: actions.post_removed, EXTEND_POST: actions.extend_post,
+            SHOW_POST: actions.show_post, TASK_REMOVED: actions.task_removed,
+            SHOW_TASK: actions.show_task,
+            KEEP_TASK: actions.keep_task, TASK_KEPT: actions.task_kept,
+            REPORT_BREACH: actions.report_breach,
+            ADD_LINK: actions.add_link,
         },
         reminder_kinds={
             posts.KIND_HOUSEKEEPING: ReminderKind(render=render_housekeeping, current=current_post),

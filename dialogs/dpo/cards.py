@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.breach.cards import clock_text, show_button, time_left
+from dialogs.consent.post_cards import SHOW_POST, SHOW_TASK
 from dialogs.kit.cards import QUESTIONS, Card, card, heading, notifying, plain, say, submit, tap_item, text
+from dialogs.training.cards import SHOW_DUE
 from services.breach.records import status_of
 from services.consent.purposes import PURPOSE_LABELS
 from services.dates import format_uk
@@ -49,7 +51,7 @@ def breaches_card(title: str, breaches: Sequence[Breach], now: datetime) -> Card
 
 def _post_line(post: Post) -> dict[str, Any]:
     line = f"**Post #{post.id}** \u00b7 {PURPOSE_LABELS[Purpose(post.purpose)]} \u00b7 remove by {_day(post.remove_by)}"
-    return tap_item(line, submit("Open", {"cmd": "consent.show_post", "post": post.id, "school": post.tenant_id}))
+    return tap_item(line, submit("Open", {"cmd": SHOW_POST, "post": post.id, "school": post.tenant_id}))
 
 
 def posts_card(posts: Sequence[Post], *, is_dpo: bool) -> Card:
@@ -75,7 +77,7 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
     if due.removals:
         body.append(text("**Removal tasks open**"))
         body += [tap_item(f"Removal #{t.id} \u00b7 opened {_day(t.opened_at)}",
-                       submit("Open", {"cmd": "consent.show_task", "task": t.id, "school": t.tenant_id}))
+                       submit("Open", {"cmd": SHOW_TASK, "task": t.id, "school": t.tenant_id}))
                  for t in due.removals]
     if due.posts:
         body.append(text("**Posts to take down**"))
@@ -138,7 +140,7 @@ def digest_card(label: str, digest: Digest, since: datetime) -> Card:
     title = "Your weekly digest" + (f" \u2014 {plain(label)}" if label else "")
     body = [heading(title), text(f"Since {format_uk(since)}", subtle=True),
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in rows]}]
-    due = [submit("Training due", {"cmd": "training.show_due"})] if digest.training_due else []
+    due = [submit("Training due", {"cmd": SHOW_DUE})] if digest.training_due else []
     result = card(body, [say("Status", "status"), say("What's due today", "what's due today"), *due])
     notifying(result, "Your weekly data protection digest")
     return result

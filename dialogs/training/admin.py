@@ -85,7 +85,7 @@ class OrganiserDialog(ComponentDialog):
         value = prompt.recognized.value if prompt.recognized.succeeded else None
         values = {k: str(v) for k, v in value.items() if k != "form"} if isinstance(value, dict) else {}
         try:
-            if not isinstance(value, dict) or value.get("form") != "training.session":
+            if not isinstance(value, dict) or value.get("form") != cards.SESSION_FORM:
                 raise DomainError("Please fill in the form and press **Save** (or type **cancel**).")
             catalogue_service.read_draft(value, now=self._deps.clock())
         except DomainError as error:
@@ -222,7 +222,7 @@ def admin_dialogs(deps: Deps, catalogue: Catalogue) -> tuple[ComponentDialog, ..
 def admin_actions() -> dict[str, ActionHandler]:
     """Buttons on organiser cards and status lines."""
     return {
-        "training.attendees": begin_with(ATTENDEES.dialog_id, SESSION, STALE),
-        "training.edit": begin_with(EDIT.dialog_id, SESSION, STALE),
-        "training.cancel_session": begin_with(CANCEL.dialog_id, SESSION, STALE),
+        cards.ATTENDEES: begin_with(ATTENDEES.dialog_id, SESSION, STALE),
+        cards.EDIT: begin_with(EDIT.dialog_id, SESSION, STALE),
+        cards.CANCEL_SESSION: begin_with(CANCEL.dialog_id, SESSION, STALE),
     }

@@ -249,15 +249,14 @@ def training_feature(deps: Deps, book_intent: Intent) -> Feature:
                  CancelBookingDialog(deps, catalogue), *admin_dialogs(deps, catalogue)),
         intents=(CANCEL_BOOKING_INTENT, MY_BOOKINGS_INTENT, *admin_intents(), book_intent),
         actions={
-            "training.book": begin_with(book_intent.dialog_id, SESSION, STALE),
-            "training.cancel": begin_with(CANCEL_BOOKING_INTENT.dialog_id, BOOKING, STALE),
-            "training.ics": polite(invite_again),
-            "training.mine": polite(show_mine),
+            cards.BOOK: begin_with(book_intent.dialog_id, SESSION, STALE),
+            cards.CANCEL_BOOKING: begin_with(CANCEL_BOOKING_INTENT.dialog_id, BOOKING, STALE),
+            cards.ICS: polite(invite_again),
+            cards.MINE: polite(show_mine),
             **admin_actions(),
         },
         # As the typed commands: booking and session buttons work in group chats (each person's dialog is their own).
-        public_actions=frozenset({"training.book", "training.cancel", "training.ics", "training.mine", "training.edit",
-                                  "training.cancel_session"}),
+        public_actions=frozenset({cards.BOOK, cards.CANCEL_BOOKING, cards.ICS, cards.MINE, cards.EDIT, cards.CANCEL_SESSION}),
         reminder_kinds=reminder_kinds(deps.settings.hub_tenant_id),
         status=training_status,
     )

@@ -16,6 +16,10 @@ ROLES: dict[str, str] = {
 }
 YES, NO = {"confirm": "yes"}, {"confirm": "no"}
 CATALOGUE_LIMIT = 12  # sessions per card: Teams refuses cards over about 28 KB
+BOOK, CANCEL_BOOKING, ICS, MINE = "training.book", "training.cancel", "training.ics", "training.mine"
+ATTENDEES, EDIT, CANCEL_SESSION = "training.attendees", "training.edit", "training.cancel_session"
+SESSION_FORM = "training.session"  # the organiser's add/edit session form
+SHOW_DUE, OPEN_REGISTER = "training.show_due", "training.register"  # status lines' buttons
 
 
 def when(training: TrainingSession) -> str:
@@ -52,9 +56,9 @@ def _join(training: TrainingSession) -> list[dict[str, Any]]:
 
 
 def _booking_buttons(booking: TrainingBooking) -> dict[str, Any]:
-    actions = [submit("Cancel booking", {"cmd": "training.cancel", "booking_id": booking.id})]
+    actions = [submit("Cancel booking", {"cmd": CANCEL_BOOKING, "booking_id": booking.id})]
     if booking.status == BookingStatus.BOOKED:
-        actions.insert(0, submit("Add to calendar", {"cmd": "training.ics", "booking_id": booking.id}))
+        actions.insert(0, submit("Add to calendar", {"cmd": ICS, "booking_id": booking.id}))
     return _buttons(*actions)
 
 
@@ -70,7 +74,7 @@ def catalogue_card(offers: Sequence[Offer], *, month: str = "", note: str = "") 
         label = "Book a seat" if offer.seats_left else "Join the waiting list"
         body += _session_block(offer.training, [("Seats", _seats(offer))])
         body.append(text(plain(shorten(offer.training.description)), subtle=True))
-        body.append(_buttons(submit(label, {"cmd": "training.book", "session_id": offer.training.id})))
+        body.append(_buttons(submit(label, {"cmd": BOOK, "session_id": offer.training.id})))
     if len(offers) > CATALOGUE_LIMIT:
         body.append(text(f"These are the next {CATALOGUE_LIMIT} of {len(offers)} sessions.", subtle=True))
     return card(body)
@@ -139,8 +143,8 @@ def cancelled_card(training: TrainingSession, *, was_booked: bool) -> Card:
 def reminder_card(training: TrainingSession, booking: TrainingBooking, *, lead: str) -> Card:
     """Before the session: when, where, the join link for online sessions."""
     body = [heading(f"Training {lead}"), *_session_block(training)]
-    actions = [*_join(training), submit("Add to calendar", {"cmd": "training.ics", "booking_id": booking.id}),
-               submit("I can't make it", {"cmd": "training.cancel", "booking_id": booking.id})]
+    actions = [*_join(training), submit("Add to calendar", {"cmd": ICS, "booking_id": booking.id}),
+               submit("I can't make it", {"cmd": CANCEL_BOOKING, "booking_id": booking.id})]
     return notifying(card(body, actions), f"Training {lead}")
 
 
@@ -165,7 +169,7 @@ def session_cancelled_card(training: TrainingSession, booking: TrainingBooking, 
     """The organiser cancelled the session (with a way to take it out of the calendar when they had a seat)."""
     body = [heading("Training cancelled"), *_session_block(training),
             text("The organiser has cancelled this session. Sorry! Type **book training** to choose another.")]
-    actions = [submit("Remove from calendar", {"cmd": "training.ics", "booking_id": booking.id})] if had_seat else []
+    actions = [submit("Remove from calendar", {"cmd": ICS, "booking_id": booking.id})] if had_seat else []
     return notifying(card(body, actions), "A training session has been cancelled")
 
 
@@ -192,9 +196,9 @@ def admin_card(offers: Sequence[Offer], *, title: str = "Training sessions to co
         sid = offer.training.id
         body += _session_block(offer.training, [("Session", f"#{sid}"), ("Seats", _seats(offer)),
                                                 ("Booking closes", format_uk(offer.training.booking_closes_at))])
-        body.append(_buttons(submit("Attendees", {"cmd": "training.attendees", "session_id": sid}),
-                             submit("Edit", {"cmd": "training.edit", "session_id": sid}),
-                             submit("Cancel session", {"cmd": "training.cancel_session", "session_id": sid})))
+        body.append(_buttons(submit("Attendees", {"cmd": ATTENDEES, "session_id": sid}),
+                             submit("Edit", {"cmd": EDIT, "session_id": sid}),
+                             submit("Cancel session", {"cmd": CANCEL_SESSION, "session_id": sid})))
     return card(body)
 
 
@@ -234,7 +238,7 @@ def session_form_card(values: Mapping[str, str], *, title: str, error: str | Non
         _input("organiser_name", "Organiser", values),
         _input("organiser_email", "Organiser contact email", values),
     ]
-    return card(body, [submit("Save", {"form": "training.session"})])
+    return card(body, [submit("Save", {"form": SESSION_FORM})])
 
 
 def closing_card(training: TrainingSession, attendees: Sequence[Attendee]) -> Card:

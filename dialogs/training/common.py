@@ -166,13 +166,13 @@ async def training_status(session: AsyncSession, actor: Actor, now: datetime) ->
         state = "booked" if booking.status == BookingStatus.BOOKED else "waiting list"
         soon = training.starts_at - now <= timedelta(days=1)
         lines.append(StatusLine("Training", f"{plain(training.title)} \u2014 {format_uk(training.starts_at)} \u2014 {state}",
-                                urgency=20 if soon else 5, button=submit("My bookings", {"cmd": "training.mine"})))
+                                urgency=20 if soon else 5, button=submit("My bookings", {"cmd": cards.MINE})))
     if actor.is_organiser:
         for offer in await upcoming(session, now=now, open_only=False):
             lines.append(StatusLine(
                 "Training sessions",
                 f"#{offer.training.id} {plain(offer.training.title)} \u2014 {format_uk(offer.training.starts_at)} \u2014 "
                 f"{offer.seats_left} seats left, {offer.waiting} waiting",
-                button=submit("Attendees", {"cmd": "training.attendees", "session_id": offer.training.id}),
+                button=submit("Attendees", {"cmd": cards.ATTENDEES, "session_id": offer.training.id}),
             ))
     return lines

@@ -19,6 +19,7 @@ from dialogs.kit.refusals import polite
 from dialogs.kit.replies import card_activity
 from dialogs.training import record_cards as cards
 from dialogs.training.admin import session_id_of
+from dialogs.training.cards import OPEN_REGISTER, SHOW_DUE
 from dialogs.training.common import STALE, Catalogue
 from services.dates import format_uk
 from services.errors import DomainError, NotAllowed
@@ -34,8 +35,6 @@ ATTENDANCE_INTENT = Intent("training.attendance", ("attendance", "mark attendanc
 RECORD_INTENT = Intent("training.record", ("my training", "my training record", "training record"), private=True)
 DUE_INTENT = Intent("training.due", ("training due", "who needs training", "staff training due"), private=True)
 INVITE_KIND = "training.invite"
-SHOW_DUE = "training.show_due"
-OPEN_REGISTER = "training.register"
 
 
 def training_record_feature(deps: Deps) -> Feature:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.kit.cards import Card, card, heading, notifying, plain, say, submit, text
-from dialogs.training.cards import when
+from dialogs.training.cards import BOOK, when
 from services.dates import format_uk
 from services.training.record import Due
 from storage.training_models import TrainingBooking, TrainingSession
@@ -62,6 +62,6 @@ def invitation_card(training: TrainingSession, *, months: int) -> Card:
     body = [heading("Your data-protection training is due"),
             text(f"Your school's DPO invites you to the next session (training counts for {months} months)."),
             text(f"**{plain(training.title)}** \u2014 {when(training)}")]
-    result = card(body, [submit("Book this session", {"cmd": "training.book", "session_id": training.id})])
+    result = card(body, [submit("Book this session", {"cmd": BOOK, "session_id": training.id})])
     notifying(result, "Your data-protection training is due")
     return result
