@@ -14,13 +14,29 @@ from storage.types import id_field, ref_field, utc_field
 
 
 class Purpose(StrEnum):
-    """Where an image may be used; consent is given per purpose."""
+    """Where an image may be used (consent is given per purpose): one line each, the whole table of purposes.
 
-    WEBSITE = "website"
-    SOCIAL_MEDIA = "social_media"
-    NEWSLETTER = "newsletter"
-    PRESS = "press"
-    DISPLAYS = "displays"
+    Each line: the value stored (at most 20 characters), the label cards and exports show, the words people use for
+    it (a regular expression; tried in this order, so "social media" wins over the press's "media") and the months
+    a post stays up before housekeeping asks about it (the default of HOUSEKEEPING_MONTHS)."""
+
+    label: str
+    words: str
+    months: int
+
+    # (The defaults only let mypy read `Purpose("website")`, a lookup by value, which never calls this.)
+    def __new__(cls, value: str, label: str = "", words: str = "", months: int = 0) -> Purpose:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label, member.words, member.months = label, words, months
+        return member
+
+    WEBSITE = "website", "School website", r"(?:school )?web ?site|web", 24
+    SOCIAL_MEDIA = ("social_media", "School social media",
+                    r"social(?: media)?|facebook|twitter|instagram|tiktok|youtube|linkedin", 12)
+    NEWSLETTER = "newsletter", "Newsletter / prospectus", r"newsletters?|prospectus(?:es)?", 24
+    PRESS = "press", "Local press / media", r"(?:local )?press|(?:local )?(?:news)?papers?|(?:local )?media|tv", 12
+    DISPLAYS = "displays", "Internal displays", r"(?:internal )?displays?|notice ?boards?", 12
 
 
 class ConsentState(StrEnum):

@@ -1,39 +1,15 @@
-"""Photo purposes in one table: where an image may be used, its label, the words that name it, and its default
-housekeeping months. Adding a purpose is one row here plus its value in storage.consent_models.Purpose (the storage
-layer imports nothing above it; tests/consent/test_purposes.py checks the two agree)."""
+"""Photo purposes as the rules use them. The table itself is `storage.consent_models.Purpose`: one line per purpose
+(value, label, words, default housekeeping months), so adding a purpose is adding one line there."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from storage.consent_models import Purpose
 
 MIN_MONTHS, MAX_MONTHS = 1, 120  # the range a housekeeping setting may take
 
 
-@dataclass(frozen=True)
-class PurposeRow:
-    """One purpose: `words` is a regular expression of what people call it; `months` the default time a post stays up."""
-
-    purpose: Purpose
-    label: str
-    words: str
-    months: int
-
-
-# In the order cards, exports and columns show them; words are tried in this order too, so "social media" wins over
-# the press's "media".
-PURPOSES: tuple[PurposeRow, ...] = (
-    PurposeRow(Purpose.WEBSITE, "School website", r"(?:school )?web ?site|web", 24),
-    PurposeRow(Purpose.SOCIAL_MEDIA, "School social media",
-               r"social(?: media)?|facebook|twitter|instagram|tiktok|youtube|linkedin", 12),
-    PurposeRow(Purpose.NEWSLETTER, "Newsletter / prospectus", r"newsletters?|prospectus(?:es)?", 24),
-    PurposeRow(Purpose.PRESS, "Local press / media", r"(?:local )?press|(?:local )?(?:news)?papers?|(?:local )?media|tv", 12),
-    PurposeRow(Purpose.DISPLAYS, "Internal displays", r"(?:internal )?displays?|notice ?boards?", 12),
-)
-
-PURPOSE_LABELS: dict[Purpose, str] = {row.purpose: row.label for row in PURPOSES}
-DEFAULT_MONTHS: dict[Purpose, int] = {row.purpose: row.months for row in PURPOSES}
+PURPOSE_LABELS: dict[Purpose, str] = {purpose: purpose.label for purpose in Purpose}
+DEFAULT_MONTHS: dict[Purpose, int] = {purpose: purpose.months for purpose in Purpose}
 
 
 def parse_months(text: str) -> dict[Purpose, int]:

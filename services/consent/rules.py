@@ -14,7 +14,6 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import audit
-from services.consent.purposes import PURPOSES
 from services.dates import to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
@@ -77,11 +76,11 @@ class CheckResult:
 
 def purpose_in(text: str) -> tuple[Purpose, str] | None:
     """The first purpose named in `text`, with `text` minus the words that named it."""
-    for row in PURPOSES:
-        match = re.search(rf"\b(?:{row.words})\b", text, flags=re.IGNORECASE)
+    for purpose in Purpose:
+        match = re.search(rf"\b(?:{purpose.words})\b", text, flags=re.IGNORECASE)
         if match is not None:
             rest = " ".join((text[: match.start()] + " " + text[match.end():]).split())
-            return row.purpose, rest
+            return purpose, rest
     return None
 
 
