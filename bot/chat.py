@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ PEOPLE = {
 }
 FILES = Path("data/chat-files")
 FILE_ACTION = "__file__"  # a terminal button that answers a file-consent card
+# Teams gives every message its own id and the bot ignores one it has handled (a redelivery): ids unique across runs.
+_RUN = uuid.uuid4().hex[:12]
 _MESSAGE_IDS = itertools.count(1)
 
 
@@ -180,7 +183,7 @@ def _activity(who: str, text: str, value: dict[str, Any] | None, service_url: st
     name, aad_id = PEOPLE[who]
     activity: dict[str, Any] = {
         "type": "message", "channelId": "msteams", "serviceUrl": service_url, "text": text,
-        "id": f"chat-{next(_MESSAGE_IDS)}",
+        "id": f"chat-{_RUN}-{next(_MESSAGE_IDS)}",
         "from": {"id": f"29:{aad_id}", "name": name, "aadObjectId": aad_id},
         "recipient": {"id": "28:custodian", "name": "Custodian"},
         "conversation": {"conversationType": "personal", "id": f"a:chat-{aad_id}"},
