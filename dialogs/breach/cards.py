@@ -20,6 +20,9 @@ REPORTED_FORM, REPORTED = "breach.reported_form", "breach.reported"
 ASK_FORM, ASK = "breach.ask_form", "breach.ask"
 CLOSE_FORM, CLOSE = "breach.close_form", "breach.close"
 UPDATE = "breach.update"
+# The DPOs' breach cards (and a drill's, which look the same): their titles, written once.
+ALERT_TITLE, DEADLINE_TITLE, OVERDUE_TITLE = "New breach reported", "ICO deadline reminder", "OVERDUE"
+UPDATED_TITLE, REASSESSED_TITLE = "New information", "Suggested assessment changed"
 _SUMMARY_FIELDS = ("kind", "subjects", "people_count", "records_count", "data_categories", "contained")
 
 

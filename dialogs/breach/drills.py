@@ -13,6 +13,7 @@ from botbuilder.dialogs import DialogContext
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dialogs.breach import drill_cards as cards
+from dialogs.breach.cards import ALERT_TITLE, DEADLINE_TITLE, OVERDUE_TITLE
 from dialogs.breach.ico_pack import send_sections
 from dialogs.feature import ActionHandler, Deps, Feature, Intent, ReminderKind, StatusLine, actor_of
 from dialogs.kit.card_data import card_id, card_text
@@ -20,6 +21,7 @@ from dialogs.kit.commands import CommandDialog
 from dialogs.kit.replies import card_activity
 from services.breach import drills
 from services.breach.drill_pack import drill_pack, reference_of
+from services.breach.facts import CLOCK_STAGES
 from services.errors import DomainError
 from services.identity import Actor, active_roles
 from storage.models import Role
@@ -70,8 +72,9 @@ class DrillActions:
         now = self._deps.clock()
         async with self._deps.sessions() as session:
             drill = await drills.set_speed(session, actor=actor_of(context), speed=speed, now=now)
-        await context.send_activity(f"DRILL clock: {cards.drill_clock(drill, now)}. The reminders at 24, 48, 60, 68 "
-                                    "and 71 hours come at their drill times.")
+        before = [str(hours) for hours in CLOCK_STAGES[:-1]]  # the last stage is the deadline itself
+        await context.send_activity(f"DRILL clock: {cards.drill_clock(drill, now)}. The reminders at {', '.join(before[:-1])} "
+                                    f"and {before[-1]} hours come at their drill times.")
 
     async def show_command(self, context: TurnContext, utterance: str) -> None:
         """`drill`: the running drill's card."""
@@ -175,21 +178,22 @@ async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime)
     if drill is None:
         return None
     left = cards.hours(max(0, drills.ICO_HOURS * 3600 - drills.drill_seconds(drill, now)))
-    return cards.alert_card(drill, now, title="New breach reported", lead=f"{left} left on the drill clock until the "
+    return cards.alert_card(drill, now, title=ALERT_TITLE, lead=f"{left} left on the drill clock until the "
                             "ICO deadline. Work it as you would a real one.")
 
 
 async def render_clock(session: AsyncSession, reminder: Reminder, now: datetime) -> dict[str, Any] | None:
-    """24/48/60/68/71 drill hours, and 72 (overdue), while the drill's clock runs."""
+    """At each of CLOCK_STAGES' drill hours (the last is overdue), while the drill's clock runs."""
     drill = await _drill(session, reminder)
     if drill is None or not drills.clock_running(drill):
         return None
     hours = reminder.payload.get("hours")
     hours = hours if isinstance(hours, int) else 0
     if reminder.kind == drills.OVERDUE:
-        return cards.alert_card(drill, now, title="OVERDUE", lead="The 72 hours have passed on the drill clock.")
+        return cards.alert_card(drill, now, title=OVERDUE_TITLE,
+                                lead=f"The {drills.ICO_HOURS} hours have passed on the drill clock.")
     lead = f"{hours} hours since the school became aware (drill time). {drills.ICO_HOURS - hours}h 00m left."
-    return cards.alert_card(drill, now, title="ICO deadline reminder", lead=lead)
+    return cards.alert_card(drill, now, title=DEADLINE_TITLE, lead=lead)
 
 
 async def drill_status(session: AsyncSession, actor: Actor, now: datetime) -> list[StatusLine]:

@@ -7,7 +7,19 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dialogs.breach.cards import closed_card, dpo_alert_card, info_request_card, show_button, time_left, until_deadline
+from dialogs.breach.cards import (
+    ALERT_TITLE,
+    DEADLINE_TITLE,
+    OVERDUE_TITLE,
+    REASSESSED_TITLE,
+    UPDATED_TITLE,
+    closed_card,
+    dpo_alert_card,
+    info_request_card,
+    show_button,
+    time_left,
+    until_deadline,
+)
 from dialogs.feature import ReminderKind, StatusLine
 from dialogs.kit.cards import Card, plain
 from services.breach import alerts
@@ -47,7 +59,7 @@ async def render_alert(session: AsyncSession, reminder: Reminder, now: datetime)
     late = _LATE.get(str(reminder.payload.get("late")))
     if late:
         lead = f"{late} Reported {format_uk(breach.created_at)} UK time. {lead}"
-    return dpo_alert_card(breach, now, title="New breach reported", lead=lead)
+    return dpo_alert_card(breach, now, title=ALERT_TITLE, lead=lead)
 
 
 async def render_deadline(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
@@ -58,7 +70,7 @@ async def render_deadline(session: AsyncSession, reminder: Reminder, now: dateti
     hours = reminder.payload.get("hours", "?")
     lead = (f"{hours} hours since the school became aware. {until_deadline(breach.deadline_at, now)} "
             f"Deadline: {format_uk(breach.deadline_at)} UK time. Status: {status_of(breach).value}.")
-    return dpo_alert_card(breach, now, title="ICO deadline reminder", lead=lead)
+    return dpo_alert_card(breach, now, title=DEADLINE_TITLE, lead=lead)
 
 
 async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
@@ -68,7 +80,7 @@ async def render_overdue(session: AsyncSession, reminder: Reminder, now: datetim
         return None
     lead = (f"The ICO's 72-hour deadline passed at {format_uk(breach.deadline_at)} UK time. Report it without further "
             "delay: **Mark reported to ICO** asks for the reason for the delay, which the ICO requires.")
-    return dpo_alert_card(breach, now, title="OVERDUE", lead=lead)
+    return dpo_alert_card(breach, now, title=OVERDUE_TITLE, lead=lead)
 
 
 async def render_updated(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:
@@ -77,7 +89,7 @@ async def render_updated(session: AsyncSession, reminder: Reminder, now: datetim
     event = await event_of(session, breach=breach, event_id=reminder.payload.get("event")) if breach else None
     if breach is None or event is None or breach.closed_at is not None:
         return None
-    title = "Suggested assessment changed" if event.action == "reassessed" else "New information"
+    title = REASSESSED_TITLE if event.action == "reassessed" else UPDATED_TITLE
     return dpo_alert_card(breach, now, title=title, lead=f"From {event.actor_name or 'someone'}: {event.detail}")
 
 
@@ -96,8 +108,8 @@ async def render_closed(session: AsyncSession, reminder: Reminder, now: datetime
     return closed_card(breach) if breach is not None and breach.closed_at is not None else None
 
 
-_TITLES = {alerts.ALERT: "New breach reported", alerts.DEADLINE: "ICO deadline reminder", alerts.OVERDUE: "OVERDUE",
-           alerts.UPDATED: "New information"}
+_TITLES = {alerts.ALERT: ALERT_TITLE, alerts.DEADLINE: DEADLINE_TITLE, alerts.OVERDUE: OVERDUE_TITLE,
+           alerts.UPDATED: UPDATED_TITLE}
 
 
 async def render_current(session: AsyncSession, reminder: Reminder, now: datetime) -> Card | None:

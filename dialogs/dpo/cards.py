@@ -87,7 +87,8 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
     return card(body)
 
 
-GAPS_SHOWN = 12  # pupils listed on one card (each line lists every purpose)
+# Pupils listed on one card: each line lists every purpose, so fewer fit as purposes are added (12 with five).
+GAPS_SHOWN = 60 // len(Purpose)
 
 
 def consent_gaps_card(group: str, gaps: Sequence[tuple[str, Purpose, str]]) -> Card:
