@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.runtime import Runtime
+from services.breach.alerts import DEADLINE, OVERDUE
+from services.breach.facts import CLOCK_STAGES, ICO_HOURS, ICO_WINDOW, clock_stages
 from services.clock import SettableClock
 from tests.support.breach import ANSWERS, answer, breaches, file_report, last_card
 from tests.support.consent import import_sample
@@ -94,3 +96,10 @@ async def test_when_an_image_was_published_is_read_back(teams: TeamsClient, dpo_
     assert "That's in the future (Thu 26 Nov 2026, 00:00)" in refused and "Recorded" not in refused
     replies = await teams.press(dpo_a, {"when": "yesterday 4.30", "where": "local paper"})
     assert "It was published Tue 24 Nov 2026, 16:30 (UK time)." in texts(replies)
+
+
+def test_the_breach_clock_stages_come_from_the_ico_window() -> None:
+    assert ICO_HOURS == ICO_WINDOW.total_seconds() / 3600 == 72
+    assert CLOCK_STAGES == (24, 48, 60, 68, 71, 72)
+    assert clock_stages(DEADLINE, OVERDUE) == [(DEADLINE, 24), (DEADLINE, 48), (DEADLINE, 60), (DEADLINE, 68),
+                                               (DEADLINE, 71), (OVERDUE, 72)]

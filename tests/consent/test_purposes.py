@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from services.breach.alerts import DEADLINE, OVERDUE
-from services.breach.facts import CLOCK_STAGES, ICO_HOURS, ICO_WINDOW, clock_stages
 from services.consent.purposes import DEFAULT_MONTHS, PURPOSE_LABELS, parse_months
 from services.consent.rules import purpose_in
 from storage.consent_models import Purpose
@@ -105,9 +103,3 @@ def test_the_app_refuses_to_start_on_a_bad_setting_with_a_clear_message(tmp_path
     assert "Traceback" not in started.stderr
     assert not (tmp_path / "never.db").exists()
 
-
-def test_the_breach_clock_stages_come_from_the_ico_window() -> None:
-    assert ICO_HOURS == ICO_WINDOW.total_seconds() / 3600 == 72
-    assert CLOCK_STAGES == (24, 48, 60, 68, 71, 72)
-    assert clock_stages(DEADLINE, OVERDUE) == [(DEADLINE, 24), (DEADLINE, 48), (DEADLINE, 60), (DEADLINE, 68),
-                                               (DEADLINE, 71), (OVERDUE, 72)]
