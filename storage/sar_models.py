@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, bindparam, update
-from sqlmodel import Field, SQLModel, col
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
-from storage.db import insert_ignore
-from storage.types import id_field, ref_field, utc_field
-
-
-def _text() -> Column[str]:
-    return Column(Text, nullable=False, default="")
+from storage.timeline import TimelineEvent, YearCounter
+from storage.types import id_field, ref_field, text_field, utc_field
 
 
 class SubjectAccessRequest(SQLModel, table=True):
@@ -45,56 +40,32 @@ class SubjectAccessRequest(SQLModel, table=True):
     paused_on: date | None = None
     pause_kind: str = Field(default="", max_length=15)  # "id" or "clarification" while paused
     extension_months: int = 0
-    extension_reason: str = Field(default="", sa_column=_text())
+    extension_reason: str = text_field()
     extension_told_on: date | None = None
     due_on: date = Field(index=True)
     checklist: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # step -> who/when
     # Bumped whenever the due date changes, so the re-armed reminders get new keys.
     reminder_round: int = 0
     outcome: str = Field(default="", max_length=12)  # full, partial, refused, withdrawn
-    outcome_note: str = Field(default="", sa_column=_text())  # exemptions used / reason refused
-    disclosed: str = Field(default="", sa_column=_text())  # the disclosure record: what was sent
+    outcome_note: str = text_field()  # exemptions used / reason refused
+    disclosed: str = text_field()  # the disclosure record: what was sent
     sent_on: date | None = None
     closed_at: datetime | None = utc_field(nullable=True, default=None)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 
 
-class SarEvent(SQLModel, table=True):
+class SarEvent(TimelineEvent, table=True):
     """One line of a request's timeline: who, when, what changed."""
 
     __tablename__ = "sar_event"
 
-    id: int | None = id_field()
-    tenant_id: str = Field(index=True, max_length=64)
     sar_id: int = ref_field("subject_access_request.id", index=True)
-    at: datetime = utc_field()
-    actor_aad_id: str = Field(max_length=64)
-    actor_name: str = Field(default="", max_length=200)
-    action: str = Field(max_length=30)
-    detail: str = Field(default="", sa_column=_text())
 
 
-class SarCounter(SQLModel, table=True):
+class SarCounter(YearCounter, table=True):
     """The last request number handed out per school and year."""
 
     __tablename__ = "sar_counter"
 
-    tenant_id: str = Field(primary_key=True, max_length=64)
-    year: int = Field(primary_key=True)
-    last: int = 0
 
-
-_BUMP = (
-    update(SarCounter)
-    .where(col(SarCounter.tenant_id) == bindparam("b_tenant"), col(SarCounter.year) == bindparam("b_year"))
-    .values(last=col(SarCounter.last) + 1)
-    .returning(col(SarCounter.last))
-)
-
-
-async def next_sar_number(session: AsyncSession, *, tenant_id: str, year: int) -> int:
-    """Take the next number for (school, year); the row stays locked until the caller commits."""
-    await insert_ignore(session, SarCounter, {"tenant_id": tenant_id, "year": year, "last": 0}, ["tenant_id", "year"])
-    bumped = await session.execute(_BUMP, {"b_tenant": tenant_id, "b_year": year})
-    return int(bumped.scalar_one())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, DateTime, Integer, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
@@ -50,3 +50,8 @@ def ref_field(foreign_key: str | None = None, **kwargs: Any) -> Any:
     if foreign_key is not None:
         kwargs["foreign_key"] = foreign_key
     return Field(sa_type=BIG_ID, **kwargs)
+
+
+def text_field() -> Any:
+    """Free text of any length, never NULL ("" when not given, by the ORM and by plain INSERTs alike)."""
+    return Field(default="", sa_type=Text, nullable=False, sa_column_kwargs={"default": ""})

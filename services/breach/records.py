@@ -19,9 +19,10 @@ from services.breach.facts import ICO_WINDOW, BreachFacts, check_facts
 from services.dates import to_local
 from services.errors import NotAllowed
 from services.identity import Actor, reachable_holders
-from storage.breach_models import Breach, BreachEvent, next_breach_number
+from storage.breach_models import Breach, BreachCounter, BreachEvent
 from storage.models import Role
 from storage.reminder_models import Reminder
+from storage.timeline import next_number
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def submit_report(session: AsyncSession, *, reporter: Actor, facts: Breach
     facts = replace(facts, what_happened=facts.what_happened.strip())
     check_facts(facts, now=now)
     year = to_local(now).year
-    number = await next_breach_number(session, tenant_id=reporter.tenant_id, year=year)
+    number = await next_number(session, BreachCounter, tenant_id=reporter.tenant_id, year=year)
     breach = Breach(
         tenant_id=reporter.tenant_id, reference=f"BR-{year}-{number:04d}", reporter_aad_id=reporter.aad_id,
         reporter_name=reporter.name, kind=facts.kind, aware_at=facts.aware_at, deadline_at=facts.aware_at + ICO_WINDOW,

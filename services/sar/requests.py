@@ -19,7 +19,8 @@ from services.identity import Actor
 from services.sar import alerts
 from services.sar.dates import bank_holidays, due_date
 from storage.reminder_models import Reminder
-from storage.sar_models import SarEvent, SubjectAccessRequest, next_sar_number
+from storage.sar_models import SarCounter, SarEvent, SubjectAccessRequest
+from storage.timeline import next_number
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ async def log_request(session: AsyncSession, *, actor: Actor, details: SarDetail
     """Log a request: reference, due date, DPO alert and reminders. Commits; returns (request, DPOs told)."""
     check_details(details, today=rules.today(now))
     year = to_local(now, rules.tz).year
-    number = await next_sar_number(session, tenant_id=actor.tenant_id, year=year)
+    number = await next_number(session, SarCounter, tenant_id=actor.tenant_id, year=year)
     sar = SubjectAccessRequest(
         tenant_id=actor.tenant_id, reference=f"SAR-{year}-{number:04d}", logged_by_aad_id=actor.aad_id,
         logged_by_name=actor.name, requester_type=details.requester_type, requester_name=details.requester_name.strip(),
