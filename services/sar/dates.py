@@ -3,28 +3,15 @@ Regulations 2005 for educational records). Pure: dates in, dates out."""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Container
 from datetime import date, timedelta
-from functools import lru_cache
 
-import holidays
+from dateutil.relativedelta import relativedelta
+
+from services.school.calendar import bank_holidays
 
 SCHOOL_DAYS = 15  # an educational record: 15 school days
 MAX_EXTENSION_MONTHS = 2
-
-
-@lru_cache(maxsize=8)
-def bank_holidays(region: str = "ENG") -> Container[date]:
-    """UK bank holidays for one part of the UK (ENG, WLS, SCT, NIR), from the maintained `holidays` package."""
-    return holidays.country_holidays("GB", subdiv=region)  # type: ignore[no-any-return]
-
-
-def add_months(day: date, months: int) -> date:
-    """The corresponding calendar date `months` later; when there is none, the last day of that month."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def is_working_day(day: date, closed: Container[date]) -> bool:
@@ -51,7 +38,7 @@ def due_date(clock_start: date, *, educational: bool = False, extension_months: 
              closed: Container[date] | None = None) -> date:
     """When the answer is due: one calendar month (plus any extension) from the start of the clock, moved on by the days
     the clock was stopped for clarification, then to the next working day; 15 school days for an educational record."""
-    closed = bank_holidays() if closed is None else closed
+    closed = bank_holidays("ENG") if closed is None else closed
     if educational:
         return add_school_days(clock_start + timedelta(days=paused_days), SCHOOL_DAYS, closed)
-    return next_working_day(add_months(clock_start, 1 + extension_months) + timedelta(days=paused_days), closed)
+    return next_working_day(clock_start + relativedelta(months=1 + extension_months) + timedelta(days=paused_days), closed)

@@ -17,7 +17,8 @@ from services.dates import to_local
 from services.errors import DomainError, NotAllowed
 from services.identity import Actor
 from services.sar import alerts
-from services.sar.dates import bank_holidays, due_date
+from services.sar.dates import due_date
+from services.school.calendar import bank_holidays
 from storage.reminder_models import Reminder
 from storage.sar_models import SarCounter, SarEvent, SubjectAccessRequest
 from storage.timeline import next_number

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +18,6 @@ from services import audit
 from services.dates import format_uk, to_local
 from services.errors import DomainError
 from services.identity import Actor
-from services.sar.dates import add_months
 from services.training.catalogue import attendee_scope, require_organiser
 from storage.models import Organisation, Person
 from storage.training_models import BookingStatus, TrainingBooking, TrainingSession, TrainingStatus
@@ -38,7 +38,7 @@ class Due:
 
 def valid_since(now: datetime, months: int) -> datetime:
     """The start of the period in which a session still counts (`months` calendar months before today, UK time)."""
-    day = add_months(to_local(now).date(), -months)
+    day = to_local(now).date() - relativedelta(months=months)
     return datetime.combine(day, time(), tzinfo=to_local(now).tzinfo).astimezone(UTC)
 
 
