@@ -99,7 +99,7 @@ class AccountFormDialog(ComponentDialog):
                 try:
                     account = await service.get_account(session, actor=actor, number=number)
                 except DomainError as error:
-                    return await stop(step, str(error))
+                    return await stop(step, error)
             values, step.values[NUMBER] = service.form_values(account), number
         title = f"Edit account {step.values[NUMBER]}" if self._editing else "Add a social media account"
         return await step.prompt(_FORM_PROMPT, PromptOptions(
@@ -132,7 +132,7 @@ class AccountFormDialog(ComponentDialog):
                     await schedule_review(session, account, months=self._deps.settings.account_review_months, now=now)
                     await session.commit()
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         title = "Account saved" if self._editing else f"Account {account.number} added"
         await step.context.send_activity(card_activity(register_card([account], is_dpo=True, title=title)))
         return await step.end_dialog()

@@ -11,14 +11,14 @@ from botbuilder.dialogs.prompts import PromptValidatorContext
 from dialogs.feature import ActionHandler
 from dialogs.intents import normalise
 from dialogs.kit.card_data import card_id
-from dialogs.kit.refusals import polite
+from dialogs.kit.refusals import polite, refusal
 from services.errors import DomainError
 from services.identity import Actor
 
 
-async def stop(step: WaterfallStepContext, message: str) -> DialogTurnResult:
-    """Say why, and end the dialog."""
-    await step.context.send_activity(message)
+async def stop(step: WaterfallStepContext, why: str | DomainError) -> DialogTurnResult:
+    """Say why (a rule's "no" as `refusal` shows it), and end the dialog."""
+    await step.context.send_activity(refusal(why) if isinstance(why, DomainError) else why)
     return await step.end_dialog()
 
 

@@ -69,7 +69,7 @@ class OrganiserDialog(ComponentDialog):
                     return await step.end_dialog()
                 (offer,) = await training.offers(session, [await training.get_training(session, session_id)])
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         if to_come and (offer.training.status != TrainingStatus.SCHEDULED or offer.training.starts_at <= now):
             return await stop(step, f"Session #{session_id} is cancelled or has already started, so it can't be changed.")
         step.values[SESSION] = session_id
@@ -108,7 +108,7 @@ class AddSessionDialog(OrganiserDialog):
         try:
             catalogue_service.require_organiser(actor)
         except DomainError as error:
-            return await stop(step, str(error))
+            return await stop(step, error)
         defaults = {"format": TrainingFormat.ONLINE, "capacity": "30", "organiser_name": actor.name}
         return await self._form(step, defaults, "Add a training session")
 
@@ -119,7 +119,7 @@ class AddSessionDialog(OrganiserDialog):
                 draft = catalogue_service.read_draft(step.result, now=now)
                 added = await catalogue_service.add_session(session, actor=actor_of(step.context), draft=draft, now=now)
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
             offers = await training.offers(session, [added])
         await step.context.send_activity(card_activity(cards.admin_card(offers, title="Session added")))
         return await step.end_dialog()
@@ -149,7 +149,7 @@ class EditSessionDialog(OrganiserDialog):
                     session, actor=actor_of(step.context), session_id=step.values[SESSION], draft=draft, now=now
                 )
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
             offers = await training.offers(session, [edit.training])
         if edit.changed or edit.promoted:
             self._deps.wake_reminders()
@@ -184,7 +184,7 @@ class CancelSessionDialog(OrganiserDialog):
                     session, actor=actor_of(step.context), session_id=step.values[SESSION], now=self._deps.clock()
                 )
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         self._deps.wake_reminders()
         told_text = f"I'm telling the {len(told)} people booked or waiting now."
         return await stop(step, f"Session #{step.values[SESSION]} is cancelled. {told_text}")

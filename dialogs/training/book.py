@@ -106,7 +106,7 @@ class BookDialog(ComponentDialog):
             try:
                 offer = await training.open_offer(session, actor=actor_of(step.context), session_id=session_id, now=now)
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         step.values[SESSION] = session_id
         return await step.prompt(ROLE_PROMPT, PromptOptions(
             prompt=card_activity(cards.role_card(offer.training)),
@@ -121,7 +121,7 @@ class BookDialog(ComponentDialog):
                     session, actor=actor_of(step.context), session_id=step.values[SESSION], now=self._deps.clock()
                 )
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         step.values[EXPECTED_SEAT] = offer.seats_left > 0
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(
             prompt=card_activity(cards.confirm_card(offer, step.values[ROLE])),
@@ -137,7 +137,7 @@ class BookDialog(ComponentDialog):
                 booking = await training.book(session, actor=actor_of(step.context), session_id=step.values[SESSION],
                                               role=step.values[ROLE], now=now)
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
             position = await training.waiting_position(session, booking) if booking.status == BookingStatus.WAITING else None
             session_row = await training.get_training(session, booking.session_id)
         if position is not None and step.values[EXPECTED_SEAT]:
@@ -200,7 +200,7 @@ class CancelBookingDialog(ComponentDialog):
             try:
                 booking, session_row = await training.booking_of(session, actor=actor, booking_id=booking_id)
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         if booking.status not in training.ACTIVE:
             return await stop(step, "That booking is already cancelled.")
         step.values[BOOKING] = booking_id
@@ -219,7 +219,7 @@ class CancelBookingDialog(ComponentDialog):
                     session, actor=actor_of(step.context), booking_id=step.values[BOOKING], now=now
                 )
             except DomainError as error:
-                return await stop(step, str(error))
+                return await stop(step, error)
         if done.promoted:
             self._deps.wake_reminders()
         await step.context.send_activity(card_activity(cards.cancelled_card(done.training, was_booked=done.was_booked)))
