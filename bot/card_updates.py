@@ -21,8 +21,7 @@ from sqlmodel import col
 
 from bot.proactive import ProactiveSender
 from dialogs.feature import ReminderKind
-from dialogs.kit.card_updates import UPDATE_FAILURES
-from dialogs.kit.replies import card_activity
+from dialogs.kit.replies import SEND_FAILURES, card_activity
 from services.clock import Clock
 from services.reminders import ledger as reminders
 from storage.db import SessionFactory
@@ -44,7 +43,7 @@ async def update_sent(sender: ProactiveSender, reference_json: str, activity_id:
     try:
         async with sender.limiter.slot(str(raw.get("tenantId") or ""), conversation) if sender.limiter else nullcontext():
             await client.conversations.update_activity(conversation, activity_id, outgoing)
-    except UPDATE_FAILURES as error:
+    except SEND_FAILURES as error:
         log.warning("updating message %s in conversation %s failed: %s", activity_id, conversation, type(error).__name__)
         return False
     return True

@@ -11,15 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiohttp
 from botbuilder.core import TurnContext
-from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from dialogs.kit.replies import card_activity
+from dialogs.kit.replies import SEND_FAILURES, card_activity
 
 log = logging.getLogger(__name__)
 
-UPDATE_FAILURES = (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError, OSError)
 
 
 async def replace_pressed(context: TurnContext, card: dict[str, Any]) -> None:
@@ -31,5 +28,5 @@ async def replace_pressed(context: TurnContext, card: dict[str, Any]) -> None:
     activity.id = message_id
     try:
         await context.update_activity(activity)
-    except UPDATE_FAILURES as error:
+    except SEND_FAILURES as error:
         log.warning("updating the pressed card %s failed: %s", message_id, type(error).__name__)

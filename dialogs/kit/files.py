@@ -13,9 +13,9 @@ import aiohttp
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse, FileUploadInfo
-from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from dialogs.feature import Deps, actor_of
+from dialogs.kit.replies import SEND_FAILURES
 from services import held_files
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 UPLOADED = frozenset({200, 201})  # an upload session answers 201 (or 200) once the last byte is in
-DELIVERY_ERRORS = (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError, OSError)
 EXPIRED = "That file has expired (files wait 24 hours for you to press Allow). Please ask for it again."
 
 
@@ -56,14 +55,14 @@ async def offer_file(context: TurnContext, deps: Deps, *, name: str, content: by
                                      now=deps.clock())
     try:
         await context.send_activity(consent_activity(held.id, name, len(content), description))
-    except DELIVERY_ERRORS as error:
+    except SEND_FAILURES as error:
         log.warning("file consent card not delivered (%s) in conversation %s", type(error).__name__,
                     context.activity.conversation.id if context.activity.conversation else None)
         async with deps.sessions() as session:
             await held_files.drop(session, held.id)
         try:
             await context.send_activity(f"The file {name} couldn't be sent. {again}")
-        except DELIVERY_ERRORS as again_error:
+        except SEND_FAILURES as again_error:
             log.warning("could not say the file was not sent: %s", type(again_error).__name__)
 
 
