@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.compat.inbound import parse_activity
+from bot.compat.inbound import parse_activity, tenant_of
 from bot.runtime import Runtime, start_runtime
 from config import Settings
-from dialogs.kit.activity import tenant_of
 from services.clock import Clock, system_clock
 from storage.db import ping
 from storage.migrate import at_head

@@ -5,7 +5,7 @@ Upstream defects (msrest 0.7.1, botbuilder-schema 4.17.1):
   are checked first.
 - A null or a number in a list of objects (entities, attachments, membersAdded...) reaches handlers as None.
 - Newer Teams payloads may carry the tenant only on `conversation.tenantId`, which botbuilder drops: it is copied
-  to `channelData.tenant` where botbuilder and Teams' own code look for it.
+  to `channelData.tenant`, where botbuilder, Teams' own code and `tenant_of` look for it.
 """
 
 from __future__ import annotations
@@ -47,6 +47,16 @@ def _well_typed(raw: dict[str, Any]) -> bool:
     return True
 
 
+def tenant_of(activity: Activity) -> str | None:
+    """The school's tenant id: channelData.tenant.id (botbuilder drops conversation.tenantId)."""
+    data = activity.channel_data
+    if isinstance(data, dict):
+        tenant = data.get("tenant")
+        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
+            return str(tenant["id"]).lower()
+    return None
+
+
 def parse_activity(raw: Any) -> Activity | None:
     """A Bot Framework activity from JSON, or None when it is not one."""
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) or not raw["type"] or not _well_typed(raw):
@@ -56,9 +66,7 @@ def parse_activity(raw: Any) -> Activity | None:
     except (DeserializationError, ValueError, TypeError, AttributeError):
         return None
     conversation = raw.get("conversation")
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant")
-    has_tenant = isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and bool(tenant["id"])
-    if not has_tenant and isinstance(conversation, dict) and isinstance(conversation.get("tenantId"), str):
+    if tenant_of(activity) is None and isinstance(conversation, dict) and isinstance(conversation.get("tenantId"), str):
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         activity.channel_data = {**data, "tenant": {"id": conversation["tenantId"]}}
     return activity

@@ -8,20 +8,11 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from bot.compat.connector import model_json
+from bot.compat.inbound import tenant_of
 from services.identity import Visit
 
 MAX_ID = 64  # tenant and Entra object ids are 36-character GUIDs
 MAX_CONVERSATION_ID = 400  # keeps the conversation's state key within its 512 characters
-
-
-def tenant_of(activity: Activity) -> str | None:
-    """The school's tenant id: channelData.tenant.id (botbuilder drops conversation.tenantId)."""
-    data = activity.channel_data
-    if isinstance(data, dict):
-        tenant = data.get("tenant")
-        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
-            return str(tenant["id"]).lower()
-    return None
 
 
 def in_group(activity: Activity) -> bool:
