@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from storage.types import id_field, utc_field
+from storage.types import id_field, text_field, utc_field
 
 
 class BreachDrill(SQLModel, table=True):
@@ -31,7 +30,7 @@ class BreachDrill(SQLModel, table=True):
     decision: str | None = Field(default=None, max_length=20)
     individuals: str | None = Field(default=None, max_length=30)
     contained_s: int | None = None
-    containment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    containment: str = text_field()
     ico_pack_s: int | None = None
     ended_at: datetime | None = utc_field(nullable=True, default=None)
     ended_s: int | None = None
