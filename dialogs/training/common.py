@@ -1,4 +1,5 @@
-"""Training's shared dialog parts: the seed catalogue, button helpers, calendar files, reminder renderers, status lines."""
+"""Training's shared dialog parts: the seed catalogue, the stale-button reply, calendar files, reminder renderers and
+status lines."""
 
 from __future__ import annotations
 
