@@ -123,6 +123,11 @@ def format_uk(moment: datetime, tz: str = "Europe/London") -> str:
     return to_local(moment, tz).strftime("%a %d %b %Y, %H:%M")
 
 
+def format_uk_day(moment: datetime, tz: str = "Europe/London") -> str:
+    """E.g. 'Wed 25 Nov 2026': the day of `format_uk`, in UK time."""
+    return to_local(moment, tz).strftime("%a %d %b %Y")
+
+
 def warm_up() -> None:
     """dateparser loads its language data on first use (~100 ms); do it at start-up."""
     dateparser.parse("01/01/2026", languages=["en"])

@@ -11,7 +11,7 @@ from dialogs.reminders.cards import reminder_card, time_left_text
 from services.consent.posts import EXTEND_MONTHS, PostView
 from services.consent.purposes import PURPOSE_LABELS
 from services.consent.removals import KEPT_REASON_LIMIT, REMOVAL_LABELS, task_summary
-from services.dates import format_uk
+from services.dates import format_uk, format_uk_day
 from storage.consent_models import Post, Purpose, RemovalReason, RemovalTask
 
 SUMMARY_LINES = 8  # a summary card lists this many; `status` shows the rest
@@ -23,20 +23,17 @@ SHOW_POST, SHOW_TASK = "consent.show_post", "consent.show_task"  # also status l
 BREACH_REASONS = (RemovalReason.WITHDRAWN, RemovalReason.NEVER_PUBLISH, RemovalReason.PUBLISHED_WITHOUT_CONSENT)
 
 
-def _day(moment: datetime) -> str:
-    return format_uk(moment).split(",")[0]
-
-
 def post_facts(view: PostView) -> dict[str, Any]:
     """The post as a fact list (no pupil names: the count only)."""
     post = view.post
-    state = ("Removed " + _day(post.removed_at) if post.removed_at else
+    state = ("Removed " + format_uk_day(post.removed_at) if post.removed_at else
              f"Must come down ({REMOVAL_LABELS[view.open_task.reason]})" if view.open_task else "Live")
     rows = [
         ("Post", f"#{post.id}"), ("Where", f"{view.purpose_label} \u2014 {plain(post.account)}"),
         *([("Account address", plain(view.account_url))] if view.account_url else []),
         ("What", plain(post.description)), ("Link", plain(post.link) or "not added yet"), ("Pupils shown", str(view.pupil_count)),
-        ("Posted by", plain(view.poster_name)), ("Posted", format_uk(post.posted_at)), ("Remove by", _day(post.remove_by)),
+        ("Posted by", plain(view.poster_name)), ("Posted", format_uk(post.posted_at)),
+        ("Remove by", format_uk_day(post.remove_by)),
     ]
     if post.extension_reason:
         rows.append(("Kept up because", plain(post.extension_reason)))
@@ -108,7 +105,7 @@ def _task_facts(task: RemovalTask, view: PostView | None) -> list[dict[str, Any]
         return [post_facts(view)]
     return [facts([("Where", PURPOSE_LABELS[Purpose(task.purpose)] + (f" \u2014 {plain(task.place)}" if task.place else "")),
                    ("Pupils", str(len(task.pupil_ids))),
-                   ("Published", _day(task.published_at) if task.published_at else "unknown")])]
+                   ("Published", format_uk_day(task.published_at) if task.published_at else "unknown")])]
 
 
 def _task_buttons(task: RemovalTask, *, is_dpo: bool) -> list[dict[str, Any]]:
@@ -165,7 +162,7 @@ def removals_summary(tasks: Sequence[RemovalTask], *, for_owner: bool) -> Card:
 def overdue_reminder(task: RemovalTask, view: PostView | None, *, reminder_id: int) -> Card:
     """To the DPO: a removal still open 7 days after consent changed may be a breach."""
     return reminder_card(
-        why=f"Consent changed on {_day(task.opened_at)} and this image is still up. That may be a personal data breach: "
+        why=f"Consent changed on {format_uk_day(task.opened_at)} and this image is still up. That may be a personal data breach: "
             "report it so the 72-hour decision is recorded.",
         about=f"Removal #{task.id} still open after 7 days", time_left=None,
         body=[text(task_summary(task) + "."), *_task_facts(task, view)],
@@ -177,7 +174,7 @@ def task_card(task: RemovalTask, view: PostView | None, *, is_dpo: bool, done: s
     """A removal task with its buttons; once done, who did it and when (`done`), and none."""
     title = f"Removal #{task.id}: {REMOVAL_LABELS[task.reason]}"
     if task.done_at:
-        return settled_card(title, done or f"Done {_day(task.done_at)}", _task_facts(task, view))
+        return settled_card(title, done or f"Done {format_uk_day(task.done_at)}", _task_facts(task, view))
     return card([heading(title), text(f"Open since {format_uk(task.opened_at)}"), *_task_facts(task, view)],
                 _task_buttons(task, is_dpo=is_dpo))
 

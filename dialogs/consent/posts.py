@@ -41,7 +41,7 @@ from dialogs.kit.refusals import refusal
 from dialogs.kit.replies import card_activity
 from services.consent import posts, removals
 from services.consent.purposes import PURPOSE_LABELS
-from services.dates import format_uk
+from services.dates import format_uk, format_uk_day
 from services.errors import DomainError, Outdated
 from services.identity import Actor, name_of
 from services.ids import parse_id
@@ -303,7 +303,7 @@ async def consent_status(session: AsyncSession, actor: Actor, now: datetime) -> 
             button=submit("Open", {"cmd": SHOW_TASK, "task": task.id}),
         ))
     for task in await removals.kept_tasks(session, tenant_id=actor.tenant_id, since=now - KEPT_SHOWN) if actor.is_dpo else []:
-        day = format_uk(task.done_at or now).split(",")[0]
+        day = format_uk_day(task.done_at or now)
         lines.append(StatusLine(
             "Photo removals kept up (last 30 days)",
             f"Removal #{task.id}: kept up on {day} ({PURPOSE_LABELS[Purpose(task.purpose)]})",

@@ -12,7 +12,7 @@ from dialogs.kit.cards import QUESTIONS, Card, card, heading, notifying, plain, 
 from dialogs.training.cards import SHOW_DUE
 from services.breach.records import status_of
 from services.consent.purposes import PURPOSE_LABELS
-from services.dates import format_uk
+from services.dates import format_uk, format_uk_day
 from services.dpo.digest import Digest
 from services.dpo.overview import DueToday
 from storage.breach_models import Breach
@@ -20,10 +20,6 @@ from storage.consent_models import Post, Purpose
 from storage.training_models import TrainingBooking, TrainingSession
 
 _AREAS = {"breach": "Breach", "consent": "Photo consent", "training": "Training", "dpo": "Weekly digest"}
-
-
-def _day(moment: datetime) -> str:
-    return format_uk(moment).split(",")[0]
 
 
 def questions_card(*, is_dpo: bool, lead: str = "") -> Card:
@@ -42,7 +38,7 @@ def breaches_card(title: str, breaches: Sequence[Breach], now: datetime) -> Card
     if not breaches:
         body.append(text("None."))
     for breach in breaches:
-        line = f"**{breach.reference}** \u00b7 reported {_day(breach.created_at)} \u00b7 {status_of(breach).value}"
+        line = f"**{breach.reference}** \u00b7 reported {format_uk_day(breach.created_at)} \u00b7 {status_of(breach).value}"
         if breach.closed_at is None and breach.ico_reported_at is None:
             line += f" \u00b7 {time_left(breach.deadline_at, now)}"
         body.append(tap_item(line, show_button(breach)))
@@ -50,7 +46,7 @@ def breaches_card(title: str, breaches: Sequence[Breach], now: datetime) -> Card
 
 
 def _post_line(post: Post) -> dict[str, Any]:
-    line = f"**Post #{post.id}** \u00b7 {PURPOSE_LABELS[Purpose(post.purpose)]} \u00b7 remove by {_day(post.remove_by)}"
+    line = f"**Post #{post.id}** \u00b7 {PURPOSE_LABELS[Purpose(post.purpose)]} \u00b7 remove by {format_uk_day(post.remove_by)}"
     return tap_item(line, submit("Open", {"cmd": SHOW_POST, "post": post.id, "school": post.tenant_id}))
 
 
@@ -64,7 +60,7 @@ def posts_card(posts: Sequence[Post], *, is_dpo: bool) -> Card:
 
 def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
     """Everything due by tonight, by section."""
-    body: list[dict[str, Any]] = [heading(f"Due today, {_day(now)} ({due.total})")]
+    body: list[dict[str, Any]] = [heading(f"Due today, {format_uk_day(now)} ({due.total})")]
     if not due.total:
         body.append(text("Nothing is due today."))
     if due.deadlines:
@@ -76,7 +72,7 @@ def due_today_card(due: DueToday, now: datetime, *, is_dpo: bool) -> Card:
                  for r in due.reminders]
     if due.removals:
         body.append(text("**Removal tasks open**"))
-        body += [tap_item(f"Removal #{t.id} \u00b7 opened {_day(t.opened_at)}",
+        body += [tap_item(f"Removal #{t.id} \u00b7 opened {format_uk_day(t.opened_at)}",
                        submit("Open", {"cmd": SHOW_TASK, "task": t.id, "school": t.tenant_id}))
                  for t in due.removals]
     if due.posts:
@@ -109,7 +105,7 @@ def consent_gaps_card(group: str, gaps: Sequence[tuple[str, Purpose, str]]) -> C
 
 def bookings_card(day: datetime, bookings: Sequence[tuple[TrainingBooking, TrainingSession]], *, is_dpo: bool) -> Card:
     """Training places on one day (a DPO: the school's; staff: their own)."""
-    title = f"Training bookings on {_day(day)}" + ("" if is_dpo else " (yours)")
+    title = f"Training bookings on {format_uk_day(day)}" + ("" if is_dpo else " (yours)")
     body: list[dict[str, Any]] = [heading(f"{title} ({len(bookings)})")]
     if not bookings:
         body.append(text("No one from your school is booked that day." if is_dpo else "You have no booking that day."))
