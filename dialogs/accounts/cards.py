@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from dialogs.kit.cards import Card, card, facts, heading, plain, say, submit, text
+from dialogs.kit.cards import Card, card, facts, heading, plain, say, submit, text, text_input
 from dialogs.reminders.cards import reminder_card
 from services.accounts.register import gaps
 from services.accounts.reviews import CHECKS
@@ -65,10 +65,7 @@ def register_card(accounts: Sequence[SocialAccount], *, is_dpo: bool, title: str
 
 
 def _input(field_id: str, label: str, values: Mapping[str, str], hint: str = "") -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "Input.Text", "id": field_id, "label": label, "value": values.get(field_id, "")}
-    if hint:
-        block["placeholder"] = hint
-    return block
+    return text_input(field_id, label, multiline=False, value=values.get(field_id, ""), placeholder=hint)
 
 
 def account_form_card(values: Mapping[str, str], *, title: str, error: str | None = None) -> Card:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialogs.kit.cards import Card, card, heading, plain, submit, text
+from dialogs.kit.cards import Card, card, heading, plain, submit, text, text_input
 from services.breach.ico_pack import ICO_FORM_URL, Section
 from storage.school_models import SchoolProfile
 
@@ -39,11 +39,6 @@ def section_card(number: int, section: Section, reference: str, *, practice: str
     return card(body)
 
 
-def _input(field_id: str, label: str, value: str, hint: str, *, multiline: bool = False) -> dict[str, Any]:
-    return {"type": "Input.Text", "id": field_id, "label": label, "value": value, "placeholder": hint,
-            "isMultiline": multiline}
-
-
 def profile_card(profile: SchoolProfile | Mapping[str, str], *, error: str = "") -> Card:
     """The school profile form (the ICO form's organisation details), filled with what is saved or was typed."""
     values = profile if isinstance(profile, Mapping) else profile.model_dump()
@@ -53,11 +48,12 @@ def profile_card(profile: SchoolProfile | Mapping[str, str], *, error: str = "")
     if error:
         body.append(text(error, attention=True))
     body += [
-        _input("name", "School name", str(values.get("name") or ""), "e.g. St Mary's CE Primary School"),
-        _input("address", "Address", str(values.get("address") or ""), "street, town, postcode", multiline=True),
-        _input("ico_registration", "ICO registration number", str(values.get("ico_registration") or ""),
-               "e.g. ZA123456 (data protection fee)"),
-        _input("dpo_contact", "DPO contact (name, email, phone)", str(values.get("dpo_contact") or ""),
-               "e.g. Sam Jones, dpo@school.example, 01234 567890"),
+        text_input("name", "School name", multiline=False, value=str(values.get("name") or ""),
+                   placeholder="e.g. St Mary's CE Primary School"),
+        text_input("address", "Address", value=str(values.get("address") or ""), placeholder="street, town, postcode"),
+        text_input("ico_registration", "ICO registration number", multiline=False,
+                   value=str(values.get("ico_registration") or ""), placeholder="e.g. ZA123456 (data protection fee)"),
+        text_input("dpo_contact", "DPO contact (name, email, phone)", multiline=False,
+                   value=str(values.get("dpo_contact") or ""), placeholder="e.g. Sam Jones, dpo@school.example, 01234 567890"),
     ]
     return card(body, [submit("Save", {"cmd": PROFILE_SAVE})])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialogs.kit.cards import Card, card, facts, heading, notifying, plain, shorten, submit, text
+from dialogs.kit.cards import Card, card, facts, heading, notifying, plain, shorten, submit, text, text_input
 from services.dates import format_uk, to_local
 from services.training.booking import Offer
 from services.training.catalogue import Attendee
@@ -210,12 +210,7 @@ def cancel_session_confirm_card(offer: Offer) -> Card:
 
 
 def _input(field_id: str, label: str, values: Mapping[str, str], *, hint: str = "", multiline: bool = False) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "Input.Text", "id": field_id, "label": label, "value": values.get(field_id, "")}
-    if hint:
-        block["placeholder"] = hint
-    if multiline:
-        block["isMultiline"] = True
-    return block
+    return text_input(field_id, label, multiline=multiline, value=values.get(field_id, ""), placeholder=hint)
 
 
 def session_form_card(values: Mapping[str, str], *, title: str, error: str | None = None) -> Card:
